@@ -1,0 +1,78 @@
+# crm — one non-recursive Makefile. Configuration first.
+VERSION  = 0.1.0
+PREFIX   = /usr/local
+BINDIR   = $(PREFIX)/bin
+MANDIR   = $(PREFIX)/share/man
+COMPDIR  = $(PREFIX)/share/bash-completion/completions
+CC      ?= cc
+OPT     ?= -O2
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes $(OPT) -g
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DCRM_VERSION='"$(VERSION)"' -iquote lib
+PKGS     = lmdb yaml-0.1
+LDLIBS  += -lcsv $$(pkg-config --libs $(PKGS)) -lm
+
+# SANITIZE=1 builds with ASan and UBSan into its own directory.
+ifeq ($(SANITIZE),1)
+BUILD   ?= build-san
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+OPT      = -O1
+else
+BUILD   ?= build
+endif
+
+TOOLS = crm crm-add crm-export
+LIBSRC = $(wildcard lib/*.c)
+LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
+BINS   = $(TOOLS:%=$(BUILD)/bin/%)
+UNIT   = $(BUILD)/bin/unit
+
+all: $(BINS) $(BUILD)/bin/crm-gen
+
+$(BUILD)/lib/%.o: lib/%.c lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $$(pkg-config --cflags $(PKGS)) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libcrm.a: $(LIBOBJ)
+	$(AR) rcs $@ $(LIBOBJ)
+
+$(BUILD)/bin/%: cmd/%.c $(BUILD)/libcrm.a lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcrm.a $(LDLIBS)
+
+$(BUILD)/bin/crm-gen: scripts/gen-data.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ scripts/gen-data.c -lm
+
+$(UNIT): tests/unit.c $(BUILD)/libcrm.a lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit.c $(BUILD)/libcrm.a $(LDLIBS)
+
+# The test suite: library unit tests, then the black-box tests of every tool.
+check: all $(UNIT)
+	$(UNIT)
+	BIN=$(CURDIR)/$(BUILD)/bin sh tests/run
+
+# The main job of the README: generated data through a pipeline.
+demo: all
+	sh scripts/demo $(BUILD)/bin
+
+lint:
+	mandoc -Tlint -W warning man/*.[157]
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Ilib lib cmd
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(COMPDIR)
+	cp $(BINS) $(DESTDIR)$(BINDIR)/
+	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	cp man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	cp man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	cp scripts/crm.bash $(DESTDIR)$(COMPDIR)/crm
+	for t in crm-add crm-export; do ln -sf crm $(DESTDIR)$(COMPDIR)/$$t; done
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all check demo lint install clean
+.SECONDARY: $(LIBOBJ)

@@ -1,0 +1,1022 @@
+/*
+ * crm-add: create or update contacts, from rows (CSV, TSV, NDJSON, YAML)
+ * or from flags. One write transaction per run unless --batch says
+ * otherwise; a run with a bad row commits nothing unless -r names a
+ * reject file.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <locale.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crm.h"
+
+#define MAXSHOWN 100	/* bad rows reported one by one */
+
+enum { P_DROP, P_ID, P_CORE, P_CUSTOM, P_IN, P_OUT };
+
+struct plan {
+	int kind, col;
+	size_t idx;		/* P_IN, P_OUT: place in the mapping's list */
+	const char *name;	/* P_CUSTOM: the field's name */
+	size_t nlen;
+};
+
+struct ctx {
+	/* options */
+	const char *db, *cfgpath, *outpath, *rejpath, *mapname;
+	int fmt, noout, quiet, verbose, nowait, table;
+	long batch;
+	char **mfrom, **mto;
+	size_t nmap;
+	/* flag mode */
+	int flagmode, optin;
+	struct crm_rec frow;
+	struct crm_buf ftags, funtag;
+	const char *csrc;
+	/* state */
+	struct crm_config *cf;
+	const struct crm_mapping *map;
+	struct crm_store *st;
+	struct crm_txn *t;
+	struct crm_upsert *u;
+	struct crm_upsert_opts uo;
+	char dir[4096], src[512];
+	const char *fname;
+	struct plan *plan;
+	size_t nplan;
+	struct crm_rec row, res;
+	struct crm_buf val;
+	long rows, inbatch, nbad, created, updated, unchanged, committed;
+	uint64_t *ids;
+	size_t nids, idcap;
+	struct crm_map runfields;
+	struct crm_out *out;
+	FILE *outfp;
+	struct crm_rec *rej;
+	size_t nrej;
+	double t0, tshown;
+};
+
+static volatile sig_atomic_t gotsig;
+
+static void
+usage(int status)
+{
+	FILE *fp = status ? stderr : stdout;
+
+	fputs("usage: crm-add [-nqv] [-c config] [-D dir] [-F csv|tsv|ndjson|yaml]"
+	    " [-m mapping]\n"
+	    "               [--map from=to]... [-o file] [-r rejects] "
+	    "[--as-of time]\n"
+	    "               [--batch n] [--no-wait] [file ...]\n"
+	    "       crm-add [-qv] [-c config] [-D dir] [-o file] [--as-of time]"
+	    " --email addr\n"
+	    "               [--id n] [--ext-id x] [--first-name x] "
+	    "[--last-name x] [--phone x]\n"
+	    "               [--company x] [--title x] [--city x] [--country x] "
+	    "[--source x]\n"
+	    "               [--stage x] [--owner x] [--tag t]... [--untag t]..."
+	    "\n"
+	    "               [--opt-in | --opt-out] [--consent-source s] "
+	    "[--set name=value]...\n", fp);
+	exit(status);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+on_signal(int sig)
+{
+	gotsig = sig;
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* A fatal error: the open transaction is dropped, nothing of it lands. */
+static void
+die(struct ctx *c, int status, const char *fmt, const char *a)
+{
+	if (c->t != NULL) {
+		crm_upsert_end(c->u);
+		crm_txn_abort(c->t);
+	}
+	warnx(fmt, a);
+	exit(status);
+}
+
+static void
+die_rc(struct ctx *c, int rc)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s%s%s", crm_strerror(rc),
+	    c->st && *crm_store_error(c->st) ? ": " : "",
+	    c->st ? crm_store_error(c->st) : "");
+	die(c, crm_sysexit(rc), "%s", msg);
+}
+
+static void
+set_flag(struct ctx *c, int col, const char *name, const char *v)
+{
+	char why[512];
+	size_t nlen = name ? strlen(name) : 0;
+	int rc;
+
+	if (col == CRM_COL_TAGS) {
+		rc = crm_contact_value(c->cf, col, NULL, 0, v, strlen(v), ';',
+		    &c->val, why, sizeof(why));
+		if (rc == 0)
+			rc = crm_tags_edit(c->ftags.p, c->ftags.len, c->val.p,
+			    c->val.len, '+', &c->ftags);
+	} else if ((rc = crm_contact_value(c->cf, col, name, nlen, v, strlen(v),
+	    ';', &c->val, why, sizeof(why))) == 0)
+		rc = crm_rec_set(&c->frow, col, name, nlen, c->val.p, c->val.len);
+	if (rc == CRM_EINVAL)
+		die(c, EX_DATAERR, "%s", why);
+	if (rc)
+		die_rc(c, rc);
+}
+
+
+static void
+add_map(struct ctx *c, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq == NULL || eq == arg)
+		usage(EX_USAGE);
+	c->mfrom = realloc(c->mfrom, (c->nmap + 1) * sizeof(char *));
+	c->mto = realloc(c->mto, (c->nmap + 1) * sizeof(char *));
+	if (c->mfrom == NULL || c->mto == NULL)
+		err(EX_OSERR, NULL);
+	c->mfrom[c->nmap] = strndup(arg, (size_t)(eq - arg));
+	c->mto[c->nmap++] = strdup(eq + 1);
+}
+
+static int
+in_list(char *const *v, size_t n, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strlen(v[i]) == len && memcmp(v[i], s, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* What an input column becomes: --map, then the mapping, then its name. */
+static void
+plan_for(struct ctx *c, const char *name, size_t n, struct plan *p)
+{
+	const struct crm_mapping *m = c->map;
+	const char *to = name;
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	crm_trim(&name, &n);
+	to = name;
+	if ((i = in_list(c->mfrom, c->nmap, name, n)) >= 0)
+		to = c->mto[i];
+	else if (m && (i = in_list(m->opt_out, m->nout, name, n)) >= 0) {
+		p->kind = P_OUT;
+		p->idx = (size_t)i;
+		return;
+	} else if (m && (i = in_list(m->opt_in, m->nin, name, n)) >= 0) {
+		p->kind = P_IN;
+		p->idx = (size_t)i;
+		return;
+	} else if (m && (i = in_list(m->from, m->ncols, name, n)) >= 0)
+		to = m->to[i];
+	if (to != name)
+		n = to ? strlen(to) : 0;
+	if (n == 0 || (n == 5 && memcmp(to, "_line", 5) == 0) ||
+	    (n == 6 && memcmp(to, "_error", 6) == 0)) {
+		p->kind = P_DROP;
+		return;
+	}
+	p->col = crm_col_lookup(to, n);
+	p->kind = p->col == -1 ? P_ID : p->col == -2 ? P_DROP :
+	    p->col > 0 ? P_CORE : P_CUSTOM;
+	p->name = to;
+	p->nlen = n;
+}
+
+static int
+same_target(const struct plan *a, const struct plan *b)
+{
+	if (a->kind != b->kind || a->kind == P_DROP)
+		return 0;
+	if (a->kind == P_CORE)
+		return a->col == b->col;
+	if (a->kind == P_CUSTOM)
+		return a->nlen == b->nlen && memcmp(a->name, b->name, a->nlen) == 0;
+	return a->kind == P_ID || a->idx == b->idx;
+}
+
+/* The plan of a CSV or TSV header; a header that cannot work is fatal. */
+static void
+plan_header(struct ctx *c, struct crm_in *in)
+{
+	const char *const *h;
+	size_t n = crm_in_header(in, &h), i, k;
+	char what[600];
+
+	free(c->plan);
+	if ((c->plan = calloc(n + 1, sizeof(*c->plan))) == NULL)
+		err(EX_OSERR, NULL);
+	c->nplan = n;
+	for (i = 0; i < n; i++) {
+		if (*h[i] == '\0') {
+			snprintf(what, sizeof(what), "%s:1: column %zu has no name",
+			    c->fname, i + 1);
+			die(c, EX_DATAERR, "%s", what);
+		}
+		plan_for(c, h[i], strlen(h[i]), &c->plan[i]);
+		for (k = 0; k < i; k++)
+			if (same_target(&c->plan[k], &c->plan[i])) {
+				snprintf(what, sizeof(what), "%s:1: duplicate column"
+				    " \"%s\"", c->fname, h[i]);
+				die(c, EX_DATAERR, "%s", what);
+			}
+	}
+}
+
+static int
+parse_id(const char *v, size_t n, uint64_t *id)
+{
+	int64_t x;
+
+	crm_trim(&v, &n);
+	if (n == 0 || crm_int_parse(v, n, &x) || x <= 0 || v[0] == '+')
+		return CRM_EINVAL;
+	*id = (uint64_t)x;
+	return 0;
+}
+
+/* A consent column of the mapping: the time it holds, normalised. */
+static int
+consent_time(const char *name, const char *v, size_t n, char *out,
+    char *why, size_t whylen)
+{
+	int64_t t;
+
+	crm_trim(&v, &n);
+	if (crm_time_parse(v, n, &t, NULL) == 0) {
+		crm_time_format(t, out);
+		return 0;
+	}
+	snprintf(why, whylen, "column \"%s\": not an ISO 8601 time: \"%.*s\"",
+	    name, (int)(n > 60 ? 60 : n), v);
+	return CRM_EINVAL;
+}
+
+static int
+set_consent(struct ctx *c, const char *in, const char *out)
+{
+	const char *at = out ? out : in;
+
+	if (at == NULL)
+		return 0;
+	if (crm_rec_set(&c->row, CRM_COL_EMAIL_OPT_IN, NULL, 0,
+	    out ? "false" : "true", out ? 5 : 4))
+		return CRM_ENOMEM;
+	return crm_rec_set(&c->row, CRM_COL_CONSENT_AT, NULL, 0, at,
+	    CRM_TIME_LEN - 1);
+}
+
+static int
+apply_set(struct ctx *c, char *why, size_t whylen)
+{
+	const struct crm_mapping *m = c->map;
+	size_t i, nl;
+	int col, rc;
+
+	for (i = 0; m && i < m->nset; i++) {
+		nl = strlen(m->setf[i]);
+		col = crm_col_lookup(m->setf[i], nl);
+		if (col < 0)
+			continue;
+		if ((rc = crm_contact_value(c->cf, col, m->setf[i], nl,
+		    m->setv[i], strlen(m->setv[i]), ';', &c->val, why, whylen)) ||
+		    (rc = crm_rec_set(&c->row, col, m->setf[i], nl, c->val.p,
+		    c->val.len)))
+			return rc;
+	}
+	return 0;
+}
+
+/* Turns an input row into a record of normal values. */
+static int
+build_row(struct ctx *c, const struct crm_inrow *r, char *why, size_t whylen)
+{
+	char tin[CRM_TIME_LEN], tout[CRM_TIME_LEN];
+	size_t i, bestin = SIZE_MAX, bestout = SIZE_MAX;
+	int tagsep = c->map ? c->map->tagsep : ';', rc;
+	struct plan pl, *p;
+
+	crm_rec_clear(&c->row);
+	for (i = 0; i < r->n; i++) {
+		if (r->name[i] == NULL)
+			continue;
+		p = i < c->nplan && c->table ? &c->plan[i] : &pl;
+		if (p == &pl)
+			plan_for(c, r->name[i], r->nlen[i], &pl);
+		switch (p->kind) {
+		case P_ID:
+			if (r->vlen[i] && parse_id(r->val[i], r->vlen[i],
+			    &c->row.id)) {
+				snprintf(why, whylen, "column \"id\": invalid id "
+				    "\"%.*s\"", (int)(r->vlen[i] > 40 ? 40 :
+				    r->vlen[i]), r->val[i]);
+				return CRM_EINVAL;
+			}
+			break;
+		case P_CORE:
+		case P_CUSTOM:
+			if ((rc = crm_contact_value(c->cf, p->col, p->name,
+			    p->nlen, r->val[i], r->vlen[i], tagsep, &c->val, why,
+			    whylen)) || (c->val.len && (rc = crm_rec_set(&c->row,
+			    p->col, p->name, p->nlen, c->val.p, c->val.len))))
+				return rc;
+			break;
+		case P_IN:
+		case P_OUT:
+			if (r->vlen[i] == 0 || p->idx >= (p->kind == P_IN ?
+			    bestin : bestout))
+				break;
+			if (consent_time(r->name[i], r->val[i], r->vlen[i],
+			    p->kind == P_IN ? tin : tout, why, whylen))
+				return CRM_EINVAL;
+			*(p->kind == P_IN ? &bestin : &bestout) = p->idx;
+			break;
+		}
+	}
+	if ((rc = apply_set(c, why, whylen)))
+		return rc;
+	return set_consent(c, bestin != SIZE_MAX ? tin : NULL,
+	    bestout != SIZE_MAX ? tout : NULL);
+}
+
+static void
+keep_reject(struct ctx *c, const struct crm_inrow *r, const char *msg)
+{
+	struct crm_rec *x;
+	char line[24];
+	size_t i;
+	int rc = 0;
+
+	if ((x = realloc(c->rej, (c->nrej + 1) * sizeof(*x))) == NULL)
+		err(EX_OSERR, NULL);
+	c->rej = x;
+	x = &c->rej[c->nrej++];
+	crm_rec_init(x);
+	for (i = 0; i < r->n; i++)
+		if (r->name[i] != NULL && r->nlen[i] > 0)
+			rc |= crm_rec_set(x, CRM_COL_CUSTOM, r->name[i], r->nlen[i],
+			    r->val[i], r->vlen[i]);
+	if (r->n == 0 && r->raw != NULL)
+		rc |= crm_rec_set(x, CRM_COL_CUSTOM, "_raw", 4, r->raw, r->rawlen);
+	snprintf(line, sizeof(line), "%ld", r->line);
+	rc |= crm_rec_set(x, CRM_COL_CUSTOM, "_line", 5, line, strlen(line));
+	rc |= crm_rec_set(x, CRM_COL_CUSTOM, "_error", 6, msg, strlen(msg));
+	if (rc)
+		err(EX_OSERR, NULL);
+}
+
+static void
+bad_row(struct ctx *c, const struct crm_inrow *r, const char *why)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "%s:%ld: %s", c->fname, r->line, why);
+	if (++c->nbad <= MAXSHOWN)
+		warnx("%s", msg);
+	else if (c->nbad == MAXSHOWN + 1)
+		warnx("more bad rows are not shown");
+	if (c->rejpath != NULL)
+		keep_reject(c, r, msg);
+}
+
+/* The reject file: the columns of every bad row, _line and _error last. */
+static void
+write_rejects(struct ctx *c)
+{
+	struct crm_map seen = { 0 };
+	char **names = NULL, *tail[] = { "_line", "_error" };
+	size_t i, k, n = 0, nl;
+	const char *nm;
+	struct crm_out *o;
+	uint64_t x;
+	FILE *fp;
+	int rc;
+
+	if ((fp = fopen(c->rejpath, "w")) == NULL)
+		err(EX_CANTCREAT, "%s", c->rejpath);
+	for (i = 0; i < c->nrej; i++)
+		for (k = 0; k < c->rej[i].n; k++) {
+			nm = crm_rec_name(&c->rej[i], k, &nl);
+			if (crm_map_get(&seen, nm, nl, &x) || (nl == 5 &&
+			    !memcmp(nm, "_line", 5)) || (nl == 6 &&
+			    !memcmp(nm, "_error", 6)))
+				continue;
+			crm_map_put(&seen, nm, nl, 1);
+			names = realloc(names, (n + 3) * sizeof(char *));
+			if (names == NULL || (names[n++] = strndup(nm, nl)) == NULL)
+				err(EX_OSERR, NULL);
+		}
+	if (names == NULL && (names = calloc(3, sizeof(char *))) == NULL)
+		err(EX_OSERR, NULL);
+	names[n] = tail[0];
+	names[n + 1] = tail[1];
+	rc = crm_out_open(fp, CRM_FMT_CSV, &o);
+	rc = rc ? rc : crm_out_columns(o, NULL, 0, names, n + 2);
+	rc = rc ? rc : crm_out_header(o);
+	for (i = 0; rc == 0 && i < c->nrej; i++)
+		rc = crm_out_rec(o, &c->rej[i]);
+	if (crm_out_close(o) || rc || fclose(fp))
+		err(EX_IOERR, "%s", c->rejpath);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	crm_map_free(&seen);
+	warnx("%ld bad row%s written to %s", c->nbad, c->nbad == 1 ? "" : "s",
+	    c->rejpath);
+}
+
+static void
+note_row(struct ctx *c, int status)
+{
+	size_t i, nl;
+	const char *nm;
+
+	if (status == CRM_UP_CREATED)
+		c->created++;
+	else if (status == CRM_UP_UPDATED)
+		c->updated++;
+	else
+		c->unchanged++;
+	if (c->noout)
+		return;
+	if (c->nids == c->idcap) {
+		c->idcap = c->idcap ? c->idcap * 2 : 1024;
+		if ((c->ids = realloc(c->ids, c->idcap * sizeof(*c->ids))) == NULL)
+			err(EX_OSERR, NULL);
+	}
+	c->ids[c->nids++] = c->res.id;
+	for (i = 0; i < c->res.n; i++)
+		if (c->res.f[i].col == CRM_COL_CUSTOM) {
+			nm = crm_rec_name(&c->res, i, &nl);
+			if (crm_map_put(&c->runfields, nm, nl, 1))
+				err(EX_OSERR, NULL);
+		}
+}
+
+/* The committed contacts of this run, re-read from the store. */
+static void
+print_rows(struct ctx *c)
+{
+	struct crm_txn *rt;
+	char **all = NULL, **mine;
+	size_t n = 0, k = 0, i;
+	uint64_t x;
+	int rc;
+
+	if (c->noout || c->nids == 0)
+		return;
+	if ((rc = crm_txn_begin(c->st, CRM_F_RDONLY, &rt)) ||
+	    (rc = crm_fields_list(rt, &all, &n)))
+		die_rc(c, rc);
+	if ((mine = calloc(n + 1, sizeof(char *))) == NULL)
+		err(EX_OSERR, NULL);
+	for (i = 0; i < n; i++)
+		if (crm_map_get(&c->runfields, all[i], strlen(all[i]), &x))
+			mine[k++] = all[i];
+	if (c->out == NULL) {
+		if ((rc = crm_out_open(c->outfp, CRM_FMT_CSV, &c->out)) ||
+		    (rc = crm_out_columns(c->out, mine, k, NULL, 0)) ||
+		    (rc = crm_out_header(c->out)))
+			die_rc(c, rc);
+	}
+	for (i = 0; rc == 0 && i < c->nids; i++)
+		if ((rc = crm_contact_get(rt, c->ids[i], &c->res)) == 0)
+			rc = crm_out_rec(c->out, &c->res);
+	crm_txn_abort(rt);
+	free(mine);
+	crm_fields_free(all, n);
+	if (rc)
+		die_rc(c, rc);
+	c->nids = 0;
+}
+
+static void
+progress(struct ctx *c, int last)
+{
+	double t = now_s();
+
+	if (c->quiet || !isatty(2))
+		return;
+	if (last) {
+		if (c->tshown > 0)
+			fputs("\r\033[K", stderr);
+		return;
+	}
+	if (t - c->tshown < 1.0)
+		return;
+	c->tshown = t;
+	fprintf(stderr, "\rcrm-add: %ld rows, %.0f rows/s", c->rows,
+	    c->rows / (t - c->t0 > 0 ? t - c->t0 : 1));
+}
+
+static void
+ranges(struct crm_buf *b, const uint64_t *ids, size_t n)
+{
+	char tmp[48];
+	size_t i, j;
+
+	for (i = 0; i < n && b->len < 4000; i = j) {
+		for (j = i + 1; j < n && ids[j] == ids[j - 1] + 1; j++)
+			;
+		if (j - i > 1)
+			snprintf(tmp, sizeof(tmp), "%s%llu-%llu", b->len ? "," : "",
+			    (unsigned long long)ids[i],
+			    (unsigned long long)ids[j - 1]);
+		else
+			snprintf(tmp, sizeof(tmp), "%s%llu", b->len ? "," : "",
+			    (unsigned long long)ids[i]);
+		crm_buf_adds(b, tmp);
+	}
+	if (i < n)
+		crm_buf_adds(b, ",...");
+}
+
+/* One audit entry per commit: when, who, which tool, how many, which ids
+ * (no field values: the audit log holds no personal data). */
+static int
+audit(struct ctx *c)
+{
+	struct crm_rec a;
+	struct crm_buf b = { 0 };
+	struct passwd *pw = getpwuid(getuid());
+	char ts[CRM_TIME_LEN], num[64];
+	int rc = 0;
+
+	crm_rec_init(&a);
+	crm_time_format((int64_t)time(NULL), ts);
+	rc |= crm_rec_set(&a, 0, "ts", 2, ts, strlen(ts));
+	snprintf(num, sizeof(num), "%s", pw ? pw->pw_name : "?");
+	rc |= crm_rec_set(&a, 0, "user", 4, num, strlen(num));
+	rc |= crm_rec_set(&a, 0, "tool", 4, "crm-add", 7);
+	rc |= crm_rec_set(&a, 0, "op", 2, "upsert", 6);
+	snprintf(num, sizeof(num), "%ld created, %ld updated", c->created,
+	    c->updated);
+	rc |= crm_rec_set(&a, 0, "rows", 4, num, strlen(num));
+	ranges(&b, c->ids, c->nids);
+	if (b.len)
+		rc |= crm_rec_set(&a, 0, "ids", 3, b.p, b.len);
+	if (rc == 0)
+		rc = crm_audit_add(c->t, &a);
+	crm_buf_free(&b);
+	crm_rec_free(&a);
+	return rc;
+}
+
+static void
+begin(struct ctx *c)
+{
+	int rc = crm_txn_begin(c->st, CRM_F_NOWAIT, &c->t);
+
+	if (rc == CRM_EBUSY && !c->nowait) {
+		if (!c->quiet)
+			warnx("store %s is busy, waiting for the lock", c->dir);
+		rc = crm_txn_begin(c->st, 0, &c->t);
+	}
+	if (rc == CRM_EBUSY)
+		die(c, EX_TEMPFAIL, "store %s is busy", c->dir);
+	if (rc || (rc = crm_upsert_begin(c->st, c->t, &c->u)))
+		die_rc(c, rc);
+	c->inbatch = 0;
+	c->created = c->updated = c->unchanged = 0;
+}
+
+static void
+commit(struct ctx *c)
+{
+	int rc;
+
+	if (gotsig)
+		return;
+	rc = audit(c);
+	crm_upsert_end(c->u);
+	c->u = NULL;
+	if (rc)
+		crm_txn_abort(c->t);
+	else
+		rc = crm_txn_commit(c->t);
+	c->t = NULL;
+	if (rc)
+		die_rc(c, rc);
+	c->committed += c->created + c->updated + c->unchanged;
+	if (c->verbose)
+		warnx("%ld rows: %ld created, %ld updated, %ld unchanged",
+		    c->created + c->updated + c->unchanged, c->created,
+		    c->updated, c->unchanged);
+	print_rows(c);
+}
+
+/* Without a reject file a bad row stops the run: nothing more commits. */
+static void
+give_up(struct ctx *c)
+{
+	char msg[160];
+
+	if (c->committed)
+		snprintf(msg, sizeof(msg), "%ld bad row%s; the first %ld rows "
+		    "were committed", c->nbad, c->nbad == 1 ? "" : "s",
+		    c->committed);
+	else
+		snprintf(msg, sizeof(msg), "%ld bad row%s; nothing committed",
+		    c->nbad, c->nbad == 1 ? "" : "s");
+	die(c, EX_DATAERR, "%s", msg);
+}
+
+static void
+interrupted(struct ctx *c)
+{
+	int sig = gotsig;
+
+	progress(c, 1);
+	crm_upsert_end(c->u);
+	crm_txn_abort(c->t);
+	c->t = NULL;
+	warnx("interrupted; %s", c->committed ? "rows after the last batch "
+	    "were not committed" : "nothing committed");
+	signal(sig, SIG_DFL);
+	raise(sig);
+	exit(128 + sig);
+}
+
+static void
+one_row(struct ctx *c, const struct crm_inrow *r)
+{
+	char why[1024];
+	int rc, status;
+
+	if ((rc = build_row(c, r, why, sizeof(why))) == 0)
+		rc = crm_upsert_row(c->u, &c->uo, &c->row, r->line, &c->res,
+		    &status, why, sizeof(why));
+	if (rc == CRM_EINVAL) {
+		bad_row(c, r, why);
+		return;
+	}
+	if (rc)
+		die_rc(c, rc);
+	note_row(c, status);
+	c->rows++;
+	if (c->batch && ++c->inbatch >= c->batch) {
+		if (c->nbad && c->rejpath == NULL)
+			give_up(c);
+		commit(c);
+		begin(c);
+	}
+}
+
+static void
+process(struct ctx *c, const char *path)
+{
+	struct crm_inrow r;
+	struct crm_in *in;
+	int rc, first = 1;
+
+	char msg[300];
+
+	c->fname = path == NULL || strcmp(path, "-") == 0 ? "stdin" : path;
+	if ((rc = crm_in_open(path, c->fmt, &in, msg, sizeof(msg))) > 0) {
+		snprintf(msg, sizeof(msg), "%s: %s", c->fname, strerror(rc));
+		die(c, crm_sysexit(rc), "%s", msg);
+	}
+	if (rc == CRM_EPARSE) {
+		char full[700];
+
+		snprintf(full, sizeof(full), "%s:%s", c->fname, msg);
+		die(c, EX_DATAERR, "%s", full);
+	}
+	if (rc)
+		die_rc(c, rc);
+	snprintf(c->src, sizeof(c->src), "import:%s", c->fname);
+	c->uo.consent_source = c->src;
+	c->table = c->fmt == CRM_FMT_CSV || c->fmt == CRM_FMT_TSV;
+	crm_upsert_next_input(c->u);
+	while ((rc = crm_in_next(in, &r)) != CRM_EOF) {
+		if (gotsig)
+			interrupted(c);
+		if (first && c->table && rc != CRM_EIO && rc != CRM_ENOMEM)
+			plan_header(c, in);
+		first = 0;
+		if (rc == CRM_EPARSE)
+			bad_row(c, &r, crm_in_error(in));
+		else if (rc)
+			die(c, EX_IOERR, "%s: read error", c->fname);
+		else
+			one_row(c, &r);
+		if ((c->rows & 0xffff) == 0)
+			progress(c, 0);
+	}
+	crm_in_close(in);
+}
+
+/* Flag mode: one contact from the options, printed whole afterwards. */
+static void
+flag_mode(struct ctx *c)
+{
+	char why[1024], **names;
+	size_t i, n = 0, nl;
+	int rc, status;
+
+	if (c->optin >= 0 && ((rc = crm_rec_set(&c->frow, CRM_COL_EMAIL_OPT_IN,
+	    NULL, 0, c->optin ? "true" : "false", c->optin ? 4 : 5)) ||
+	    (c->csrc && (rc = crm_rec_set(&c->frow, CRM_COL_CONSENT_SOURCE, NULL,
+	    0, c->csrc, strlen(c->csrc))))))
+		die_rc(c, rc);
+	if (c->ftags.len && crm_rec_set(&c->frow, CRM_COL_TAGS, NULL, 0,
+	    c->ftags.p, c->ftags.len))
+		err(EX_OSERR, NULL);
+	c->uo.consent_source = "crm-add";
+	c->uo.add_tags = 1;
+	c->uo.untag = c->funtag.len ? c->funtag.p : NULL;
+	rc = crm_upsert_row(c->u, &c->uo, &c->frow, 0, &c->res, &status, why,
+	    sizeof(why));
+	if (rc == CRM_EINVAL)
+		die(c, EX_DATAERR, "%s", why);
+	if (rc)
+		die_rc(c, rc);
+	note_row(c, status);
+	c->rows = 1;
+	if ((names = calloc(c->res.n + 1, sizeof(char *))) == NULL)
+		err(EX_OSERR, NULL);
+	for (i = 0; i < c->res.n; i++)
+		if (c->res.f[i].col == CRM_COL_CUSTOM)
+			names[n++] = (char *)crm_rec_name(&c->res, i, &nl);
+	commit(c);
+	free(names);
+}
+
+static const struct option longopts[] = {
+	{ "as-of", required_argument, NULL, 'A' },
+	{ "batch", required_argument, NULL, 'B' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "db", required_argument, NULL, 'D' },
+	{ "format", required_argument, NULL, 'F' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "map", required_argument, NULL, 'M' },
+	{ "mapping", required_argument, NULL, 'm' },
+	{ "no-output", no_argument, NULL, 'n' },
+	{ "no-wait", no_argument, NULL, 'W' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "reject", required_argument, NULL, 'r' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	/* flag mode: 1000 + column, or the letters below */
+	{ "email", required_argument, NULL, 1000 + CRM_COL_EMAIL },
+	{ "first-name", required_argument, NULL, 1000 + CRM_COL_FIRST_NAME },
+	{ "last-name", required_argument, NULL, 1000 + CRM_COL_LAST_NAME },
+	{ "phone", required_argument, NULL, 1000 + CRM_COL_PHONE },
+	{ "company", required_argument, NULL, 1000 + CRM_COL_COMPANY },
+	{ "title", required_argument, NULL, 1000 + CRM_COL_TITLE },
+	{ "city", required_argument, NULL, 1000 + CRM_COL_CITY },
+	{ "country", required_argument, NULL, 1000 + CRM_COL_COUNTRY },
+	{ "source", required_argument, NULL, 1000 + CRM_COL_SOURCE },
+	{ "stage", required_argument, NULL, 1000 + CRM_COL_STAGE },
+	{ "owner", required_argument, NULL, 1000 + CRM_COL_OWNER },
+	{ "ext-id", required_argument, NULL, 1000 + CRM_COL_EXT_ID },
+	{ "tag", required_argument, NULL, 1000 + CRM_COL_TAGS },
+	{ "id", required_argument, NULL, 'I' },
+	{ "untag", required_argument, NULL, 'U' },
+	{ "opt-in", no_argument, NULL, 'Y' },
+	{ "opt-out", no_argument, NULL, 'N' },
+	{ "consent-source", required_argument, NULL, 'S' },
+	{ "set", required_argument, NULL, 'E' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Options that make sense only with rows, or only with flags. */
+static void
+check_modes(struct ctx *c, int argc, int streamopt)
+{
+	if (c->flagmode && (argc > 0 || streamopt))
+		errx(EX_USAGE, "field options do not go with files, -F, -m, "
+		    "--map, -r or --batch");
+	if (!c->flagmode && (c->optin >= 0 || c->csrc || c->funtag.len))
+		errx(EX_USAGE, "--opt-in, --opt-out, --consent-source and --untag "
+		    "need --email, --id or --ext-id");
+	if (c->csrc && c->optin < 0)
+		errx(EX_USAGE, "--consent-source needs --opt-in or --opt-out");
+	if (c->flagmode && c->frow.id == 0 && !crm_rec_get(&c->frow,
+	    CRM_COL_EMAIL, NULL, 0, NULL) && !crm_rec_get(&c->frow,
+	    CRM_COL_EXT_ID, NULL, 0, NULL))
+		errx(EX_USAGE, "a contact needs --email, --id or --ext-id");
+}
+
+static void
+untag(struct ctx *c, const char *v)
+{
+	struct crm_buf norm = { 0 }, t = { 0 };
+
+	if (crm_tags_norm(v, strlen(v), ';', &norm) ||
+	    crm_tags_edit(c->funtag.p, c->funtag.len, norm.p, norm.len, '+', &t))
+		err(EX_OSERR, NULL);
+	crm_buf_free(&c->funtag);
+	crm_buf_free(&norm);
+	c->funtag = t;
+}
+
+/* Flag options are checked once the config is loaded: kept until then. */
+struct pending {
+	int opt;
+	const char *arg;
+};
+
+static void
+apply_flag(struct ctx *c, int opt, const char *arg)
+{
+	const char *eq;
+	char *name;
+
+	if (opt >= 1000) {
+		set_flag(c, opt - 1000, NULL, arg);
+		return;
+	}
+	if (opt == 'I') {
+		if (parse_id(arg, strlen(arg), &c->frow.id))
+			errx(EX_USAGE, "invalid id \"%s\"", arg);
+		return;
+	}
+	if (opt == 'U') {
+		untag(c, arg);
+		return;
+	}
+	if ((eq = strchr(arg, '=')) == NULL || eq == arg)
+		errx(EX_USAGE, "--set needs name=value");
+	if ((name = strndup(arg, (size_t)(eq - arg))) == NULL)
+		err(EX_OSERR, NULL);
+	if (crm_col_lookup(name, strlen(name)) != CRM_COL_CUSTOM)
+		errx(EX_USAGE, "--set is for custom fields; \"%s\" has its own "
+		    "option", name);
+	set_flag(c, CRM_COL_CUSTOM, name, eq + 1);
+	free(name);
+}
+
+static void
+load_config(struct ctx *c)
+{
+	char path[4096], msg[1024];
+	const char *p = crm_config_path(c->cfgpath, path, sizeof(path));
+	int rc;
+
+	if ((rc = crm_config_load(p, &c->cf, msg, sizeof(msg))) == CRM_ECONFIG)
+		errx(EX_CONFIG, "%s", msg);
+	if (rc)
+		errx(EX_SOFTWARE, "%s", crm_strerror(rc));
+	if (c->mapname && (c->map = crm_config_mapping(c->cf, c->mapname)) ==
+	    NULL)
+		errx(EX_USAGE, "no mapping \"%s\" in the config", c->mapname);
+}
+
+static void
+open_store(struct ctx *c)
+{
+	const char *d = crm_store_path(c->db, c->dir, sizeof(c->dir));
+	int rc;
+
+	if (d != c->dir)
+		snprintf(c->dir, sizeof(c->dir), "%s", d);
+	if ((rc = crm_store_open(c->dir, 0, &c->st))) {
+		warnx("%s", c->st ? crm_store_error(c->st) : crm_strerror(rc));
+		exit(crm_sysexit(rc));
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct ctx ctx;
+	struct ctx *c = &ctx;
+	struct pending *pend;
+	size_t npend = 0;
+	int ch, i, rc, streamopt = 0, isdate;
+
+	setlocale(LC_ALL, "");
+	c->fmt = CRM_FMT_CSV;
+	c->optin = -1;
+	c->uo.now = (int64_t)time(NULL);
+	c->outfp = stdout;
+	if ((pend = calloc((size_t)argc + 1, sizeof(*pend))) == NULL)
+		err(EX_OSERR, NULL);
+	while ((ch = getopt_long(argc, argv, "c:D:F:hm:no:qr:v", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'A':
+			if (crm_time_parse(optarg, strlen(optarg), &c->uo.now,
+			    &isdate))
+				errx(EX_USAGE, "invalid time \"%s\"", optarg);
+			break;
+		case 'B':
+			if ((c->batch = strtol(optarg, NULL, 10)) <= 0)
+				errx(EX_USAGE, "--batch needs a positive number");
+			streamopt = 1;
+			break;
+		case 'c': c->cfgpath = optarg; break;
+		case 'D': c->db = optarg; break;
+		case 'F':
+			if ((c->fmt = crm_fmt_parse(optarg)) < 0)
+				errx(EX_USAGE, "unknown format \"%s\"", optarg);
+			streamopt = 1;
+			break;
+		case 'h': usage(0); break;
+		case 'm': c->mapname = optarg; streamopt = 1; break;
+		case 'M': add_map(c, optarg); streamopt = 1; break;
+		case 'n': c->noout = 1; break;
+		case 'N': c->optin = 0; break;
+		case 'o': c->outpath = optarg; break;
+		case 'q': c->quiet = 1; break;
+		case 'r': c->rejpath = optarg; streamopt = 1; break;
+		case 'S': c->csrc = optarg; break;
+		case 'v': c->verbose = 1; break;
+		case 'V': puts("crm-add (crm) " CRM_VERSION); return 0;
+		case 'W': c->nowait = 1; break;
+		case 'Y': c->optin = 1; break;
+		case 'I': case 'U': case 'E':
+			if (ch != 'U')
+				c->flagmode = 1;
+			pend[npend].opt = ch;
+			pend[npend++].arg = optarg;
+			break;
+		default:
+			if (ch < 1000)
+				usage(EX_USAGE);
+			c->flagmode = 1;
+			pend[npend].opt = ch;
+			pend[npend++].arg = optarg;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	load_config(c);
+	for (i = 0; i < (int)npend; i++)
+		apply_flag(c, pend[i].opt, pend[i].arg);
+	free(pend);
+	check_modes(c, argc, streamopt);
+	if (c->outpath && (c->outfp = fopen(c->outpath, "w")) == NULL)
+		err(EX_CANTCREAT, "%s", c->outpath);
+	open_store(c);
+	begin(c);
+	catch_signals();
+	c->t0 = now_s();
+	if (c->flagmode)
+		flag_mode(c);
+	else {
+		for (i = 0; i < argc || (i == 0 && argc == 0); i++)
+			process(c, argc ? argv[i] : NULL);
+		progress(c, 1);
+		if (gotsig)
+			interrupted(c);
+		if (c->nbad && c->rejpath == NULL)
+			give_up(c);
+		commit(c);
+		if (c->rejpath)
+			write_rejects(c);
+	}
+	if ((rc = crm_out_close(c->out)) || fflush(c->outfp) || ferror(c->outfp))
+		errx(EX_IOERR, "%s: write error", c->outpath ? c->outpath :
+		    "stdout");
+	crm_store_close(c->st);
+	crm_config_free(c->cf);
+	return 0;
+}

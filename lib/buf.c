@@ -1,0 +1,200 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "errors.h"
+
+struct crm_slot {
+	uint64_t hash;	/* 0 marks an empty slot */
+	size_t koff, klen;
+	uint64_t v;
+};
+
+int
+crm_buf_grow(struct crm_buf *b, size_t need)
+{
+	size_t cap;
+	char *p;
+
+	if (b->len + need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 64;
+	while (cap < b->len + need)
+		cap *= 2;
+	if ((p = realloc(b->p, cap)) == NULL)
+		return CRM_ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+int
+crm_buf_add(struct crm_buf *b, const void *s, size_t n)
+{
+	if (crm_buf_grow(b, n + 1))
+		return CRM_ENOMEM;
+	if (n)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+	return 0;
+}
+
+int
+crm_buf_addc(struct crm_buf *b, int c)
+{
+	if (b->len + 1 >= b->cap && crm_buf_grow(b, 2))
+		return CRM_ENOMEM;
+	b->p[b->len++] = (char)c;
+	return 0;
+}
+
+int
+crm_buf_adds(struct crm_buf *b, const char *s)
+{
+	return crm_buf_add(b, s, strlen(s));
+}
+
+int
+crm_buf_nul(struct crm_buf *b)
+{
+	if (crm_buf_grow(b, 1))
+		return CRM_ENOMEM;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+void
+crm_buf_free(struct crm_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+/* A 64-bit multiply-xorshift hash over 8-byte words; never returns 0. */
+uint64_t
+crm_hash(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL), w;
+
+	while (n >= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+		h ^= h >> 29;
+		s += 8;
+		n -= 8;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 32;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h ? h : 1;
+}
+
+static struct crm_slot *
+find(const struct crm_map *m, uint64_t h, const void *k, size_t klen)
+{
+	size_t i = h & (m->nslot - 1);
+	struct crm_slot *s;
+
+	for (;; i = (i + 1) & (m->nslot - 1)) {
+		s = &m->slot[i];
+		if (s->hash == 0)
+			return s;
+		if (s->hash == h && s->klen == klen &&
+		    memcmp(m->keys.p + s->koff, k, klen) == 0)
+			return s;
+	}
+}
+
+static int
+rehash(struct crm_map *m)
+{
+	struct crm_map nm = *m;
+	size_t i;
+
+	nm.nslot = m->nslot ? m->nslot * 2 : 64;
+	if ((nm.slot = calloc(nm.nslot, sizeof(*nm.slot))) == NULL)
+		return CRM_ENOMEM;
+	for (i = 0; i < m->nslot; i++)
+		if (m->slot[i].hash)
+			*find(&nm, m->slot[i].hash, "", 0) = m->slot[i];
+	free(m->slot);
+	m->slot = nm.slot;
+	m->nslot = nm.nslot;
+	return 0;
+}
+
+int
+crm_map_put(struct crm_map *m, const void *k, size_t klen, uint64_t v)
+{
+	uint64_t h = crm_hash(k, klen);
+	struct crm_slot *s;
+
+	if ((m->n + 1) * 4 >= m->nslot * 3 && rehash(m))
+		return CRM_ENOMEM;
+	s = find(m, h, k, klen);
+	if (s->hash == 0) {
+		if (crm_buf_add(&m->keys, k, klen))
+			return CRM_ENOMEM;
+		s->hash = h;
+		s->koff = m->keys.len - klen;
+		s->klen = klen;
+		m->n++;
+	}
+	s->v = v;
+	return 0;
+}
+
+int
+crm_map_get(const struct crm_map *m, const void *k, size_t klen, uint64_t *v)
+{
+	struct crm_slot *s;
+
+	if (m->n == 0)
+		return 0;
+	s = find(m, crm_hash(k, klen), k, klen);
+	if (s->hash == 0)
+		return 0;
+	*v = s->v;
+	return 1;
+}
+
+int
+crm_map_each(const struct crm_map *m, size_t *i, const char **k, size_t *klen,
+    uint64_t *v)
+{
+	for (; *i < m->nslot; (*i)++) {
+		const struct crm_slot *s = &m->slot[*i];
+
+		if (s->hash == 0)
+			continue;
+		*k = m->keys.p + s->koff;
+		*klen = s->klen;
+		*v = s->v;
+		(*i)++;
+		return 1;
+	}
+	return 0;
+}
+
+void
+crm_map_clear(struct crm_map *m)
+{
+	if (m->slot)
+		memset(m->slot, 0, m->nslot * sizeof(*m->slot));
+	m->n = 0;
+	m->keys.len = 0;
+}
+
+void
+crm_map_free(struct crm_map *m)
+{
+	free(m->slot);
+	crm_buf_free(&m->keys);
+	m->slot = NULL;
+	m->nslot = m->n = 0;
+}

@@ -1,0 +1,46 @@
+/*
+ * Growable byte buffers and a hash table: the two containers every module
+ * needs. Neither prints or aborts; allocation failure returns CRM_ENOMEM.
+ */
+#ifndef CRM_BUF_H
+#define CRM_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct crm_buf {
+	char *p;
+	size_t len, cap;
+};
+
+int crm_buf_grow(struct crm_buf *b, size_t need);
+int crm_buf_add(struct crm_buf *b, const void *s, size_t n);
+int crm_buf_addc(struct crm_buf *b, int c);
+int crm_buf_adds(struct crm_buf *b, const char *s);
+/* Appends a NUL without counting it in len, so b->p is a C string. */
+int crm_buf_nul(struct crm_buf *b);
+void crm_buf_free(struct crm_buf *b);
+
+uint64_t crm_hash(const void *p, size_t n);
+
+/*
+ * A map from byte strings to 64-bit values, open addressing. Keys are copied
+ * into the map's own arena; a pointer returned by crm_map_key() is valid
+ * until the map is freed or cleared.
+ */
+struct crm_map {
+	struct crm_slot *slot;
+	size_t nslot, n;
+	struct crm_buf keys;
+};
+
+int crm_map_put(struct crm_map *m, const void *k, size_t klen, uint64_t v);
+/* Returns 1 and sets *v when found, 0 when not. */
+int crm_map_get(const struct crm_map *m, const void *k, size_t klen, uint64_t *v);
+/* Iteration: set *i = 0, then call while it returns 1. */
+int crm_map_each(const struct crm_map *m, size_t *i, const char **k,
+    size_t *klen, uint64_t *v);
+void crm_map_clear(struct crm_map *m);
+void crm_map_free(struct crm_map *m);
+
+#endif

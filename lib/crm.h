@@ -1,0 +1,23 @@
+/*
+ * The record library, libcrm: include this one header. Tools never include
+ * lmdb.h, csv.h or yaml.h; the modules below hide them.
+ */
+#ifndef CRM_H
+#define CRM_H
+
+#include "buf.h"
+#include "config.h"
+#include "contact.h"
+#include "csvio.h"
+#include "dec.h"
+#include "errors.h"
+#include "input.h"
+#include "json.h"
+#include "output.h"
+#include "rec.h"
+#include "store.h"
+#include "text.h"
+#include "times.h"
+#include "ydoc.h"
+
+#endif

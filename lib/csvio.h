@@ -1,0 +1,51 @@
+/*
+ * Pull-style readers and writers of delimited text. The CSV reader wraps
+ * libcsv (a push parser) so that a tool loops
+ *
+ *	while ((rc = crm_csv_next(r, &row)) == 0)
+ *
+ * CSV follows RFC 4180: a UTF-8 byte-order mark is skipped, CRLF and LF end
+ * lines, white space is kept as it is. TSV has no quoting: a tab separates
+ * fields, a newline ends a row, and \t \n \r \\ stand for tab, newline,
+ * carriage return and backslash.
+ */
+#ifndef CRM_CSVIO_H
+#define CRM_CSVIO_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "buf.h"
+
+enum crm_fmt { CRM_FMT_CSV, CRM_FMT_TSV, CRM_FMT_NDJSON, CRM_FMT_YAML };
+/* "csv", "tsv", "ndjson" (or "json"), "yaml"; -1 if unknown. */
+int crm_fmt_parse(const char *s);
+
+/* A row: n fields; v[i] is NUL-terminated and len[i] long (it may hold
+ * NULs of its own, which the caller rejects). Valid until the next call. */
+struct crm_row {
+	size_t n;
+	char **v;
+	size_t *len;
+	long line;		/* line where the row starts, 1 is the first */
+};
+
+struct crm_csv;
+
+/* Reads fd; name is used in messages only. fmt is CSV or TSV. */
+int crm_csv_open(int fd, int fmt, struct crm_csv **out);
+/*
+ * Returns 0 and a row, CRM_EOF at the end, or CRM_EPARSE for a row that
+ * cannot be read (row->line and crm_csv_error() say where and why); reading
+ * goes on after it with the next line. CRM_EIO and CRM_ENOMEM are final.
+ */
+int crm_csv_next(struct crm_csv *r, struct crm_row *row);
+const char *crm_csv_error(const struct crm_csv *r);
+void crm_csv_close(struct crm_csv *r);
+
+/* Writers: fields are quoted (CSV) or escaped (TSV) as needed. */
+int crm_csv_field(struct crm_buf *b, int fmt, int first, const char *s,
+    size_t n);
+int crm_csv_end(struct crm_buf *b);
+
+#endif

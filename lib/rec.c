@@ -1,0 +1,296 @@
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "errors.h"
+#include "rec.h"
+
+const char *const crm_col_names[CRM_NCOL] = {
+	"", "email", "first_name", "last_name", "phone", "company", "title",
+	"city", "country", "source", "stage", "owner", "tags", "email_opt_in",
+	"consent_at", "consent_source", "created_at", "updated_at", "ext_id"
+};
+
+const char *const crm_stat_names[CRM_NSTAT] = {
+	"first_seen_at", "last_seen_at", "events", "first_purchase_at",
+	"last_purchase_at", "purchases", "purchase_days", "revenue"
+};
+
+static int
+name_eq(const char *a, size_t n, const char *core, int loose)
+{
+	size_t i;
+	char c;
+
+	if (strlen(core) != n)
+		return 0;
+	if (!loose)
+		return memcmp(a, core, n) == 0;
+	for (i = 0; i < n; i++) {
+		c = a[i] == ' ' || a[i] == '-' ? '_' : a[i];
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		if (c != core[i])
+			return 0;
+	}
+	return 1;
+}
+
+int
+crm_col_lookup(const char *name, size_t n)
+{
+	int loose, i;
+
+	for (loose = 0; loose < 2; loose++) {
+		if (name_eq(name, n, "id", loose))
+			return -1;
+		for (i = 1; i < CRM_NCOL; i++)
+			if (name_eq(name, n, crm_col_names[i], loose))
+				return i;
+		for (i = 0; i < CRM_NSTAT; i++)
+			if (name_eq(name, n, crm_stat_names[i], loose))
+				return -2;
+	}
+	return CRM_COL_CUSTOM;
+}
+
+void
+crm_rec_init(struct crm_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void
+crm_rec_clear(struct crm_rec *r)
+{
+	r->id = 0;
+	r->n = 0;
+	r->arena.len = 0;
+}
+
+void
+crm_rec_free(struct crm_rec *r)
+{
+	free(r->f);
+	crm_buf_free(&r->arena);
+	crm_rec_init(r);
+}
+
+int
+crm_rec_copy(struct crm_rec *dst, const struct crm_rec *src)
+{
+	size_t i, nl, vl;
+	const char *nm, *v;
+	int rc;
+
+	crm_rec_clear(dst);
+	dst->id = src->id;
+	for (i = 0; i < src->n; i++) {
+		nm = crm_rec_name(src, i, &nl);
+		v = crm_rec_val(src, i, &vl);
+		if ((rc = crm_rec_set(dst, src->f[i].col, nm, nl, v, vl)))
+			return rc;
+	}
+	return 0;
+}
+
+static struct crm_field *
+find(const struct crm_rec *r, int col, const char *name, size_t nlen)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		if (r->f[i].col != col)
+			continue;
+		if (col != CRM_COL_CUSTOM || (r->f[i].nlen == nlen &&
+		    memcmp(r->arena.p + r->f[i].name, name, nlen) == 0))
+			return &r->f[i];
+	}
+	return NULL;
+}
+
+const char *
+crm_rec_get(const struct crm_rec *r, int col, const char *name, size_t nlen,
+    size_t *vlen)
+{
+	const struct crm_field *f = find(r, col, name, nlen);
+
+	if (f == NULL)
+		return NULL;
+	if (vlen)
+		*vlen = f->vlen;
+	return r->arena.p + f->val;
+}
+
+/* Appends s to the arena, NUL-terminated; returns its offset in *off. */
+static int
+stash(struct crm_rec *r, const char *s, size_t n, uint32_t *off)
+{
+	size_t inside = r->arena.p != NULL && s >= r->arena.p &&
+	    s < r->arena.p + r->arena.cap ? (size_t)(s - r->arena.p) + 1 : 0;
+
+	if (r->arena.len + n + 1 > UINT32_MAX)
+		return CRM_ETOOBIG;
+	/* s may point into the arena itself, which growing can move. */
+	if (crm_buf_grow(&r->arena, n + 1))
+		return CRM_ENOMEM;
+	if (inside)
+		s = r->arena.p + inside - 1;
+	*off = (uint32_t)r->arena.len;
+	if (n)
+		memcpy(r->arena.p + r->arena.len, s, n);
+	r->arena.p[r->arena.len + n] = '\0';
+	r->arena.len += n + 1;
+	return 0;
+}
+
+int
+crm_rec_set(struct crm_rec *r, int col, const char *name, size_t nlen,
+    const char *val, size_t vlen)
+{
+	struct crm_field *f = find(r, col, name, nlen), *nf;
+	int rc;
+
+	if (vlen == 0) {
+		if (f != NULL) {
+			memmove(f, f + 1, (size_t)(r->f + r->n - f - 1) *
+			    sizeof(*f));
+			r->n--;
+		}
+		return 0;
+	}
+	if (f != NULL && f->vlen == vlen &&
+	    memcmp(r->arena.p + f->val, val, vlen) == 0)
+		return 0;
+	if (f == NULL) {
+		if (r->n == r->cap) {
+			size_t cap = r->cap ? r->cap * 2 : 24;
+
+			if ((nf = realloc(r->f, cap * sizeof(*nf))) == NULL)
+				return CRM_ENOMEM;
+			r->f = nf;
+			r->cap = cap;
+		}
+		f = &r->f[r->n];
+		f->col = col;
+		f->nlen = 0;
+		f->name = 0;
+		if (col == CRM_COL_CUSTOM) {
+			/* The name may point into our own arena: stash first. */
+			if ((rc = stash(r, name, nlen, &f->name)))
+				return rc;
+			f->nlen = (uint32_t)nlen;
+		}
+		r->n++;
+	}
+	if ((rc = stash(r, val, vlen, &f->val)))
+		return rc;
+	f->vlen = (uint32_t)vlen;
+	return 0;
+}
+
+const char *
+crm_rec_name(const struct crm_rec *r, size_t i, size_t *nlen)
+{
+	const struct crm_field *f = &r->f[i];
+
+	if (f->col != CRM_COL_CUSTOM) {
+		*nlen = strlen(crm_col_names[f->col]);
+		return crm_col_names[f->col];
+	}
+	*nlen = f->nlen;
+	return r->arena.p + f->name;
+}
+
+const char *
+crm_rec_val(const struct crm_rec *r, size_t i, size_t *vlen)
+{
+	*vlen = r->f[i].vlen;
+	return r->arena.p + r->f[i].val;
+}
+
+static int
+put_varint(struct crm_buf *b, uint64_t v)
+{
+	unsigned char tmp[10];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	return crm_buf_add(b, tmp, n);
+}
+
+static int
+get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+	int shift = 0;
+
+	*v = 0;
+	while (*p < end && shift < 64) {
+		*v |= (uint64_t)(**p & 0x7f) << shift;
+		if ((*(*p)++ & 0x80) == 0)
+			return 0;
+		shift += 7;
+	}
+	return CRM_EPARSE;
+}
+
+int
+crm_rec_encode(const struct crm_rec *r, struct crm_buf *out)
+{
+	const struct crm_field *f;
+	size_t i;
+	int rc;
+
+	out->len = 0;
+	if ((rc = crm_buf_addc(out, CRM_REC_FORMAT)))
+		return rc;
+	for (i = 0; i < r->n; i++) {
+		f = &r->f[i];
+		rc = put_varint(out, (uint64_t)f->col);
+		if (!rc && f->col == CRM_COL_CUSTOM)
+			rc = put_varint(out, f->nlen) ||
+			    crm_buf_add(out, r->arena.p + f->name, f->nlen);
+		if (!rc)
+			rc = put_varint(out, f->vlen) ||
+			    crm_buf_add(out, r->arena.p + f->val, f->vlen);
+		if (rc)
+			return CRM_ENOMEM;
+	}
+	return 0;
+}
+
+int
+crm_rec_decode(struct crm_rec *r, const void *data, size_t n)
+{
+	const unsigned char *p = data, *end = p + n, *name = NULL;
+	uint64_t tag, nlen = 0, vlen;
+	int rc;
+
+	crm_rec_clear(r);
+	if (n == 0 || *p++ != CRM_REC_FORMAT)
+		return CRM_EVERSION;
+	while (p < end) {
+		if (get_varint(&p, end, &tag) || tag >= CRM_NCOL)
+			return CRM_EPARSE;
+		if (tag == CRM_COL_CUSTOM) {
+			if (get_varint(&p, end, &nlen) || nlen == 0 ||
+			    nlen > (uint64_t)(end - p))
+				return CRM_EPARSE;
+			name = p;
+			p += nlen;
+		}
+		if (get_varint(&p, end, &vlen) || vlen == 0 ||
+		    vlen > (uint64_t)(end - p))
+			return CRM_EPARSE;
+		if (find(r, (int)tag, (const char *)name, nlen) != NULL)
+			return CRM_EPARSE;
+		if ((rc = crm_rec_set(r, (int)tag, (const char *)name, nlen,
+		    (const char *)p, vlen)))
+			return rc;
+		p += vlen;
+	}
+	return 0;
+}

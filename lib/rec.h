@@ -1,0 +1,94 @@
+/*
+ * The record: a contact's fields as name/value pairs. Core fields (DESIGN.md
+ * §2) have fixed column numbers; any other name is a custom field. A field is
+ * either present with a non-empty value or absent: setting an empty value
+ * removes it.
+ */
+#ifndef CRM_REC_H
+#define CRM_REC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+enum crm_col {
+	CRM_COL_CUSTOM = 0,	/* not a core field */
+	CRM_COL_EMAIL = 1,
+	CRM_COL_FIRST_NAME,
+	CRM_COL_LAST_NAME,
+	CRM_COL_PHONE,
+	CRM_COL_COMPANY,
+	CRM_COL_TITLE,
+	CRM_COL_CITY,
+	CRM_COL_COUNTRY,
+	CRM_COL_SOURCE,
+	CRM_COL_STAGE,
+	CRM_COL_OWNER,
+	CRM_COL_TAGS,
+	CRM_COL_EMAIL_OPT_IN,
+	CRM_COL_CONSENT_AT,
+	CRM_COL_CONSENT_SOURCE,
+	CRM_COL_CREATED_AT,
+	CRM_COL_UPDATED_AT,
+	CRM_COL_EXT_ID,
+	CRM_NCOL
+};
+
+/* Column names in export order after "id"; index is the crm_col value. */
+extern const char *const crm_col_names[CRM_NCOL];
+/* Read-only statistics columns, derived from the event log. */
+extern const char *const crm_stat_names[];
+#define CRM_NSTAT 8
+
+/* The core column of a header name: exact, else case-insensitive with
+ * spaces and hyphens read as underscores. Returns CRM_COL_CUSTOM if none;
+ * "id" gives -1, a statistics column -2. */
+int crm_col_lookup(const char *name, size_t n);
+
+struct crm_field {
+	int col;		/* crm_col, or CRM_COL_CUSTOM */
+	uint32_t name, nlen;	/* custom name: offset/length in the arena */
+	uint32_t val, vlen;	/* value: offset/length in the arena */
+};
+
+struct crm_rec {
+	uint64_t id;		/* 0 until the store assigns one */
+	struct crm_field *f;
+	size_t n, cap;
+	struct crm_buf arena;	/* names and values, each NUL-terminated */
+};
+
+void crm_rec_init(struct crm_rec *r);
+void crm_rec_clear(struct crm_rec *r);
+void crm_rec_free(struct crm_rec *r);
+int crm_rec_copy(struct crm_rec *dst, const struct crm_rec *src);
+
+/* Values are borrowed until the next change of the record; NULL if absent. */
+const char *crm_rec_get(const struct crm_rec *r, int col, const char *name,
+    size_t nlen, size_t *vlen);
+/* Sets col (or the custom name when col is CRM_COL_CUSTOM); vlen 0 removes. */
+int crm_rec_set(struct crm_rec *r, int col, const char *name, size_t nlen,
+    const char *val, size_t vlen);
+/* Name of field i: the core name or the custom name. */
+const char *crm_rec_name(const struct crm_rec *r, size_t i, size_t *nlen);
+const char *crm_rec_val(const struct crm_rec *r, size_t i, size_t *vlen);
+
+/*
+ * On-disk encoding, format 1 (the value of a contact key in the store):
+ *
+ *   byte 0        format version, 1
+ *   per field     varint tag; tag 0 is a custom field followed by varint
+ *                 name length and the name bytes; tag 1..CRM_NCOL-1 is the
+ *                 core column of that number
+ *                 varint value length, value bytes (UTF-8, no NUL)
+ *
+ * Varints are LEB128 (7 bits a byte, low group first). Fields appear in
+ * record order; a decoder refuses an unknown version, a tag out of range, a
+ * length past the end, and an empty value.
+ */
+#define CRM_REC_FORMAT 1
+int crm_rec_encode(const struct crm_rec *r, struct crm_buf *out);
+int crm_rec_decode(struct crm_rec *r, const void *p, size_t n);
+
+#endif

@@ -1,0 +1,663 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "store.h"
+
+#define GIB ((size_t)1 << 30)
+
+struct crm_store {
+	MDB_env *env;
+	MDB_dbi meta, contacts, idx[CRM_NIDX], fields, audit;
+	int lockfd, rdonly;
+	char *dir;
+	char err[4400];
+};
+
+struct crm_txn {
+	struct crm_store *st;
+	MDB_txn *t;
+	int rdonly;
+	uint64_t next_id, max_id;
+	struct crm_map ov[CRM_NIDX];	/* pending index changes; 0 deletes */
+	struct crm_map fieldset;
+	int fields_loaded;
+	uint32_t nfields;
+	struct crm_buf enc;
+};
+
+struct crm_iter {
+	MDB_cursor *c;
+	int started;
+};
+
+static int
+lmdb_err(struct crm_store *st, int rc)
+{
+	if (rc == 0)
+		return 0;
+	snprintf(st->err, sizeof(st->err), "%s", mdb_strerror(rc));
+	switch (rc) {
+	case MDB_NOTFOUND: return CRM_ENOTFOUND;
+	case MDB_MAP_FULL: case ENOSPC: case EDQUOT: return CRM_EFULL;
+	case MDB_VERSION_MISMATCH: case MDB_INVALID: return CRM_EVERSION;
+	case ENOMEM: return CRM_ENOMEM;
+	case EIO: return CRM_EIO;
+	case EACCES: case EROFS: return rc;
+	}
+	return CRM_ESTORE;
+}
+
+const char *
+crm_store_path(const char *opt, char *buf, size_t len)
+{
+	const char *e;
+
+	if (opt != NULL && *opt)
+		return opt;
+	if ((e = getenv("CRM_DB")) != NULL && *e)
+		return e;
+	if ((e = getenv("XDG_DATA_HOME")) != NULL && *e)
+		snprintf(buf, len, "%s/crm", e);
+	else
+		snprintf(buf, len, "%s/.local/share/crm",
+		    (e = getenv("HOME")) != NULL ? e : ".");
+	return buf;
+}
+
+const char *
+crm_store_error(const struct crm_store *st)
+{
+	return st->err;
+}
+
+/* mkdir -p with mode 0700 for every directory it creates. */
+static int
+mkdirs(char *path)
+{
+	char *p;
+
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			*p = '/';
+			return errno;
+		}
+		*p = '/';
+	}
+	return mkdir(path, 0700) != 0 && errno != EEXIST ? errno : 0;
+}
+
+static int
+open_dbs(struct crm_store *st)
+{
+	static const char *names[CRM_NIDX] = { "email", "ext_id" };
+	unsigned cr = st->rdonly ? 0 : MDB_CREATE;
+	MDB_txn *t;
+	int rc, i;
+	MDB_val k = { 6, "format" }, v;
+	uint32_t fmt = CRM_STORE_FORMAT;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, st->rdonly ? MDB_RDONLY : 0, &t)))
+		return lmdb_err(st, rc);
+	rc = mdb_dbi_open(t, "meta", cr, &st->meta);
+	if (rc == MDB_NOTFOUND && st->rdonly) {
+		mdb_txn_abort(t);
+		snprintf(st->err, sizeof(st->err), "no store at %s", st->dir);
+		return CRM_ENOSTORE;
+	}
+	if (rc == 0 && (rc = mdb_get(t, st->meta, &k, &v)) == 0) {
+		if (v.mv_size != 4 || memcmp(v.mv_data, &fmt, 4) != 0) {
+			uint32_t have = 0;
+
+			memcpy(&have, v.mv_data, v.mv_size < 4 ? v.mv_size : 4);
+			mdb_txn_abort(t);
+			snprintf(st->err, sizeof(st->err), "store %s has format %u;"
+			    " this crm reads format %u", st->dir, have, fmt);
+			return CRM_EVERSION;
+		}
+	} else if (rc == MDB_NOTFOUND && !st->rdonly) {
+		v.mv_size = 4;
+		v.mv_data = &fmt;
+		rc = mdb_put(t, st->meta, &k, &v, 0);
+	}
+	if (rc == 0)
+		rc = mdb_dbi_open(t, "contacts", cr | MDB_INTEGERKEY,
+		    &st->contacts);
+	for (i = 0; rc == 0 && i < CRM_NIDX; i++)
+		rc = mdb_dbi_open(t, names[i], cr, &st->idx[i]);
+	if (rc == 0)
+		rc = mdb_dbi_open(t, "fields", cr, &st->fields);
+	if (rc == 0)
+		rc = mdb_dbi_open(t, "audit", cr | MDB_INTEGERKEY, &st->audit);
+	if (rc) {
+		mdb_txn_abort(t);
+		return lmdb_err(st, rc);
+	}
+	return lmdb_err(st, mdb_txn_commit(t));
+}
+
+/*
+ * The map is address space, not disk: LMDB (without MDB_WRITEMAP) grows the
+ * file only as pages are written. So the map is set well above the data,
+ * at least 8 GiB or twice the file, which lets the store grow without a
+ * resize; a full disk is still reported as CRM_EFULL.
+ */
+static size_t
+map_size(const char *dir)
+{
+	char path[4096];
+	struct stat sb;
+	size_t want = sizeof(size_t) > 4 ? 8 * GIB : GIB / 2;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(path, &sb) == 0 && (size_t)sb.st_size * 2 > want)
+		want = ((size_t)sb.st_size * 2 + GIB - 1) / GIB * GIB;
+	return want;
+}
+
+int
+crm_store_open(const char *dir, unsigned flags, struct crm_store **out)
+{
+	struct crm_store *st;
+	char path[4096];
+	int rc;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->dir = strdup(dir)) == NULL) {
+		free(st);
+		return CRM_ENOMEM;
+	}
+	st->lockfd = -1;
+	st->rdonly = (flags & CRM_F_RDONLY) != 0;
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (st->rdonly && access(path, F_OK) != 0) {
+		snprintf(st->err, sizeof(st->err), "no store at %s", dir);
+		rc = CRM_ENOSTORE;
+		goto fail;
+	}
+	if (!st->rdonly && (rc = mkdirs(st->dir)) != 0) {
+		snprintf(st->err, sizeof(st->err), "cannot create %s: %s", dir,
+		    strerror(rc));
+		rc = CRM_ECREATE;
+		goto fail;
+	}
+	if ((rc = mdb_env_create(&st->env)) ||
+	    (rc = mdb_env_set_maxdbs(st->env, 16)) ||
+	    (rc = mdb_env_set_mapsize(st->env, map_size(dir))) ||
+	    (rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600))) {
+		rc = lmdb_err(st, rc);
+		snprintf(st->err + strlen(st->err), sizeof(st->err) -
+		    strlen(st->err), " (%s)", dir);
+		if (!st->rdonly && rc > 0)
+			rc = CRM_ECREATE;
+		goto fail;
+	}
+	rc = open_dbs(st);
+fail:
+	*out = st;
+	return rc;
+}
+
+void
+crm_store_close(struct crm_store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->env)
+		mdb_env_close(st->env);
+	if (st->lockfd >= 0)
+		close(st->lockfd);
+	free(st->dir);
+	free(st);
+}
+
+static int
+take_lock(struct crm_store *st, unsigned flags)
+{
+	char path[4096];
+
+	if (st->lockfd < 0) {
+		snprintf(path, sizeof(path), "%s/crm.lock", st->dir);
+		st->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (st->lockfd < 0) {
+			snprintf(st->err, sizeof(st->err), "%s: %s", path,
+			    strerror(errno));
+			return CRM_ECREATE;
+		}
+	}
+	while (flock(st->lockfd, LOCK_EX | (flags & CRM_F_NOWAIT ? LOCK_NB :
+	    0)) != 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK) {
+			snprintf(st->err, sizeof(st->err), "store %s is busy",
+			    st->dir);
+			return CRM_EBUSY;
+		}
+		return CRM_EIO;
+	}
+	return 0;
+}
+
+static uint64_t
+meta_u64(struct crm_txn *t, const char *key)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+	uint64_t x = 0;
+
+	if (mdb_get(t->t, t->st->meta, &k, &v) == 0 && v.mv_size == 8)
+		memcpy(&x, v.mv_data, 8);
+	return x;
+}
+
+static uint64_t
+last_key(struct crm_txn *t, MDB_dbi dbi)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t x = 0;
+
+	if (mdb_cursor_open(t->t, dbi, &c) == 0) {
+		if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+			memcpy(&x, k.mv_data, 8);
+		mdb_cursor_close(c);
+	}
+	return x;
+}
+
+int
+crm_txn_begin(struct crm_store *st, unsigned flags, struct crm_txn **out)
+{
+	struct crm_txn *t;
+	int rc, ro = st->rdonly || (flags & CRM_F_RDONLY);
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return CRM_ENOMEM;
+	t->st = st;
+	t->rdonly = ro;
+	if (!ro && (rc = take_lock(st, flags))) {
+		free(t);
+		return rc;
+	}
+	if ((rc = mdb_txn_begin(st->env, NULL, ro ? MDB_RDONLY : 0, &t->t))) {
+		if (!ro)
+			flock(st->lockfd, LOCK_UN);
+		free(t);
+		return lmdb_err(st, rc);
+	}
+	t->max_id = last_key(t, st->contacts);
+	t->next_id = meta_u64(t, "next_id");
+	if (t->next_id <= t->max_id)
+		t->next_id = t->max_id + 1;
+	*out = t;
+	return 0;
+}
+
+static void
+txn_free(struct crm_txn *t)
+{
+	int i;
+
+	for (i = 0; i < CRM_NIDX; i++)
+		crm_map_free(&t->ov[i]);
+	crm_map_free(&t->fieldset);
+	crm_buf_free(&t->enc);
+	free(t);
+}
+
+void
+crm_txn_abort(struct crm_txn *t)
+{
+	if (t == NULL)
+		return;
+	mdb_txn_abort(t->t);
+	if (!t->rdonly)
+		flock(t->st->lockfd, LOCK_UN);
+	txn_free(t);
+}
+
+struct pending {
+	uint64_t prefix, id;
+	const char *k;
+	size_t n;
+};
+
+static uint64_t
+prefix8(const char *k, size_t n)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		x = x << 8 | (i < n ? (unsigned char)k[i] : 0);
+	return x;
+}
+
+static int
+cmp_pending(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+	size_t n = x->n < y->n ? x->n : y->n;
+	int c;
+
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	if ((c = memcmp(x->k, y->k, n)) != 0)
+		return c;
+	return (x->n > y->n) - (x->n < y->n);
+}
+
+/* Writes one index's pending changes in key order; appends where it can. */
+static int
+flush_index(struct crm_txn *t, int idx)
+{
+	struct crm_map *m = &t->ov[idx];
+	struct pending *p;
+	MDB_cursor *c;
+	MDB_val k, v, lk, lv;
+	size_t i = 0, n = 0;
+	int rc = 0, append;
+
+	if (m->n == 0)
+		return 0;
+	if ((p = malloc(m->n * sizeof(*p))) == NULL)
+		return CRM_ENOMEM;
+	while (crm_map_each(m, &i, &p[n].k, &p[n].n, &p[n].id)) {
+		p[n].prefix = prefix8(p[n].k, p[n].n);
+		n++;
+	}
+	qsort(p, n, sizeof(*p), cmp_pending);
+	if ((rc = mdb_cursor_open(t->t, t->st->idx[idx], &c))) {
+		free(p);
+		return lmdb_err(t->st, rc);
+	}
+	append = mdb_cursor_get(c, &lk, &lv, MDB_LAST) == MDB_NOTFOUND;
+	for (i = 0; rc == 0 && i < n; i++) {
+		k.mv_size = p[i].n;
+		k.mv_data = (void *)p[i].k;
+		if (p[i].id == 0) {
+			rc = mdb_del(t->t, t->st->idx[idx], &k, NULL);
+			rc = rc == MDB_NOTFOUND ? 0 : rc;
+			continue;
+		}
+		if (!append && (lk.mv_size == 0 || cmp_pending(&(struct pending){
+		    prefix8(lk.mv_data, lk.mv_size), 0, lk.mv_data, lk.mv_size },
+		    &p[i]) < 0))
+			append = 1;
+		v.mv_size = 8;
+		v.mv_data = &p[i].id;
+		rc = mdb_cursor_put(c, &k, &v, append ? MDB_APPEND : 0);
+	}
+	mdb_cursor_close(c);
+	free(p);
+	return lmdb_err(t->st, rc);
+}
+
+int
+crm_txn_commit(struct crm_txn *t)
+{
+	MDB_val k = { 7, "next_id" }, v = { 8, NULL };
+	int rc = 0, i;
+
+	if (t->rdonly) {
+		crm_txn_abort(t);
+		return 0;
+	}
+	for (i = 0; rc == 0 && i < CRM_NIDX; i++)
+		rc = flush_index(t, i);
+	v.mv_data = &t->next_id;
+	if (rc == 0)
+		rc = lmdb_err(t->st, mdb_put(t->t, t->st->meta, &k, &v, 0));
+	if (rc) {
+		crm_txn_abort(t);
+		return rc;
+	}
+	rc = lmdb_err(t->st, mdb_txn_commit(t->t));
+	flock(t->st->lockfd, LOCK_UN);
+	txn_free(t);
+	return rc;
+}
+
+int
+crm_contact_get(struct crm_txn *t, uint64_t id, struct crm_rec *r)
+{
+	MDB_val k = { 8, &id }, v;
+	int rc;
+
+	if ((rc = mdb_get(t->t, t->st->contacts, &k, &v)))
+		return lmdb_err(t->st, rc);
+	if ((rc = crm_rec_decode(r, v.mv_data, v.mv_size)))
+		return rc;
+	r->id = id;
+	return 0;
+}
+
+int
+crm_contact_put(struct crm_txn *t, const struct crm_rec *r)
+{
+	uint64_t id = r->id;
+	MDB_val k = { 8, &id }, v;
+	int rc;
+
+	if ((rc = crm_rec_encode(r, &t->enc)))
+		return rc;
+	v.mv_size = t->enc.len;
+	v.mv_data = t->enc.p;
+	rc = mdb_put(t->t, t->st->contacts, &k, &v, id > t->max_id ?
+	    MDB_APPEND : 0);
+	if (rc == 0 && id > t->max_id)
+		t->max_id = id;
+	crm_txn_claim_id(t, id);
+	return lmdb_err(t->st, rc);
+}
+
+uint64_t
+crm_txn_new_id(struct crm_txn *t)
+{
+	return t->next_id++;
+}
+
+void
+crm_txn_claim_id(struct crm_txn *t, uint64_t id)
+{
+	if (id >= t->next_id)
+		t->next_id = id + 1;
+}
+
+int
+crm_index_get(struct crm_txn *t, int idx, const char *key, size_t n,
+    uint64_t *id)
+{
+	MDB_val k = { n, (void *)key }, v;
+	int rc;
+
+	if (crm_map_get(&t->ov[idx], key, n, id))
+		return *id ? 0 : CRM_ENOTFOUND;
+	if (n == 0 || n > 511)
+		return CRM_ENOTFOUND;
+	if ((rc = mdb_get(t->t, t->st->idx[idx], &k, &v)))
+		return lmdb_err(t->st, rc);
+	if (v.mv_size != 8)
+		return CRM_ESTORE;
+	memcpy(id, v.mv_data, 8);
+	return 0;
+}
+
+int
+crm_index_put(struct crm_txn *t, int idx, const char *k, size_t n, uint64_t id)
+{
+	if (n == 0 || n > 511)
+		return CRM_ETOOBIG;
+	return crm_map_put(&t->ov[idx], k, n, id);
+}
+
+int
+crm_index_del(struct crm_txn *t, int idx, const char *k, size_t n)
+{
+	return crm_map_put(&t->ov[idx], k, n, 0);
+}
+
+static int
+load_fields(struct crm_txn *t)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	t->fields_loaded = 1;
+	if ((rc = mdb_cursor_open(t->t, t->st->fields, &c)))
+		return lmdb_err(t->st, rc);
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if ((rc = crm_map_put(&t->fieldset, k.mv_data, k.mv_size, 1)))
+			break;
+		t->nfields++;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : lmdb_err(t->st, rc);
+}
+
+int
+crm_field_note(struct crm_txn *t, const char *name, size_t n)
+{
+	MDB_val k = { n, (void *)name }, v = { 4, NULL };
+	uint64_t x;
+	int rc;
+
+	if (!t->fields_loaded && (rc = load_fields(t)))
+		return rc;
+	if (crm_map_get(&t->fieldset, name, n, &x))
+		return 0;
+	if (n > 511)
+		return CRM_ETOOBIG;
+	v.mv_data = &t->nfields;
+	if ((rc = mdb_put(t->t, t->st->fields, &k, &v, 0)))
+		return lmdb_err(t->st, rc);
+	t->nfields++;
+	return crm_map_put(&t->fieldset, name, n, 1);
+}
+
+struct fname {
+	uint32_t seq;
+	char *name;
+};
+
+static int
+cmp_fname(const void *a, const void *b)
+{
+	const struct fname *x = a, *y = b;
+
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+int
+crm_fields_list(struct crm_txn *t, char ***names, size_t *n)
+{
+	MDB_stat ms;
+	MDB_cursor *c;
+	MDB_val k, v;
+	struct fname *f;
+	size_t i = 0;
+	int rc;
+
+	if ((rc = mdb_stat(t->t, t->st->fields, &ms)) ||
+	    (rc = mdb_cursor_open(t->t, t->st->fields, &c)))
+		return lmdb_err(t->st, rc);
+	if ((f = calloc(ms.ms_entries + 1, sizeof(*f))) == NULL ||
+	    (*names = calloc(ms.ms_entries + 1, sizeof(char *))) == NULL) {
+		free(f);
+		mdb_cursor_close(c);
+		return CRM_ENOMEM;
+	}
+	while (i < ms.ms_entries && mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
+		if (v.mv_size == 4)
+			memcpy(&f[i].seq, v.mv_data, 4);
+		if ((f[i].name = strndup(k.mv_data, k.mv_size)) == NULL)
+			break;
+		i++;
+	}
+	mdb_cursor_close(c);
+	qsort(f, i, sizeof(*f), cmp_fname);
+	for (*n = 0; *n < i; (*n)++)
+		(*names)[*n] = f[*n].name;
+	free(f);
+	return i == ms.ms_entries ? 0 : CRM_ENOMEM;
+}
+
+void
+crm_fields_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int
+crm_audit_add(struct crm_txn *t, const struct crm_rec *r)
+{
+	uint64_t seq = last_key(t, t->st->audit) + 1;
+	MDB_val k = { 8, &seq }, v;
+	int rc;
+
+	if ((rc = crm_rec_encode(r, &t->enc)))
+		return rc;
+	v.mv_size = t->enc.len;
+	v.mv_data = t->enc.p;
+	return lmdb_err(t->st, mdb_put(t->t, t->st->audit, &k, &v, MDB_APPEND));
+}
+
+int
+crm_iter_open(struct crm_txn *t, struct crm_iter **out)
+{
+	struct crm_iter *it;
+	int rc;
+
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return CRM_ENOMEM;
+	if ((rc = mdb_cursor_open(t->t, t->st->contacts, &it->c))) {
+		free(it);
+		return lmdb_err(t->st, rc);
+	}
+	*out = it;
+	return 0;
+}
+
+int
+crm_iter_next(struct crm_iter *it, struct crm_rec *r)
+{
+	MDB_val k, v;
+	int rc;
+
+	rc = mdb_cursor_get(it->c, &k, &v, it->started ? MDB_NEXT : MDB_FIRST);
+	it->started = 1;
+	if (rc == MDB_NOTFOUND)
+		return CRM_EOF;
+	if (rc)
+		return CRM_ESTORE;
+	if (k.mv_size != 8)
+		return CRM_ESTORE;
+	if ((rc = crm_rec_decode(r, v.mv_data, v.mv_size)))
+		return rc;
+	memcpy(&r->id, k.mv_data, 8);
+	return 0;
+}
+
+void
+crm_iter_close(struct crm_iter *it)
+{
+	if (it == NULL)
+		return;
+	mdb_cursor_close(it->c);
+	free(it);
+}

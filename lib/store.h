@@ -1,0 +1,84 @@
+/*
+ * The store: one LMDB environment directory holding contacts, their unique
+ * key indexes, a registry of custom field names and the audit log.
+ *
+ * Named databases (format 1):
+ *   meta      "format" -> u32 format number, "next_id" -> u64
+ *   contacts  u64 id (integer key) -> record (rec.h encoding)
+ *   email     normalised e-mail -> u64 id
+ *   ext_id    external id -> u64 id
+ *   fields    custom field name -> u32 order of first appearance
+ *   audit     u64 sequence (integer key) -> record: ts, user, tool, op, ...
+ *
+ * Many readers and one writer (LMDB's model). A writer first takes an
+ * flock(2) on DIR/crm.lock so that it can tell its user that it waits.
+ * Index changes made in a write transaction are held in memory and written
+ * in key order at commit, so a bulk import does not degrade into random
+ * B-tree inserts; lookups see them at once.
+ */
+#ifndef CRM_STORE_H
+#define CRM_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rec.h"
+
+#define CRM_STORE_FORMAT 1
+
+#define CRM_F_RDONLY 0x1	/* open or begin read-only */
+#define CRM_F_NOWAIT 0x2	/* begin: CRM_EBUSY instead of waiting */
+
+enum crm_index { CRM_IDX_EMAIL, CRM_IDX_EXT, CRM_NIDX };
+
+struct crm_store;
+struct crm_txn;
+struct crm_iter;
+
+/* The store directory: opt, else $CRM_DB, else $XDG_DATA_HOME/crm, else
+ * ~/.local/share/crm. */
+const char *crm_store_path(const char *opt, char *buf, size_t len);
+/*
+ * Opens the store in dir. Without CRM_F_RDONLY the directory is created
+ * (mode 0700) if missing; files are created 0600. Read-only on a missing
+ * store gives CRM_ENOSTORE. A store of another format gives CRM_EVERSION.
+ * On failure *out is still set, for crm_store_error(); close it.
+ */
+int crm_store_open(const char *dir, unsigned flags, struct crm_store **out);
+void crm_store_close(struct crm_store *st);
+/* A sentence about the last error, for messages; never NULL. */
+const char *crm_store_error(const struct crm_store *st);
+
+int crm_txn_begin(struct crm_store *st, unsigned flags, struct crm_txn **out);
+int crm_txn_commit(struct crm_txn *t);
+void crm_txn_abort(struct crm_txn *t);
+
+/* CRM_ENOTFOUND if there is no contact with that id. */
+int crm_contact_get(struct crm_txn *t, uint64_t id, struct crm_rec *r);
+int crm_contact_put(struct crm_txn *t, const struct crm_rec *r);
+/* A fresh id; crm_txn_claim_id() makes sure ids up to id are never given. */
+uint64_t crm_txn_new_id(struct crm_txn *t);
+void crm_txn_claim_id(struct crm_txn *t, uint64_t id);
+
+/* Index lookups (CRM_ENOTFOUND) and changes, applied at commit. */
+int crm_index_get(struct crm_txn *t, int idx, const char *k, size_t n,
+    uint64_t *id);
+int crm_index_put(struct crm_txn *t, int idx, const char *k, size_t n,
+    uint64_t id);
+int crm_index_del(struct crm_txn *t, int idx, const char *k, size_t n);
+
+/* Records a custom field name, in order of first appearance. */
+int crm_field_note(struct crm_txn *t, const char *name, size_t n);
+/* The custom field names in that order; free with crm_fields_free(). */
+int crm_fields_list(struct crm_txn *t, char ***names, size_t *n);
+void crm_fields_free(char **names, size_t n);
+
+/* Appends an audit entry (fields of r) with its own sequence number. */
+int crm_audit_add(struct crm_txn *t, const struct crm_rec *r);
+
+/* Contacts in id order. The record is valid until the next call. */
+int crm_iter_open(struct crm_txn *t, struct crm_iter **out);
+int crm_iter_next(struct crm_iter *it, struct crm_rec *r);
+void crm_iter_close(struct crm_iter *it);
+
+#endif

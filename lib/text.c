@@ -1,0 +1,259 @@
+#include <string.h>
+
+#include "errors.h"
+#include "text.h"
+
+int
+crm_utf8_valid(const char *str, size_t n, size_t *bad)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, k, len;
+	unsigned c, cp, min;
+
+	while (i < n) {
+		c = s[i];
+		if (c >= 0x01 && c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2, cp = c & 0x1f, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3, cp = c & 0x0f, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4, cp = c & 0x07, min = 0x10000;
+		else
+			goto fail;
+		if (i + len > n)
+			goto fail;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				goto fail;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			goto fail;
+		i += len;
+	}
+	return 1;
+fail:
+	if (bad)
+		*bad = i;
+	return 0;
+}
+
+static int
+isspace_ascii(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	    c == '\f';
+}
+
+void
+crm_trim(const char **s, size_t *n)
+{
+	while (*n > 0 && isspace_ascii((unsigned char)(*s)[0])) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n > 0 && isspace_ascii((unsigned char)(*s)[*n - 1]))
+		(*n)--;
+}
+
+static int
+label_ok(const char *s, size_t n)
+{
+	size_t i;
+	unsigned char c;
+
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return 0;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (!(c >= 0x80 || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * A practical check, not all of RFC 5321: what mail systems deliver to.
+ * The local part is printable ASCII or UTF-8 without spaces, quotes, commas
+ * or brackets and with no empty dot-separated piece; the domain has at
+ * least two labels of letters, digits and hyphens (or UTF-8).
+ */
+int
+crm_email_norm(const char *s, size_t n, char *out, size_t *outlen)
+{
+	const char *at, *p, *dot;
+	size_t i, local;
+	unsigned char c;
+
+	crm_trim(&s, &n);
+	if (n == 0 || n > 254 || !crm_utf8_valid(s, n, NULL))
+		return CRM_EINVAL;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		if (c <= ' ' || c == 0x7f || strchr("\"(),:;<>[\\]", c))
+			return CRM_EINVAL;
+	}
+	out[n] = '\0';
+	*outlen = n;
+	if ((at = memchr(out, '@', n)) == NULL || memchr(at + 1, '@',
+	    n - (size_t)(at - out) - 1) != NULL)
+		return CRM_EINVAL;
+	local = (size_t)(at - out);
+	if (local == 0 || local > 64 || out[0] == '.' || out[local - 1] == '.' ||
+	    strstr(out, "..") != NULL)
+		return CRM_EINVAL;
+	for (p = at + 1;; p = dot + 1) {
+		dot = memchr(p, '.', (size_t)(out + n - p));
+		if (!label_ok(p, dot ? (size_t)(dot - p) : (size_t)(out + n - p)))
+			return CRM_EINVAL;
+		if (dot == NULL)
+			break;
+	}
+	return p == at + 1 ? CRM_EINVAL : 0;
+}
+
+int
+crm_bool_parse(const char *s, size_t n, int *b)
+{
+	static const char *yes[] = { "true", "yes", "y", "t", "1", "on" };
+	static const char *no[] = { "false", "no", "n", "f", "0", "off" };
+	char low[8];
+	size_t i;
+
+	crm_trim(&s, &n);
+	if (n == 0 || n >= sizeof(low))
+		return CRM_EINVAL;
+	for (i = 0; i < n; i++)
+		low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+	low[n] = '\0';
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(low, yes[i]) == 0 || strcmp(low, no[i]) == 0) {
+			*b = strcmp(low, yes[i]) == 0;
+			return 0;
+		}
+	}
+	return CRM_EINVAL;
+}
+
+/* Reads the next raw item of a cell separated by sep into item (unquoted). */
+static int
+next_item(const char *s, size_t n, size_t *pos, int sep, struct crm_buf *item)
+{
+	size_t i = *pos;
+	const char *p;
+	size_t len;
+
+	item->len = 0;
+	if (i >= n)
+		return 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i < n && s[i] == '"') {
+		for (i++; i < n; i++) {
+			if (s[i] == '"' && i + 1 < n && s[i + 1] == '"')
+				i++;
+			else if (s[i] == '"')
+				break;
+			if (crm_buf_addc(item, s[i]))
+				return CRM_ENOMEM;
+		}
+		while (i < n && s[i] != sep)
+			i++;
+	} else {
+		p = s + i;
+		while (i < n && s[i] != sep)
+			i++;
+		len = (size_t)(s + i - p);
+		crm_trim(&p, &len);
+		if (crm_buf_add(item, p, len))
+			return CRM_ENOMEM;
+	}
+	*pos = i + 1;
+	return 1;
+}
+
+int
+crm_tags_next(const char *s, size_t n, size_t *pos, struct crm_buf *item)
+{
+	int rc;
+
+	while ((rc = next_item(s, n, pos, ';', item)) == 1 && item->len == 0)
+		;
+	return rc;
+}
+
+static int
+has_item(const char *set, size_t n, const char *it, size_t len)
+{
+	struct crm_buf b = { 0 };
+	size_t pos = 0;
+	int found = 0;
+
+	while (!found && crm_tags_next(set, n, &pos, &b) == 1)
+		found = b.len == len && memcmp(b.p, it, len) == 0;
+	crm_buf_free(&b);
+	return found;
+}
+
+static int
+append_item(struct crm_buf *out, const char *it, size_t len)
+{
+	size_t i;
+	int rc = 0;
+
+	if (out->len && (rc = crm_buf_addc(out, ';')))
+		return rc;
+	if (memchr(it, ';', len) == NULL && memchr(it, '"', len) == NULL)
+		return crm_buf_add(out, it, len);
+	rc |= crm_buf_addc(out, '"');
+	for (i = 0; i < len; i++) {
+		if (it[i] == '"')
+			rc |= crm_buf_addc(out, '"');
+		rc |= crm_buf_addc(out, it[i]);
+	}
+	return rc | crm_buf_addc(out, '"') ? CRM_ENOMEM : 0;
+}
+
+int
+crm_tags_norm(const char *s, size_t n, int sep, struct crm_buf *out)
+{
+	struct crm_buf it = { 0 };
+	size_t pos = 0;
+	int rc;
+
+	out->len = 0;
+	while ((rc = next_item(s, n, &pos, sep, &it)) == 1) {
+		if (it.len == 0 || has_item(out->p, out->len, it.p, it.len))
+			continue;
+		if ((rc = append_item(out, it.p, it.len)))
+			break;
+	}
+	crm_buf_free(&it);
+	return rc < 0 ? rc : crm_buf_nul(out);
+}
+
+int
+crm_tags_edit(const char *a, size_t alen, const char *b, size_t blen, int op,
+    struct crm_buf *out)
+{
+	struct crm_buf it = { 0 };
+	size_t pos = 0;
+	int rc = 0;
+
+	out->len = 0;
+	while (rc == 0 && crm_tags_next(a, alen, &pos, &it) == 1)
+		if (op == '+' || !has_item(b, blen, it.p, it.len))
+			rc = append_item(out, it.p, it.len);
+	pos = 0;
+	while (rc == 0 && op == '+' && crm_tags_next(b, blen, &pos, &it) == 1)
+		if (!has_item(out->p, out->len, it.p, it.len))
+			rc = append_item(out, it.p, it.len);
+	crm_buf_free(&it);
+	return rc ? rc : crm_buf_nul(out);
+}

@@ -1,0 +1,183 @@
+# Bash completion for crm(1), crm-add(1) and crm-export(1).
+#
+# Install as $(pkg-config --variable=completionsdir bash-completion)/crm with
+# links crm-add and crm-export to it, so that bash-completion loads it for any
+# of the three names; or source it from ~/.bashrc.  It does not need the
+# bash-completion package.
+
+_crm_columns='id email first_name last_name phone company title city country
+source stage owner tags email_opt_in consent_at consent_source created_at
+updated_at ext_id'
+
+# _crm_reply prefix word...: offer the words that start with $cur, each
+# preceded by prefix (the "--opt=" of an unsplit "--opt=value").
+_crm_reply() {
+	local prefix=$1 w
+	shift
+	COMPREPLY=()
+	for w in "$@"; do
+		[[ $w == "$cur"* ]] && COMPREPLY+=("$prefix$w")
+	done
+}
+
+# _crm_nospace: after a lone "--opt=", let the value follow without a space.
+_crm_nospace() {
+	if ((${#COMPREPLY[@]} == 1)) && [[ ${COMPREPLY[0]} == *= ]]; then
+		compopt -o nospace 2>/dev/null
+	fi
+	return 0
+}
+
+_crm_files() {
+	compopt -o filenames 2>/dev/null
+	mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+	COMPREPLY=("${COMPREPLY[@]/#/$eq}")
+}
+
+_crm_dirs() {
+	compopt -o filenames 2>/dev/null
+	mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+	COMPREPLY=("${COMPREPLY[@]/#/$eq}")
+}
+
+# _crm_words index: set cur, prev and eq from the words from index on.
+# Bash splits "--opt=value" at the equals sign (COMP_WORDBREAKS); join the
+# pieces again so that the option and its value can be seen.
+_crm_words() {
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=
+	eq=
+	((COMP_CWORD > $1)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+	if [[ $cur == = ]]; then
+		cur=
+		eq='='
+	elif [[ $prev == = ]] && ((COMP_CWORD - 2 >= $1)); then
+		prev=${COMP_WORDS[COMP_CWORD - 2]}
+	elif [[ $cur == --*=* ]]; then
+		prev=${cur%%=*}
+		eq=$prev=
+		cur=${cur#*=}
+	fi
+}
+
+# _crm_fields: complete the last name of a comma-separated column list.
+_crm_fields() {
+	local head='' w
+	if [[ $cur == *,* ]]; then
+		head=${cur%,*},
+		cur=${cur##*,}
+	fi
+	COMPREPLY=()
+	for w in $_crm_columns; do
+		[[ $w == "$cur"* ]] && COMPREPLY+=("$eq$head$w")
+	done
+	compopt -o nospace 2>/dev/null
+}
+
+_crm_add_args() {
+	case $prev in
+	-c | --config | -o | --output | -r | --reject)
+		_crm_files
+		return 0
+		;;
+	-D | --db)
+		_crm_dirs
+		return 0
+		;;
+	-F | --format)
+		_crm_reply "$eq" csv tsv ndjson yaml
+		return 0
+		;;
+	-m | --mapping)
+		_crm_reply "$eq" mailchimp
+		return 0
+		;;
+	--stage)
+		_crm_reply "$eq" lead prospect customer churned
+		return 0
+		;;
+	--map | --as-of | --batch | --email | --id | --ext-id | --first-name | \
+		--last-name | --phone | --company | --title | --city | --country | \
+		--source | --owner | --tag | --untag | --consent-source | --set)
+		COMPREPLY=()
+		return 0
+		;;
+	esac
+	if [[ $cur == -* ]]; then
+		_crm_reply '' -c -D -F -h -m -n -o -q -r -v \
+			--as-of= --batch= --city= --company= --config= \
+			--consent-source= --country= --db= --email= --ext-id= \
+			--first-name= --format= --help --id= --last-name= --map= \
+			--mapping= --no-output --no-wait --opt-in --opt-out \
+			--output= --owner= --phone= --quiet --reject= --set= \
+			--source= --stage= --tag= --title= --untag= --verbose \
+			--version
+		_crm_nospace
+		return 0
+	fi
+	_crm_files
+}
+
+_crm_export_args() {
+	case $prev in
+	-c | --config | -o | --output)
+		_crm_files
+		return 0
+		;;
+	-D | --db)
+		_crm_dirs
+		return 0
+		;;
+	-F | --format)
+		_crm_reply "$eq" csv tsv ndjson
+		return 0
+		;;
+	--fields)
+		_crm_fields
+		return 0
+		;;
+	--id | --email | --since)
+		COMPREPLY=()
+		return 0
+		;;
+	esac
+	# crm-export takes no operands: offer the options.
+	_crm_reply '' -c -D -F -h -o --config= --db= --email= --fields= \
+		--format= --help --id= --output= --since= --version
+	_crm_nospace
+	return 0
+}
+
+_crm_add() {
+	local cur prev eq
+	_crm_words 1
+	_crm_add_args
+}
+
+_crm_export() {
+	local cur prev eq
+	_crm_words 1
+	_crm_export_args
+}
+
+_crm() {
+	local cur prev eq tool=${COMP_WORDS[1]}
+	if ((COMP_CWORD == 1)); then
+		_crm_words 1
+		_crm_reply '' add export help -h --help --version
+		return 0
+	fi
+	_crm_words 2
+	case $tool in
+	add) _crm_add_args ;;
+	export) _crm_export_args ;;
+	help)
+		((COMP_CWORD == 2)) && _crm_reply '' add export
+		;;
+	esac
+	return 0
+}
+
+complete -F _crm crm
+complete -F _crm_add crm-add
+complete -F _crm_export crm-export
