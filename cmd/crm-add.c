@@ -932,6 +932,7 @@ main(int argc, char *argv[])
 	size_t npend = 0;
 	int ch, i, rc, streamopt = 0, isdate;
 
+	crm_tune_hugepages(argv);
 	setlocale(LC_ALL, "");
 	c->fmt = CRM_FMT_CSV;
 	c->optin = -1;

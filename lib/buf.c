@@ -134,7 +134,7 @@ crm_map_put(struct crm_map *m, const void *k, size_t klen, uint64_t v)
 	uint64_t h = crm_hash(k, klen);
 	struct crm_slot *s;
 
-	if ((m->n + 1) * 4 >= m->nslot * 3 && rehash(m))
+	if ((m->n + 1) * 2 >= m->nslot && rehash(m))
 		return CRM_ENOMEM;
 	s = find(m, h, k, klen);
 	if (s->hash == 0) {

@@ -9,7 +9,9 @@
 
 struct crm_upsert {
 	struct crm_txn *t, *before;	/* the write txn; the state before it */
-	struct crm_map touched;		/* contact id -> first line */
+	uint32_t *line;			/* contact id -> first line, dense */
+	size_t nline;
+	struct crm_map far;		/* the same for ids past the dense range */
 	struct crm_rec cur, pre;
 	struct crm_buf tmp;
 };
@@ -137,7 +139,46 @@ crm_upsert_begin(struct crm_store *st, struct crm_txn *t,
 void
 crm_upsert_next_input(struct crm_upsert *u)
 {
-	crm_map_clear(&u->touched);
+	if (u->line)
+		memset(u->line, 0, u->nline * sizeof(*u->line));
+	crm_map_clear(&u->far);
+}
+
+/* Ids are dense (the store hands them out in order), so the lines of the
+ * contacts a session touched live in an array; ids from elsewhere far
+ * beyond it go to a map. */
+static int
+touched(struct crm_upsert *u, uint64_t id, uint64_t *line)
+{
+	if (id < u->nline) {
+		*line = u->line[id];
+		return *line != 0;
+	}
+	return crm_map_get(&u->far, &id, sizeof(id), line);
+}
+
+static int
+touch(struct crm_upsert *u, uint64_t id, long line)
+{
+	uint64_t x;
+	size_t n;
+	uint32_t *p;
+
+	if (line <= 0 || touched(u, id, &x))
+		return 0;
+	if (id >= u->nline && id < u->nline * 2 + (1 << 20)) {
+		n = (u->nline * 2 + (1 << 20));
+		if ((p = realloc(u->line, n * sizeof(*p))) == NULL)
+			return CRM_ENOMEM;
+		memset(p + u->nline, 0, (n - u->nline) * sizeof(*p));
+		u->line = p;
+		u->nline = n;
+	}
+	if (id < u->nline) {
+		u->line[id] = line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
+		return 0;
+	}
+	return crm_map_put(&u->far, &id, sizeof(id), (uint64_t)line);
 }
 
 void
@@ -146,7 +187,8 @@ crm_upsert_end(struct crm_upsert *u)
 	if (u == NULL)
 		return;
 	crm_txn_abort(u->before);
-	crm_map_free(&u->touched);
+	free(u->line);
+	crm_map_free(&u->far);
 	crm_rec_free(&u->cur);
 	crm_rec_free(&u->pre);
 	crm_buf_free(&u->tmp);
@@ -415,7 +457,7 @@ crm_upsert_row(struct crm_upsert *u, const struct crm_upsert_opts *o,
 	}
 	if ((rc = resolve(u, row, &id, &exists, why, whylen)))
 		return rc;
-	if (exists && crm_map_get(&u->touched, &id, sizeof(id), &first) &&
+	if (exists && touched(u, id, &first) &&
 	    (rc = contradicts(u, row, first, why, whylen)))
 		return rc;
 	if (exists) {
@@ -435,7 +477,5 @@ crm_upsert_row(struct crm_upsert *u, const struct crm_upsert_opts *o,
 	    ((rc = crm_contact_put(u->t, res)) ||
 	    (rc = reindex(u, exists ? &u->cur : NULL, res))))
 		return rc;
-	if (!crm_map_get(&u->touched, &id, sizeof(id), &first))
-		rc = crm_map_put(&u->touched, &id, sizeof(id), (uint64_t)line);
-	return rc;
+	return touch(u, id, line);
 }

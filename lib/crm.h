@@ -18,6 +18,7 @@
 #include "store.h"
 #include "text.h"
 #include "times.h"
+#include "tune.h"
 #include "ydoc.h"
 
 #endif

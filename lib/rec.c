@@ -58,6 +58,7 @@ void
 crm_rec_init(struct crm_rec *r)
 {
 	memset(r, 0, sizeof(*r));
+	memset(r->pos, 0xff, sizeof(r->pos));
 }
 
 void
@@ -66,6 +67,7 @@ crm_rec_clear(struct crm_rec *r)
 	r->id = 0;
 	r->n = 0;
 	r->arena.len = 0;
+	memset(r->pos, 0xff, sizeof(r->pos));
 }
 
 void
@@ -99,13 +101,13 @@ find(const struct crm_rec *r, int col, const char *name, size_t nlen)
 {
 	size_t i;
 
-	for (i = 0; i < r->n; i++) {
-		if (r->f[i].col != col)
-			continue;
-		if (col != CRM_COL_CUSTOM || (r->f[i].nlen == nlen &&
-		    memcmp(r->arena.p + r->f[i].name, name, nlen) == 0))
+	/* Core columns have a slot each; custom names are searched. */
+	if (col != CRM_COL_CUSTOM)
+		return r->pos[col] < 0 ? NULL : &r->f[r->pos[col]];
+	for (i = 0; i < r->n; i++)
+		if (r->f[i].col == CRM_COL_CUSTOM && r->f[i].nlen == nlen &&
+		    memcmp(r->arena.p + r->f[i].name, name, nlen) == 0)
 			return &r->f[i];
-	}
 	return NULL;
 }
 
@@ -120,6 +122,17 @@ crm_rec_get(const struct crm_rec *r, int col, const char *name, size_t nlen,
 	if (vlen)
 		*vlen = f->vlen;
 	return r->arena.p + f->val;
+}
+
+static void
+reindex(struct crm_rec *r)
+{
+	size_t i;
+
+	memset(r->pos, 0xff, sizeof(r->pos));
+	for (i = 0; i < r->n; i++)
+		if (r->f[i].col != CRM_COL_CUSTOM)
+			r->pos[r->f[i].col] = (int16_t)i;
 }
 
 /* Appends s to the arena, NUL-terminated; returns its offset in *off. */
@@ -156,6 +169,7 @@ crm_rec_set(struct crm_rec *r, int col, const char *name, size_t nlen,
 			memmove(f, f + 1, (size_t)(r->f + r->n - f - 1) *
 			    sizeof(*f));
 			r->n--;
+			reindex(r);
 		}
 		return 0;
 	}
@@ -172,6 +186,8 @@ crm_rec_set(struct crm_rec *r, int col, const char *name, size_t nlen,
 			r->cap = cap;
 		}
 		f = &r->f[r->n];
+		if (col != CRM_COL_CUSTOM)
+			r->pos[col] = (int16_t)r->n;
 		f->col = col;
 		f->nlen = 0;
 		f->name = 0;

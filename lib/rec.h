@@ -54,6 +54,7 @@ struct crm_field {
 
 struct crm_rec {
 	uint64_t id;		/* 0 until the store assigns one */
+	int16_t pos[CRM_NCOL];	/* field index of each core column, or -1 */
 	struct crm_field *f;
 	size_t n, cap;
 	struct crm_buf arena;	/* names and values, each NUL-terminated */

@@ -357,6 +357,56 @@ cmp_pending(const void *a, const void *b)
 	return (x->n > y->n) - (x->n < y->n);
 }
 
+/*
+ * Sorts pending keys in LMDB's order: a least-significant-digit radix sort
+ * on the first eight bytes, 16 bits a pass, then a comparison sort inside
+ * each run of equal prefixes. Much faster than qsort for a million keys.
+ */
+static int
+sort_pending(struct pending *p, size_t n)
+{
+	struct pending *tmp, *src = p, *dst, *sw;
+	size_t *count, i, j, sum;
+	int pass, shift;
+
+	if (n < 4096) {
+		qsort(p, n, sizeof(*p), cmp_pending);
+		return 0;
+	}
+	if ((tmp = malloc(n * sizeof(*tmp))) == NULL ||
+	    (count = malloc(65536 * sizeof(*count))) == NULL) {
+		free(tmp);
+		return CRM_ENOMEM;
+	}
+	dst = tmp;
+	for (pass = 0; pass < 4; pass++) {
+		shift = pass * 16;
+		memset(count, 0, 65536 * sizeof(*count));
+		for (i = 0; i < n; i++)
+			count[src[i].prefix >> shift & 0xffff]++;
+		for (i = sum = 0; i < 65536; i++) {
+			j = count[i];
+			count[i] = sum;
+			sum += j;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[src[i].prefix >> shift & 0xffff]++] = src[i];
+		sw = src;
+		src = dst;
+		dst = sw;
+	}
+	/* Four passes: the sorted keys are back in p. */
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && p[j].prefix == p[i].prefix; j++)
+			;
+		if (j - i > 1)
+			qsort(p + i, j - i, sizeof(*p), cmp_pending);
+	}
+	free(tmp);
+	free(count);
+	return 0;
+}
+
 /* Writes one index's pending changes in key order; appends where it can. */
 static int
 flush_index(struct crm_txn *t, int idx)
@@ -376,10 +426,10 @@ flush_index(struct crm_txn *t, int idx)
 		p[n].prefix = prefix8(p[n].k, p[n].n);
 		n++;
 	}
-	qsort(p, n, sizeof(*p), cmp_pending);
-	if ((rc = mdb_cursor_open(t->t, t->st->idx[idx], &c))) {
+	if ((rc = sort_pending(p, n)) ||
+	    (rc = mdb_cursor_open(t->t, t->st->idx[idx], &c))) {
 		free(p);
-		return lmdb_err(t->st, rc);
+		return rc < 0 ? rc : lmdb_err(t->st, rc);
 	}
 	append = mdb_cursor_get(c, &lk, &lv, MDB_LAST) == MDB_NOTFOUND;
 	for (i = 0; rc == 0 && i < n; i++) {

@@ -188,17 +188,36 @@ crm_tags_next(const char *s, size_t n, size_t *pos, struct crm_buf *item)
 	return rc;
 }
 
+/* Whether the normal set s[0..n) holds item it (unquoted). */
 static int
-has_item(const char *set, size_t n, const char *it, size_t len)
+has_item(const char *s, size_t n, const char *it, size_t len)
 {
-	struct crm_buf b = { 0 };
-	size_t pos = 0;
-	int found = 0;
+	size_t i = 0, k;
+	int match;
 
-	while (!found && crm_tags_next(set, n, &pos, &b) == 1)
-		found = b.len == len && memcmp(b.p, it, len) == 0;
-	crm_buf_free(&b);
-	return found;
+	while (i < n) {
+		if (s[i] != '"') {
+			for (k = i; k < n && s[k] != ';'; k++)
+				;
+			if (k - i == len && memcmp(s + i, it, len) == 0)
+				return 1;
+			i = k + 1;
+			continue;
+		}
+		/* A quoted item: "" inside stands for one quote. */
+		for (i++, k = 0, match = 1; i < n; i++, k++) {
+			if (s[i] == '"' && i + 1 < n && s[i + 1] == '"')
+				i++;
+			else if (s[i] == '"')
+				break;
+			if (k >= len || s[i] != it[k])
+				match = 0;
+		}
+		if (match && k == len)
+			return 1;
+		i += 2;
+	}
+	return 0;
 }
 
 static int
