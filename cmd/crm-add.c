@@ -429,7 +429,7 @@ static void
 write_rejects(struct ctx *c)
 {
 	struct crm_map seen = { 0 };
-	char **names = NULL, *tail[] = { "_line", "_error" };
+	char **names = NULL, **more, *tail[] = { "_line", "_error" };
 	size_t i, k, n = 0, nl;
 	const char *nm;
 	struct crm_out *o;
@@ -447,9 +447,10 @@ write_rejects(struct ctx *c)
 			    !memcmp(nm, "_error", 6)))
 				continue;
 			crm_map_put(&seen, nm, nl, 1);
-			names = realloc(names, (n + 3) * sizeof(char *));
-			if (names == NULL || (names[n++] = strndup(nm, nl)) == NULL)
+			if ((more = realloc(names, (n + 3) * sizeof(char *))) ==
+			    NULL || (more[n++] = strndup(nm, nl)) == NULL)
 				err(EX_OSERR, NULL);
+			names = more;
 		}
 	if (names == NULL && (names = calloc(3, sizeof(char *))) == NULL)
 		err(EX_OSERR, NULL);
@@ -917,7 +918,12 @@ open_store(struct ctx *c)
 
 	if (d != c->dir)
 		snprintf(c->dir, sizeof(c->dir), "%s", d);
-	if ((rc = crm_store_open(c->dir, 0, &c->st))) {
+	rc = crm_store_open(c->dir, CRM_F_NOWAIT, &c->st);
+	if (rc == CRM_EBUSY && !c->nowait) {
+		crm_store_close(c->st);
+		rc = crm_store_open(c->dir, 0, &c->st);
+	}
+	if (rc) {
 		warnx("%s", c->st ? crm_store_error(c->st) : crm_strerror(rc));
 		exit(crm_sysexit(rc));
 	}
@@ -964,7 +970,12 @@ main(int argc, char *argv[])
 		case 'm': c->mapname = optarg; streamopt = 1; break;
 		case 'M': add_map(c, optarg); streamopt = 1; break;
 		case 'n': c->noout = 1; break;
-		case 'N': c->optin = 0; break;
+		case 'N':
+			if (c->optin == 1)
+				errx(EX_USAGE, "--opt-in and --opt-out exclude "
+				    "each other");
+			c->optin = 0;
+			break;
 		case 'o': c->outpath = optarg; break;
 		case 'q': c->quiet = 1; break;
 		case 'r': c->rejpath = optarg; streamopt = 1; break;
@@ -972,7 +983,12 @@ main(int argc, char *argv[])
 		case 'v': c->verbose = 1; break;
 		case 'V': puts("crm-add (crm) " CRM_VERSION); return 0;
 		case 'W': c->nowait = 1; break;
-		case 'Y': c->optin = 1; break;
+		case 'Y':
+			if (c->optin == 0)
+				errx(EX_USAGE, "--opt-in and --opt-out exclude "
+				    "each other");
+			c->optin = 1;
+			break;
 		case 'I': case 'U': case 'E':
 			if (ch != 'U')
 				c->flagmode = 1;

@@ -13,7 +13,7 @@
 #include "crm.h"
 
 struct ctx {
-	const char *db, *outpath;
+	const char *db, *outpath, *cfgpath;
 	int fmt, since_set, missing;
 	int64_t since;
 	struct crm_buf fields;		/* --fields, comma-separated */
@@ -183,6 +183,24 @@ export(struct ctx *c)
 	return rc;
 }
 
+/* Nothing here depends on the config yet, but a broken one is reported by
+ * every tool alike. */
+static void
+check_config(const char *opt)
+{
+	struct crm_config *cf;
+	char path[4096], msg[1024];
+	int rc;
+
+	rc = crm_config_load(crm_config_path(opt, path, sizeof(path)), &cf, msg,
+	    sizeof(msg));
+	if (rc == CRM_ECONFIG)
+		errx(EX_CONFIG, "%s", msg);
+	if (rc)
+		errx(EX_SOFTWARE, "%s", crm_strerror(rc));
+	crm_config_free(cf);
+}
+
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "db", required_argument, NULL, 'D' },
@@ -210,7 +228,7 @@ main(int argc, char *argv[])
 	c.fp = stdout;
 	while ((ch = getopt_long(argc, argv, "c:D:F:ho:", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': break;	/* read by tools that need it */
+		case 'c': c.cfgpath = optarg; break;
 		case 'D': c.db = optarg; break;
 		case 'E': add_emails(&c, optarg); break;
 		case 'f':
@@ -237,6 +255,7 @@ main(int argc, char *argv[])
 	}
 	if (optind < argc)
 		usage(EX_USAGE);
+	check_config(c.cfgpath);
 	d = crm_store_path(c.db, dir, sizeof(dir));
 	if ((rc = crm_store_open(d, CRM_F_RDONLY, &c.st)))
 		errx(crm_sysexit(rc), "%s", c.st ? crm_store_error(c.st) :

@@ -101,13 +101,13 @@ static void
 on_field(void *s, size_t n, void *arg)
 {
 	struct crm_csv *r = arg;
-	const char *p = s, *e = p + n;
+	const char *p = s ? s : "", *e = p + n;
 
 	while ((p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
 		r->nl++;
 		p++;
 	}
-	if (push_field(r, s ? s : "", n))
+	if (push_field(r, s ? (const char *)s : "", n))
 		r->oom = 1;
 }
 

@@ -219,19 +219,18 @@ add_pair(struct crm_jobj *o, size_t koff, size_t klen, size_t voff,
 {
 	if (o->n == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 32;
-		size_t *a = realloc(o->koff, cap * sizeof(size_t));
-		size_t *b = a ? realloc(o->klen, cap * sizeof(size_t)) : NULL;
-		size_t *c = b ? realloc(o->voff, cap * sizeof(size_t)) : NULL;
-		size_t *d = c ? realloc(o->vlen, cap * sizeof(size_t)) : NULL;
-		int *e = d ? realloc(o->isarr, cap * sizeof(int)) : NULL;
+		size_t **arr[] = { &o->koff, &o->klen, &o->voff, &o->vlen };
+		void *p;
+		int i;
 
-		o->koff = a ? a : o->koff;
-		o->klen = b ? b : o->klen;
-		o->voff = c ? c : o->voff;
-		o->vlen = d ? d : o->vlen;
-		o->isarr = e ? e : o->isarr;
-		if (e == NULL)
+		for (i = 0; i < 4; i++) {
+			if ((p = realloc(*arr[i], cap * sizeof(size_t))) == NULL)
+				return CRM_ENOMEM;
+			*arr[i] = p;
+		}
+		if ((p = realloc(o->isarr, cap * sizeof(int))) == NULL)
 			return CRM_ENOMEM;
+		o->isarr = p;
 		o->cap = cap;
 	}
 	o->koff[o->n] = koff;

@@ -58,7 +58,6 @@ void
 crm_rec_init(struct crm_rec *r)
 {
 	memset(r, 0, sizeof(*r));
-	memset(r->pos, 0xff, sizeof(r->pos));
 }
 
 void
@@ -67,7 +66,7 @@ crm_rec_clear(struct crm_rec *r)
 	r->id = 0;
 	r->n = 0;
 	r->arena.len = 0;
-	memset(r->pos, 0xff, sizeof(r->pos));
+	memset(r->pos, 0, sizeof(r->pos));
 }
 
 void
@@ -103,7 +102,7 @@ find(const struct crm_rec *r, int col, const char *name, size_t nlen)
 
 	/* Core columns have a slot each; custom names are searched. */
 	if (col != CRM_COL_CUSTOM)
-		return r->pos[col] < 0 ? NULL : &r->f[r->pos[col]];
+		return r->pos[col] == 0 ? NULL : &r->f[r->pos[col] - 1];
 	for (i = 0; i < r->n; i++)
 		if (r->f[i].col == CRM_COL_CUSTOM && r->f[i].nlen == nlen &&
 		    memcmp(r->arena.p + r->f[i].name, name, nlen) == 0)
@@ -129,10 +128,10 @@ reindex(struct crm_rec *r)
 {
 	size_t i;
 
-	memset(r->pos, 0xff, sizeof(r->pos));
+	memset(r->pos, 0, sizeof(r->pos));
 	for (i = 0; i < r->n; i++)
 		if (r->f[i].col != CRM_COL_CUSTOM)
-			r->pos[r->f[i].col] = (int16_t)i;
+			r->pos[r->f[i].col] = (uint16_t)(i + 1);
 }
 
 /* Appends s to the arena, NUL-terminated; returns its offset in *off. */
@@ -187,7 +186,7 @@ crm_rec_set(struct crm_rec *r, int col, const char *name, size_t nlen,
 		}
 		f = &r->f[r->n];
 		if (col != CRM_COL_CUSTOM)
-			r->pos[col] = (int16_t)r->n;
+			r->pos[col] = (uint16_t)(r->n + 1);
 		f->col = col;
 		f->nlen = 0;
 		f->name = 0;

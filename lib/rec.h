@@ -2,7 +2,7 @@
  * The record: a contact's fields as name/value pairs. Core fields (DESIGN.md
  * §2) have fixed column numbers; any other name is a custom field. A field is
  * either present with a non-empty value or absent: setting an empty value
- * removes it.
+ * removes it. A zeroed struct crm_rec is an empty record.
  */
 #ifndef CRM_REC_H
 #define CRM_REC_H
@@ -54,7 +54,7 @@ struct crm_field {
 
 struct crm_rec {
 	uint64_t id;		/* 0 until the store assigns one */
-	int16_t pos[CRM_NCOL];	/* field index of each core column, or -1 */
+	uint16_t pos[CRM_NCOL];	/* 1 + field index of each core column, 0 absent */
 	struct crm_field *f;
 	size_t n, cap;
 	struct crm_buf arena;	/* names and values, each NUL-terminated */

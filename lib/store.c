@@ -75,7 +75,7 @@ crm_store_path(const char *opt, char *buf, size_t len)
 const char *
 crm_store_error(const struct crm_store *st)
 {
-	return st->err;
+	return st != NULL ? st->err : "";
 }
 
 /* mkdir -p with mode 0700 for every directory it creates. */
@@ -97,53 +97,98 @@ mkdirs(char *path)
 	return mkdir(path, 0700) != 0 && errno != EEXIST ? errno : 0;
 }
 
+static int take_lock(struct crm_store *st, unsigned flags);
+
+/* Opens (create: creates) every named database in txn t. */
 static int
-open_dbs(struct crm_store *st)
+open_all(struct crm_store *st, MDB_txn *t, unsigned cr)
 {
 	static const char *names[CRM_NIDX] = { "email", "ext_id" };
-	unsigned cr = st->rdonly ? 0 : MDB_CREATE;
-	MDB_txn *t;
 	int rc, i;
-	MDB_val k = { 6, "format" }, v;
-	uint32_t fmt = CRM_STORE_FORMAT;
 
-	if ((rc = mdb_txn_begin(st->env, NULL, st->rdonly ? MDB_RDONLY : 0, &t)))
-		return lmdb_err(st, rc);
-	rc = mdb_dbi_open(t, "meta", cr, &st->meta);
-	if (rc == MDB_NOTFOUND && st->rdonly) {
-		mdb_txn_abort(t);
-		snprintf(st->err, sizeof(st->err), "no store at %s", st->dir);
-		return CRM_ENOSTORE;
-	}
-	if (rc == 0 && (rc = mdb_get(t, st->meta, &k, &v)) == 0) {
-		if (v.mv_size != 4 || memcmp(v.mv_data, &fmt, 4) != 0) {
-			uint32_t have = 0;
-
-			memcpy(&have, v.mv_data, v.mv_size < 4 ? v.mv_size : 4);
-			mdb_txn_abort(t);
-			snprintf(st->err, sizeof(st->err), "store %s has format %u;"
-			    " this crm reads format %u", st->dir, have, fmt);
-			return CRM_EVERSION;
-		}
-	} else if (rc == MDB_NOTFOUND && !st->rdonly) {
-		v.mv_size = 4;
-		v.mv_data = &fmt;
-		rc = mdb_put(t, st->meta, &k, &v, 0);
-	}
-	if (rc == 0)
-		rc = mdb_dbi_open(t, "contacts", cr | MDB_INTEGERKEY,
-		    &st->contacts);
+	rc = mdb_dbi_open(t, "contacts", cr | MDB_INTEGERKEY, &st->contacts);
 	for (i = 0; rc == 0 && i < CRM_NIDX; i++)
 		rc = mdb_dbi_open(t, names[i], cr, &st->idx[i]);
 	if (rc == 0)
 		rc = mdb_dbi_open(t, "fields", cr, &st->fields);
 	if (rc == 0)
 		rc = mdb_dbi_open(t, "audit", cr | MDB_INTEGERKEY, &st->audit);
-	if (rc) {
-		mdb_txn_abort(t);
-		return lmdb_err(st, rc);
+	return rc;
+}
+
+static int
+check_format(struct crm_store *st, MDB_txn *t)
+{
+	MDB_val k = { 6, "format" }, v;
+	uint32_t fmt = CRM_STORE_FORMAT, have = 0;
+	int rc;
+
+	if ((rc = mdb_get(t, st->meta, &k, &v)) != 0)
+		return rc;
+	if (v.mv_size == 4 && memcmp(v.mv_data, &fmt, 4) == 0)
+		return 0;
+	memcpy(&have, v.mv_data, v.mv_size < 4 ? v.mv_size : 4);
+	snprintf(st->err, sizeof(st->err), "store %s has format %u; this crm "
+	    "reads format %u", st->dir, have, fmt);
+	return CRM_EVERSION;
+}
+
+/* A new store: its databases and format number, under the writers' lock. */
+static int
+create_dbs(struct crm_store *st, unsigned flags)
+{
+	MDB_val k = { 6, "format" }, v;
+	uint32_t fmt = CRM_STORE_FORMAT;
+	MDB_txn *t;
+	int rc;
+
+	if ((rc = take_lock(st, flags)))
+		return rc;
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &t)) == 0) {
+		rc = mdb_dbi_open(t, "meta", MDB_CREATE, &st->meta);
+		if (rc == 0 && (rc = check_format(st, t)) == MDB_NOTFOUND) {
+			v.mv_size = 4;
+			v.mv_data = &fmt;
+			rc = mdb_put(t, st->meta, &k, &v, 0);
+		}
+		if (rc == 0)
+			rc = open_all(st, t, MDB_CREATE);
+		if (rc == 0)
+			rc = mdb_txn_commit(t);
+		else
+			mdb_txn_abort(t);
 	}
-	return lmdb_err(st, mdb_txn_commit(t));
+	flock(st->lockfd, LOCK_UN);
+	return rc < 0 && rc > -100 ? rc : lmdb_err(st, rc);
+}
+
+/*
+ * An existing store is opened in a read transaction, so that opening never
+ * waits for a writer; only a new store needs a write transaction.
+ */
+static int
+open_dbs(struct crm_store *st, unsigned flags)
+{
+	MDB_txn *t;
+	int rc;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t)))
+		return lmdb_err(st, rc);
+	rc = mdb_dbi_open(t, "meta", 0, &st->meta);
+	if (rc == 0 && (rc = check_format(st, t)) == 0)
+		rc = open_all(st, t, 0);
+	if (rc == 0)
+		return lmdb_err(st, mdb_txn_commit(t));
+	mdb_txn_abort(t);
+	if (rc == CRM_EVERSION)
+		return rc;
+	if (rc != MDB_NOTFOUND)
+		return lmdb_err(st, rc);
+	if (st->rdonly) {
+		snprintf(st->err, sizeof(st->err), "no store at %s", st->dir);
+		return CRM_ENOSTORE;
+	}
+	return create_dbs(st, flags);
 }
 
 /*
@@ -202,7 +247,7 @@ crm_store_open(const char *dir, unsigned flags, struct crm_store **out)
 			rc = CRM_ECREATE;
 		goto fail;
 	}
-	rc = open_dbs(st);
+	rc = open_dbs(st, flags);
 fail:
 	*out = st;
 	return rc;

@@ -42,7 +42,9 @@ const char *crm_store_path(const char *opt, char *buf, size_t len);
  * Opens the store in dir. Without CRM_F_RDONLY the directory is created
  * (mode 0700) if missing; files are created 0600. Read-only on a missing
  * store gives CRM_ENOSTORE. A store of another format gives CRM_EVERSION.
- * On failure *out is still set, for crm_store_error(); close it.
+ * Opening a new store creates it under the writers' lock (CRM_F_NOWAIT:
+ * CRM_EBUSY rather than waiting). On failure *out is still set, for
+ * crm_store_error(); close it.
  */
 int crm_store_open(const char *dir, unsigned flags, struct crm_store **out);
 void crm_store_close(struct crm_store *st);

@@ -1,0 +1,335 @@
+/*
+ * Unit tests of the record library. Each check prints file:line when it
+ * fails; the last line counts passes and failures.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crm.h"
+
+static int passed, failed;
+
+#define CHECK(cond) check((cond), __FILE__, __LINE__, #cond)
+
+static void
+check(int ok, const char *file, int line, const char *what)
+{
+	if (ok) {
+		passed++;
+		return;
+	}
+	failed++;
+	printf("%s:%d: failed: %s\n", file, line, what);
+}
+
+static int
+time_is(const char *in, const char *want)
+{
+	char out[CRM_TIME_LEN];
+	int64_t t;
+
+	if (crm_time_parse(in, strlen(in), &t, NULL))
+		return want == NULL;
+	crm_time_format(t, out);
+	return want != NULL && strcmp(out, want) == 0;
+}
+
+static void
+test_time(void)
+{
+	int64_t t;
+	int d;
+
+	CHECK(time_is("2024-05-20", "2024-05-20T00:00:00Z"));
+	CHECK(time_is("2024-05-20T14:17:53Z", "2024-05-20T14:17:53Z"));
+	CHECK(time_is("2024-05-20 14:17:53", "2024-05-20T14:17:53Z"));
+	CHECK(time_is("2024-05-20T14:17:53+02:00", "2024-05-20T12:17:53Z"));
+	CHECK(time_is("2024-05-20T00:30:00-0130", "2024-05-20T02:00:00Z"));
+	CHECK(time_is("2024-01-01T00:30+01", "2023-12-31T23:30:00Z"));
+	CHECK(time_is("2024-05-20T14:17:53.123Z", "2024-05-20T14:17:53Z"));
+	CHECK(time_is("2024-02-29", "2024-02-29T00:00:00Z"));
+	CHECK(time_is("1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z"));
+	CHECK(time_is("2023-02-29", NULL));
+	CHECK(time_is("2024-13-01", NULL));
+	CHECK(time_is("2024-05-20T25:00", NULL));
+	CHECK(time_is("2024-05-20X", NULL));
+	CHECK(time_is("20240520", NULL));
+	CHECK(time_is("2024-05-20T14:17:53+2", NULL));
+	CHECK(crm_time_parse("1970-01-02", 10, &t, &d) == 0 && t == 86400 && d);
+	CHECK(crm_days_from_civil(2000, 3, 1) == 11017);
+}
+
+static int
+dec_is(const char *in, int min, const char *want)
+{
+	struct crm_dec d;
+	char out[CRM_DEC_LEN];
+
+	if (crm_dec_parse(in, strlen(in), &d))
+		return want == NULL;
+	crm_dec_format(d, min, out);
+	return want != NULL && strcmp(out, want) == 0;
+}
+
+static void
+test_dec(void)
+{
+	struct crm_dec a, b, s;
+	char out[CRM_DEC_LEN];
+	int i;
+
+	CHECK(dec_is("12.50", 0, "12.5"));
+	CHECK(dec_is("12.50", 2, "12.50"));
+	CHECK(dec_is("-0.05", 2, "-0.05"));
+	CHECK(dec_is("7", 2, "7.00"));
+	CHECK(dec_is("+3.1", 0, "3.1"));
+	CHECK(dec_is("0.000", 0, "0"));
+	CHECK(dec_is("1e3", 0, NULL));
+	CHECK(dec_is("1.2.3", 0, NULL));
+	CHECK(dec_is("", 0, NULL));
+	CHECK(dec_is("-", 0, NULL));
+	CHECK(dec_is("0.1234567891", 0, NULL));
+	/* 0.1 added ten times is exactly 1, unlike binary floating point. */
+	crm_dec_parse("0", 1, &s);
+	crm_dec_parse("0.1", 3, &a);
+	for (i = 0; i < 10; i++)
+		crm_dec_add(s, a, &s);
+	crm_dec_format(s, 2, out);
+	CHECK(strcmp(out, "1.00") == 0);
+	crm_dec_parse("19.99", 5, &a);
+	crm_dec_parse("5.5", 3, &b);
+	CHECK(crm_dec_sub(a, b, &s) == 0 && (crm_dec_format(s, 2, out),
+	    strcmp(out, "14.49") == 0));
+	CHECK(crm_dec_cmp(a, b) > 0 && crm_dec_cmp(b, a) < 0 &&
+	    crm_dec_cmp(a, a) == 0);
+	crm_dec_parse("900000000000000000", 18, &a);
+	crm_dec_parse("0.05", 4, &b);
+	CHECK(crm_dec_add(a, b, &s) == CRM_ETOOBIG);
+	CHECK(crm_dec_add(a, a, &s) == 0 && s.v == 1800000000000000000);
+}
+
+static int
+email_is(const char *in, const char *want)
+{
+	char out[300];
+	size_t n;
+
+	if (crm_email_norm(in, strlen(in), out, &n))
+		return want == NULL;
+	return want != NULL && strcmp(out, want) == 0 && n == strlen(want);
+}
+
+static void
+test_text(void)
+{
+	struct crm_buf b = { 0 };
+	size_t bad;
+	int v;
+
+	CHECK(email_is(" Ada@Example.COM ", "ada@example.com"));
+	CHECK(email_is("a.b+tag@sub.example.co.uk", "a.b+tag@sub.example.co.uk"));
+	CHECK(email_is("bob@", NULL));
+	CHECK(email_is("@example.com", NULL));
+	CHECK(email_is("a@b@c.com", NULL));
+	CHECK(email_is("a b@c.com", NULL));
+	CHECK(email_is("ab@localhost", NULL));
+	CHECK(email_is("ab@-x.com", NULL));
+	CHECK(email_is(".a@x.com", NULL));
+	CHECK(email_is("a..b@x.com", NULL));
+	CHECK(email_is("jos\xc3\xa9@exampl\xc3\xa9.fr", "jos\xc3\xa9@exampl\xc3\xa9.fr"));
+	CHECK(crm_utf8_valid("Z\xc3\xab", 3, &bad));
+	CHECK(!crm_utf8_valid("a\xff", 2, &bad) && bad == 1);
+	CHECK(!crm_utf8_valid("\xc0\xaf", 2, &bad) && bad == 0);	/* overlong */
+	CHECK(!crm_utf8_valid("\xed\xa0\x80", 3, &bad));		/* surrogate */
+	CHECK(!crm_utf8_valid("a\0b", 3, &bad) && bad == 1);
+	CHECK(!crm_utf8_valid("\xe2\x82", 2, &bad));			/* cut short */
+	CHECK(crm_bool_parse("Yes", 3, &v) == 0 && v == 1);
+	CHECK(crm_bool_parse(" 0 ", 3, &v) == 0 && v == 0);
+	CHECK(crm_bool_parse("maybe", 5, &v) == CRM_EINVAL);
+	CHECK(crm_tags_norm(" vip ; news;vip;;", 17, ';', &b) == 0 &&
+	    strcmp(b.p, "vip;news") == 0);
+	CHECK(crm_tags_norm("\"Lorem Editors\",\"a,b\"", 21, ',', &b) == 0 &&
+	    strcmp(b.p, "Lorem Editors;a,b") == 0);
+	CHECK(crm_tags_norm("\"x;y\"", 5, ',', &b) == 0 &&
+	    strcmp(b.p, "\"x;y\"") == 0);
+	CHECK(crm_tags_edit("a;b", 3, "b;c", 3, '+', &b) == 0 &&
+	    strcmp(b.p, "a;b;c") == 0);
+	CHECK(crm_tags_edit("a;\"x;y\";c", 9, "\"x;y\"", 5, '-', &b) == 0 &&
+	    strcmp(b.p, "a;c") == 0);
+	CHECK(crm_tags_edit(NULL, 0, "a", 1, '-', &b) == 0 && b.len == 0);
+	crm_buf_free(&b);
+}
+
+static void
+test_rec(void)
+{
+	struct crm_rec r, d;
+	struct crm_buf enc = { 0 };
+	const char *v;
+	size_t n;
+	unsigned char bad[] = { 1, 0, 3, 'a', 'b', 'c', 9, 'x' };
+
+	crm_rec_init(&r);
+	crm_rec_init(&d);
+	CHECK(crm_rec_set(&r, CRM_COL_EMAIL, NULL, 0, "a@b.co", 6) == 0);
+	CHECK(crm_rec_set(&r, CRM_COL_CUSTOM, "plan", 4, "pro", 3) == 0);
+	CHECK(crm_rec_set(&r, CRM_COL_CITY, NULL, 0, "K\xc3\xb6ln", 5) == 0);
+	CHECK(crm_rec_set(&r, CRM_COL_CUSTOM, "plan", 4, "free", 4) == 0);
+	CHECK(r.n == 3);
+	v = crm_rec_get(&r, CRM_COL_CUSTOM, "plan", 4, &n);
+	CHECK(v && n == 4 && memcmp(v, "free", 4) == 0);
+	CHECK(crm_rec_set(&r, CRM_COL_CITY, NULL, 0, "", 0) == 0 && r.n == 2);
+	CHECK(crm_rec_get(&r, CRM_COL_CITY, NULL, 0, &n) == NULL);
+	v = crm_rec_get(&r, CRM_COL_EMAIL, NULL, 0, &n);
+	CHECK(v && n == 6);
+	/* A value taken from the record itself survives the arena moving. */
+	v = crm_rec_get(&r, CRM_COL_EMAIL, NULL, 0, &n);
+	CHECK(crm_rec_set(&r, CRM_COL_CUSTOM, "copy", 4, v, n) == 0);
+	v = crm_rec_get(&r, CRM_COL_CUSTOM, "copy", 4, &n);
+	CHECK(v && n == 6 && memcmp(v, "a@b.co", 6) == 0);
+	CHECK(crm_rec_encode(&r, &enc) == 0 && enc.p[0] == CRM_REC_FORMAT);
+	CHECK(crm_rec_decode(&d, enc.p, enc.len) == 0 && d.n == r.n);
+	v = crm_rec_get(&d, CRM_COL_CUSTOM, "plan", 4, &n);
+	CHECK(v && n == 4 && memcmp(v, "free", 4) == 0);
+	enc.p[0] = 2;
+	CHECK(crm_rec_decode(&d, enc.p, enc.len) == CRM_EVERSION);
+	CHECK(crm_rec_decode(&d, bad, sizeof(bad)) == CRM_EPARSE);
+	bad[1] = 99;
+	CHECK(crm_rec_decode(&d, bad, sizeof(bad)) == CRM_EPARSE);
+	CHECK(crm_col_lookup("First Name", 10) == CRM_COL_FIRST_NAME);
+	CHECK(crm_col_lookup("EMAIL", 5) == CRM_COL_EMAIL);
+	CHECK(crm_col_lookup("id", 2) == -1);
+	CHECK(crm_col_lookup("revenue", 7) == -2);
+	CHECK(crm_col_lookup("Zip Code", 8) == CRM_COL_CUSTOM);
+	crm_buf_free(&enc);
+	crm_rec_free(&r);
+	crm_rec_free(&d);
+}
+
+static void
+test_json(void)
+{
+	struct crm_jobj o = { 0 };
+	char err[100];
+	const char *line = "{\"email\":\"a\\u00e9@x.io\", \"n\": 12.5, "
+	    "\"ok\": true, \"nil\": null, \"tags\": [\"a\", \"b;c\"]}";
+
+	CHECK(crm_json_parse(line, strlen(line), &o, err, sizeof(err)) == 0);
+	CHECK(o.n == 4);
+	CHECK(strcmp(o.data.p + o.voff[0], "a\xc3\xa9@x.io") == 0);
+	CHECK(strcmp(o.data.p + o.voff[1], "12.5") == 0);
+	CHECK(strcmp(o.data.p + o.voff[3], "a;\"b;c\"") == 0);
+	CHECK(crm_json_parse("{\"a\":{}}", 8, &o, err, sizeof(err)) ==
+	    CRM_EPARSE && strstr(err, "nested") != NULL);
+	CHECK(crm_json_parse("{\"a\":\"x}", 8, &o, err, sizeof(err)) ==
+	    CRM_EPARSE);
+	CHECK(crm_json_parse("[1]", 3, &o, err, sizeof(err)) == CRM_EPARSE);
+	CHECK(crm_json_parse("{\"a\":\"\\ud800\"}", 14, &o, err, sizeof(err))
+	    == CRM_EPARSE);
+	crm_json_free(&o);
+}
+
+/* Reads text through the CSV reader; returns the rows' lines joined. */
+static void
+csv_lines(const char *text, char *out, size_t len)
+{
+	struct crm_csv *r;
+	struct crm_row row;
+	int p[2], rc;
+	size_t k = 0;
+
+	if (pipe(p) != 0)
+		abort();
+	if (write(p[1], text, strlen(text)) < 0)
+		abort();
+	close(p[1]);
+	crm_csv_open(p[0], CRM_FMT_CSV, &r);
+	*out = '\0';
+	while ((rc = crm_csv_next(r, &row)) != CRM_EOF && k + 16 < len) {
+		k += (size_t)snprintf(out + k, len - k, "%s%ld%s:%zu",
+		    k ? " " : "", row.line, rc ? "!" : "", rc ? 0 : row.n);
+		if (rc && rc != CRM_EPARSE)
+			break;
+	}
+	crm_csv_close(r);
+	close(p[0]);
+}
+
+static void
+test_csv(void)
+{
+	char got[200];
+
+	csv_lines("a,b\n1,2\n", got, sizeof(got));
+	CHECK(strcmp(got, "1:2 2:2") == 0);
+	csv_lines("\xef\xbb\xbf" "a,b\r\n1,2\r\n\r\n3,4", got, sizeof(got));
+	CHECK(strcmp(got, "1:2 2:2 4:2") == 0);
+	csv_lines("a,b\n\"x\ny\",2\n3,4\n", got, sizeof(got));
+	CHECK(strcmp(got, "1:2 2:2 4:2") == 0);
+	csv_lines("a,b\n\"x\"y,2\n3,4\n", got, sizeof(got));
+	CHECK(strcmp(got, "1:2 2!:0 3:2") == 0);
+	csv_lines("a,b\n1,2\n\"open,3\n", got, sizeof(got));
+	CHECK(strcmp(got, "1:2 2:2 3!:0") == 0);
+}
+
+static void
+test_config(void)
+{
+	struct crm_config *cf;
+	const struct crm_mapping *m;
+	const struct crm_fielddef *d;
+	struct crm_buf out = { 0 };
+	char err[300], why[200];
+	const char *path = "unit-config.yaml";
+	FILE *fp;
+
+	CHECK(crm_config_load(NULL, &cf, err, sizeof(err)) == 0);
+	m = crm_config_mapping(cf, "mailchimp");
+	CHECK(m != NULL && m->tagsep == ',' && m->nout == 2);
+	CHECK(crm_config_stage_ok(cf, "anything", 8));
+	crm_config_free(cf);
+	if ((fp = fopen(path, "w")) == NULL)
+		abort();
+	fputs("stages: [lead, customer]\nfields:\n  seats: int\n"
+	    "  plan: {type: enum, values: [free, pro]}\n", fp);
+	fclose(fp);
+	CHECK(crm_config_load(path, &cf, err, sizeof(err)) == 0);
+	CHECK(!crm_config_stage_ok(cf, "churned", 7));
+	d = crm_config_field(cf, "seats", 5);
+	CHECK(d && crm_type_check(d, "12", 2, &out, why, sizeof(why)) == 0);
+	CHECK(d && crm_type_check(d, "x", 1, &out, why, sizeof(why)) ==
+	    CRM_EINVAL);
+	d = crm_config_field(cf, "plan", 4);
+	CHECK(d && crm_type_check(d, "gold", 4, &out, why, sizeof(why)) ==
+	    CRM_EINVAL);
+	crm_config_free(cf);
+	fp = fopen(path, "w");
+	fputs("fields:\n  seats: strng\n", fp);
+	fclose(fp);
+	CHECK(crm_config_load(path, &cf, err, sizeof(err)) == CRM_ECONFIG &&
+	    strstr(err, "unit-config.yaml:2:") != NULL);
+	fp = fopen(path, "w");
+	fputs("a: &x [1]\nb: *x\n", fp);
+	fclose(fp);
+	CHECK(crm_config_load(path, &cf, err, sizeof(err)) == CRM_ECONFIG &&
+	    strstr(err, "alias") != NULL);
+	unlink(path);
+	crm_buf_free(&out);
+}
+
+int
+main(void)
+{
+	test_time();
+	test_dec();
+	test_text();
+	test_rec();
+	test_json();
+	test_csv();
+	test_config();
+	printf("unit: %d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
