@@ -58,9 +58,8 @@ struct ctx {
 	long rows, inbatch, nbad, created, updated, unchanged, committed;
 	uint64_t *ids;
 	size_t nids, idcap;
-	struct crm_map runfields;
 	struct crm_out *out;
-	FILE *outfp;
+	FILE *outfp, *rejfp;
 	struct crm_rec *rej;
 	size_t nrej;
 	double t0, tshown;
@@ -292,7 +291,7 @@ consent_time(const char *name, const char *v, size_t n, char *out,
 		crm_time_format(t, out);
 		return 0;
 	}
-	snprintf(why, whylen, "column \"%s\": not an ISO 8601 time: \"%.*s\"",
+	snprintf(why, whylen, "column \"%s\": invalid time \"%.*s\"",
 	    name, (int)(n > 60 ? 60 : n), v);
 	return CRM_EINVAL;
 }
@@ -437,8 +436,7 @@ write_rejects(struct ctx *c)
 	FILE *fp;
 	int rc;
 
-	if ((fp = fopen(c->rejpath, "w")) == NULL)
-		err(EX_CANTCREAT, "%s", c->rejpath);
+	fp = c->rejfp;
 	for (i = 0; i < c->nrej; i++)
 		for (k = 0; k < c->rej[i].n; k++) {
 			nm = crm_rec_name(&c->rej[i], k, &nl);
@@ -457,7 +455,7 @@ write_rejects(struct ctx *c)
 	names[n] = tail[0];
 	names[n + 1] = tail[1];
 	rc = crm_out_open(fp, CRM_FMT_CSV, &o);
-	rc = rc ? rc : crm_out_columns(o, NULL, 0, names, n + 2);
+	rc = rc ? rc : crm_out_names(o, names, n + 2);
 	rc = rc ? rc : crm_out_header(o);
 	for (i = 0; rc == 0 && i < c->nrej; i++)
 		rc = crm_out_rec(o, &c->rej[i]);
@@ -467,16 +465,14 @@ write_rejects(struct ctx *c)
 		free(names[i]);
 	free(names);
 	crm_map_free(&seen);
-	warnx("%ld bad row%s written to %s", c->nbad, c->nbad == 1 ? "" : "s",
-	    c->rejpath);
+	if (c->nbad)
+		warnx("%ld bad row%s written to %s", c->nbad, c->nbad == 1 ?
+		    "" : "s", c->rejpath);
 }
 
 static void
 note_row(struct ctx *c, int status)
 {
-	size_t i, nl;
-	const char *nm;
-
 	if (status == CRM_UP_CREATED)
 		c->created++;
 	else if (status == CRM_UP_UPDATED)
@@ -491,22 +487,16 @@ note_row(struct ctx *c, int status)
 			err(EX_OSERR, NULL);
 	}
 	c->ids[c->nids++] = c->res.id;
-	for (i = 0; i < c->res.n; i++)
-		if (c->res.f[i].col == CRM_COL_CUSTOM) {
-			nm = crm_rec_name(&c->res, i, &nl);
-			if (crm_map_put(&c->runfields, nm, nl, 1))
-				err(EX_OSERR, NULL);
-		}
 }
 
-/* The committed contacts of this run, re-read from the store. */
+/* The committed contacts of this run, re-read from the store and printed
+ * as crm-export prints them, so the output is what was stored. */
 static void
 print_rows(struct ctx *c)
 {
 	struct crm_txn *rt;
-	char **all = NULL, **mine;
-	size_t n = 0, k = 0, i;
-	uint64_t x;
+	char **all = NULL;
+	size_t n = 0, i;
 	int rc;
 
 	if (c->noout || c->nids == 0)
@@ -514,14 +504,9 @@ print_rows(struct ctx *c)
 	if ((rc = crm_txn_begin(c->st, CRM_F_RDONLY, &rt)) ||
 	    (rc = crm_fields_list(rt, &all, &n)))
 		die_rc(c, rc);
-	if ((mine = calloc(n + 1, sizeof(char *))) == NULL)
-		err(EX_OSERR, NULL);
-	for (i = 0; i < n; i++)
-		if (crm_map_get(&c->runfields, all[i], strlen(all[i]), &x))
-			mine[k++] = all[i];
 	if (c->out == NULL) {
 		if ((rc = crm_out_open(c->outfp, CRM_FMT_CSV, &c->out)) ||
-		    (rc = crm_out_columns(c->out, mine, k, NULL, 0)) ||
+		    (rc = crm_out_columns(c->out, all, n, NULL, 0)) ||
 		    (rc = crm_out_header(c->out)))
 			die_rc(c, rc);
 	}
@@ -529,7 +514,6 @@ print_rows(struct ctx *c)
 		if ((rc = crm_contact_get(rt, c->ids[i], &c->res)) == 0)
 			rc = crm_out_rec(c->out, &c->res);
 	crm_txn_abort(rt);
-	free(mine);
 	crm_fields_free(all, n);
 	if (rc)
 		die_rc(c, rc);
@@ -756,8 +740,7 @@ process(struct ctx *c, const char *path)
 static void
 flag_mode(struct ctx *c)
 {
-	char why[1024], **names;
-	size_t i, n = 0, nl;
+	char why[1024];
 	int rc, status;
 
 	if (c->optin >= 0 && ((rc = crm_rec_set(&c->frow, CRM_COL_EMAIL_OPT_IN,
@@ -779,13 +762,7 @@ flag_mode(struct ctx *c)
 		die_rc(c, rc);
 	note_row(c, status);
 	c->rows = 1;
-	if ((names = calloc(c->res.n + 1, sizeof(char *))) == NULL)
-		err(EX_OSERR, NULL);
-	for (i = 0; i < c->res.n; i++)
-		if (c->res.f[i].col == CRM_COL_CUSTOM)
-			names[n++] = (char *)crm_rec_name(&c->res, i, &nl);
 	commit(c);
-	free(names);
 }
 
 static const struct option longopts[] = {
@@ -1012,6 +989,8 @@ main(int argc, char *argv[])
 	check_modes(c, argc, streamopt);
 	if (c->outpath && (c->outfp = fopen(c->outpath, "w")) == NULL)
 		err(EX_CANTCREAT, "%s", c->outpath);
+	if (c->rejpath && (c->rejfp = fopen(c->rejpath, "w")) == NULL)
+		err(EX_CANTCREAT, "%s", c->rejpath);
 	open_store(c);
 	begin(c);
 	catch_signals();

@@ -469,15 +469,15 @@ crm_type_check(const struct crm_fielddef *d, const char *v, size_t n,
 		return crm_buf_adds(out, b ? "true" : "false");
 	case CRM_T_ENUM:
 		if (!in_list(d->values, d->nvalues, v, n)) {
-			snprintf(why, whylen, "\"%.*s\" is not one of the values "
-			    "of %s", (int)(n > 60 ? 60 : n), v, d->name);
+			snprintf(why, whylen, "not an allowed value \"%.*s\"",
+			    (int)(n > 60 ? 60 : n), v);
 			return CRM_EINVAL;
 		}
 		break;
 	}
 	return crm_buf_add(out, v, n);
 fail:
-	snprintf(why, whylen, "not a%s %s: \"%.*s\"", d->type == CRM_T_INT ?
+	snprintf(why, whylen, "not a%s %s \"%.*s\"", d->type == CRM_T_INT ?
 	    "n" : "", tnames[d->type], (int)(n > 60 ? 60 : n), v);
 	return CRM_EINVAL;
 }

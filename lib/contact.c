@@ -61,14 +61,14 @@ core_value(const struct crm_config *cf, int col, const char *v, size_t n,
 	case CRM_COL_TAGS:
 		return crm_tags_norm(v, n, tagsep, out);
 	case CRM_COL_EMAIL_OPT_IN:
-		*fmt = "not a boolean: \"%.*s\"";
+		*fmt = "not a bool \"%.*s\"";
 		if (crm_bool_parse(v, n, &b))
 			return CRM_EINVAL;
 		return crm_buf_adds(out, b ? "true" : "false");
 	case CRM_COL_CONSENT_AT:
 	case CRM_COL_CREATED_AT:
 	case CRM_COL_UPDATED_AT:
-		*fmt = "not an ISO 8601 time: \"%.*s\"";
+		*fmt = "invalid time \"%.*s\"";
 		return time_value(v, n, out);
 	case CRM_COL_EXT_ID:
 		*fmt = "ext_id longer than 400 bytes: \"%.*s\"";

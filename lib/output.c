@@ -38,10 +38,10 @@ crm_out_open(FILE *fp, int fmt, struct crm_out **out)
 }
 
 static int
-add_col(struct crm_out *o, const char *name)
+add_col(struct crm_out *o, const char *name, int raw)
 {
 	struct col *c = realloc(o->c, (o->nc + 1) * sizeof(*c));
-	int k = crm_col_lookup(name, strlen(name));
+	int k = raw ? 0 : crm_col_lookup(name, strlen(name));
 
 	if (c == NULL)
 		return CRM_ENOMEM;
@@ -49,7 +49,7 @@ add_col(struct crm_out *o, const char *name)
 	c = &o->c[o->nc];
 	/* Only exact core names are core here; others are custom names. */
 	c->col = k > 0 && strcmp(crm_col_names[k], name) == 0 ? k :
-	    strcmp(name, "id") == 0 ? -1 : CRM_COL_CUSTOM;
+	    !raw && strcmp(name, "id") == 0 ? -1 : CRM_COL_CUSTOM;
 	c->nlen = strlen(name);
 	if ((c->name = strdup(name)) == NULL)
 		return CRM_ENOMEM;
@@ -66,14 +66,25 @@ crm_out_columns(struct crm_out *o, char *const *custom, size_t ncustom,
 
 	if (only != NULL) {
 		for (i = 0; rc == 0 && i < nonly; i++)
-			rc = add_col(o, only[i]);
+			rc = add_col(o, only[i], 0);
 		return rc;
 	}
-	rc = add_col(o, "id");
+	rc = add_col(o, "id", 0);
 	for (i = 1; rc == 0 && i < CRM_NCOL; i++)
-		rc = add_col(o, crm_col_names[i]);
+		rc = add_col(o, crm_col_names[i], 0);
 	for (i = 0; rc == 0 && i < ncustom; i++)
-		rc = add_col(o, custom[i]);
+		rc = add_col(o, custom[i], 1);
+	return rc;
+}
+
+int
+crm_out_names(struct crm_out *o, char *const *names, size_t n)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = add_col(o, names[i], 1);
 	return rc;
 }
 

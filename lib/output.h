@@ -21,6 +21,8 @@ int crm_out_open(FILE *fp, int fmt, struct crm_out **out);
  */
 int crm_out_columns(struct crm_out *o, char *const *custom, size_t ncustom,
     char *const *only, size_t nonly);
+/* Columns named as given, every one a plain name (no core columns). */
+int crm_out_names(struct crm_out *o, char *const *names, size_t n);
 int crm_out_header(struct crm_out *o);
 int crm_out_rec(struct crm_out *o, const struct crm_rec *r);
 /* Flushes; returns CRM_EIO if anything could not be written. Frees o. */
