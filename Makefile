@@ -9,7 +9,7 @@ OPT     ?= -O2
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes $(OPT) -g
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DCRM_VERSION='"$(VERSION)"' -iquote lib
 PKGS     = lmdb yaml-0.1
-LDLIBS  += -lcsv $$(pkg-config --libs $(PKGS)) -lm
+LDLIBS  += -lcsv $$(pkg-config --libs $(PKGS)) -lm -lpthread
 
 # SANITIZE=1 builds with ASan and UBSan into its own directory.
 ifeq ($(SANITIZE),1)

@@ -21,15 +21,6 @@
 
 #define MAXSHOWN 100	/* bad rows reported one by one */
 
-enum { P_DROP, P_ID, P_CORE, P_CUSTOM, P_IN, P_OUT };
-
-struct plan {
-	int kind, col;
-	size_t idx;		/* P_IN, P_OUT: place in the mapping's list */
-	const char *name;	/* P_CUSTOM: the field's name */
-	size_t nlen;
-};
-
 struct ctx {
 	/* options */
 	const char *db, *cfgpath, *outpath, *rejpath, *mapname;
@@ -51,9 +42,11 @@ struct ctx {
 	struct crm_upsert_opts uo;
 	char dir[4096], src[512];
 	const char *fname;
-	struct plan *plan;
-	size_t nplan;
-	struct crm_rec row, res;
+	char **paths;
+	size_t npaths, file;
+	struct crm_import *im;
+	struct crm_feed *feed;
+	struct crm_rec res;
 	struct crm_buf val;
 	long rows, inbatch, nbad, created, updated, unchanged, committed;
 	uint64_t *ids;
@@ -179,230 +172,20 @@ add_map(struct ctx *c, const char *arg)
 	c->mto[c->nmap++] = strdup(eq + 1);
 }
 
-static int
-in_list(char *const *v, size_t n, const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strlen(v[i]) == len && memcmp(v[i], s, len) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* What an input column becomes: --map, then the mapping, then its name. */
 static void
-plan_for(struct ctx *c, const char *name, size_t n, struct plan *p)
-{
-	const struct crm_mapping *m = c->map;
-	const char *to = name;
-	int i;
-
-	memset(p, 0, sizeof(*p));
-	crm_trim(&name, &n);
-	to = name;
-	if ((i = in_list(c->mfrom, c->nmap, name, n)) >= 0)
-		to = c->mto[i];
-	else if (m && (i = in_list(m->opt_out, m->nout, name, n)) >= 0) {
-		p->kind = P_OUT;
-		p->idx = (size_t)i;
-		return;
-	} else if (m && (i = in_list(m->opt_in, m->nin, name, n)) >= 0) {
-		p->kind = P_IN;
-		p->idx = (size_t)i;
-		return;
-	} else if (m && (i = in_list(m->from, m->ncols, name, n)) >= 0)
-		to = m->to[i];
-	if (to != name)
-		n = to ? strlen(to) : 0;
-	if (n == 0 || (n == 5 && memcmp(to, "_line", 5) == 0) ||
-	    (n == 6 && memcmp(to, "_error", 6) == 0)) {
-		p->kind = P_DROP;
-		return;
-	}
-	p->col = crm_col_lookup(to, n);
-	p->kind = p->col == -1 ? P_ID : p->col == -2 ? P_DROP :
-	    p->col > 0 ? P_CORE : P_CUSTOM;
-	p->name = to;
-	p->nlen = n;
-}
-
-static int
-same_target(const struct plan *a, const struct plan *b)
-{
-	if (a->kind != b->kind || a->kind == P_DROP)
-		return 0;
-	if (a->kind == P_CORE)
-		return a->col == b->col;
-	if (a->kind == P_CUSTOM)
-		return a->nlen == b->nlen && memcmp(a->name, b->name, a->nlen) == 0;
-	return a->kind == P_ID || a->idx == b->idx;
-}
-
-/* The plan of a CSV or TSV header; a header that cannot work is fatal. */
-static void
-plan_header(struct ctx *c, struct crm_in *in)
-{
-	const char *const *h;
-	size_t n = crm_in_header(in, &h), i, k;
-	char what[600];
-
-	free(c->plan);
-	if ((c->plan = calloc(n + 1, sizeof(*c->plan))) == NULL)
-		err(EX_OSERR, NULL);
-	c->nplan = n;
-	for (i = 0; i < n; i++) {
-		if (*h[i] == '\0') {
-			snprintf(what, sizeof(what), "%s:1: column %zu has no name",
-			    c->fname, i + 1);
-			die(c, EX_DATAERR, "%s", what);
-		}
-		plan_for(c, h[i], strlen(h[i]), &c->plan[i]);
-		for (k = 0; k < i; k++)
-			if (same_target(&c->plan[k], &c->plan[i])) {
-				snprintf(what, sizeof(what), "%s:1: duplicate column"
-				    " \"%s\"", c->fname, h[i]);
-				die(c, EX_DATAERR, "%s", what);
-			}
-	}
-}
-
-static int
-parse_id(const char *v, size_t n, uint64_t *id)
-{
-	int64_t x;
-
-	crm_trim(&v, &n);
-	if (n == 0 || crm_int_parse(v, n, &x) || x <= 0 || v[0] == '+')
-		return CRM_EINVAL;
-	*id = (uint64_t)x;
-	return 0;
-}
-
-/* A consent column of the mapping: the time it holds, normalised. */
-static int
-consent_time(const char *name, const char *v, size_t n, char *out,
-    char *why, size_t whylen)
-{
-	int64_t t;
-
-	crm_trim(&v, &n);
-	if (crm_time_parse(v, n, &t, NULL) == 0) {
-		crm_time_format(t, out);
-		return 0;
-	}
-	snprintf(why, whylen, "column \"%s\": invalid time \"%.*s\"",
-	    name, (int)(n > 60 ? 60 : n), v);
-	return CRM_EINVAL;
-}
-
-static int
-set_consent(struct ctx *c, const char *in, const char *out)
-{
-	const char *at = out ? out : in;
-
-	if (at == NULL)
-		return 0;
-	if (crm_rec_set(&c->row, CRM_COL_EMAIL_OPT_IN, NULL, 0,
-	    out ? "false" : "true", out ? 5 : 4))
-		return CRM_ENOMEM;
-	return crm_rec_set(&c->row, CRM_COL_CONSENT_AT, NULL, 0, at,
-	    CRM_TIME_LEN - 1);
-}
-
-static int
-apply_set(struct ctx *c, char *why, size_t whylen)
-{
-	const struct crm_mapping *m = c->map;
-	size_t i, nl;
-	int col, rc;
-
-	for (i = 0; m && i < m->nset; i++) {
-		nl = strlen(m->setf[i]);
-		col = crm_col_lookup(m->setf[i], nl);
-		if (col < 0)
-			continue;
-		if ((rc = crm_contact_value(c->cf, col, m->setf[i], nl,
-		    m->setv[i], strlen(m->setv[i]), ';', &c->val, why, whylen)) ||
-		    (rc = crm_rec_set(&c->row, col, m->setf[i], nl, c->val.p,
-		    c->val.len)))
-			return rc;
-	}
-	return 0;
-}
-
-/* Turns an input row into a record of normal values. */
-static int
-build_row(struct ctx *c, const struct crm_inrow *r, char *why, size_t whylen)
-{
-	char tin[CRM_TIME_LEN], tout[CRM_TIME_LEN];
-	size_t i, bestin = SIZE_MAX, bestout = SIZE_MAX;
-	int tagsep = c->map ? c->map->tagsep : ';', rc;
-	struct plan pl, *p;
-
-	crm_rec_clear(&c->row);
-	for (i = 0; i < r->n; i++) {
-		if (r->name[i] == NULL)
-			continue;
-		p = i < c->nplan && c->table ? &c->plan[i] : &pl;
-		if (p == &pl)
-			plan_for(c, r->name[i], r->nlen[i], &pl);
-		switch (p->kind) {
-		case P_ID:
-			if (r->vlen[i] && parse_id(r->val[i], r->vlen[i],
-			    &c->row.id)) {
-				snprintf(why, whylen, "column \"id\": invalid id "
-				    "\"%.*s\"", (int)(r->vlen[i] > 40 ? 40 :
-				    r->vlen[i]), r->val[i]);
-				return CRM_EINVAL;
-			}
-			break;
-		case P_CORE:
-		case P_CUSTOM:
-			if ((rc = crm_contact_value(c->cf, p->col, p->name,
-			    p->nlen, r->val[i], r->vlen[i], tagsep, &c->val, why,
-			    whylen)) || (c->val.len && (rc = crm_rec_set(&c->row,
-			    p->col, p->name, p->nlen, c->val.p, c->val.len))))
-				return rc;
-			break;
-		case P_IN:
-		case P_OUT:
-			if (r->vlen[i] == 0 || p->idx >= (p->kind == P_IN ?
-			    bestin : bestout))
-				break;
-			if (consent_time(r->name[i], r->val[i], r->vlen[i],
-			    p->kind == P_IN ? tin : tout, why, whylen))
-				return CRM_EINVAL;
-			*(p->kind == P_IN ? &bestin : &bestout) = p->idx;
-			break;
-		}
-	}
-	if ((rc = apply_set(c, why, whylen)))
-		return rc;
-	return set_consent(c, bestin != SIZE_MAX ? tin : NULL,
-	    bestout != SIZE_MAX ? tout : NULL);
-}
-
-static void
-keep_reject(struct ctx *c, const struct crm_inrow *r, const char *msg)
+keep_reject(struct ctx *c, const struct crm_feed_item *it, const char *msg)
 {
 	struct crm_rec *x;
 	char line[24];
-	size_t i;
-	int rc = 0;
+	int rc;
 
 	if ((x = realloc(c->rej, (c->nrej + 1) * sizeof(*x))) == NULL)
 		err(EX_OSERR, NULL);
 	c->rej = x;
 	x = &c->rej[c->nrej++];
 	crm_rec_init(x);
-	for (i = 0; i < r->n; i++)
-		if (r->name[i] != NULL && r->nlen[i] > 0)
-			rc |= crm_rec_set(x, CRM_COL_CUSTOM, r->name[i], r->nlen[i],
-			    r->val[i], r->vlen[i]);
-	if (r->n == 0 && r->raw != NULL)
-		rc |= crm_rec_set(x, CRM_COL_CUSTOM, "_raw", 4, r->raw, r->rawlen);
-	snprintf(line, sizeof(line), "%ld", r->line);
+	rc = crm_rec_copy(x, &it->raw);
+	snprintf(line, sizeof(line), "%ld", it->line);
 	rc |= crm_rec_set(x, CRM_COL_CUSTOM, "_line", 5, line, strlen(line));
 	rc |= crm_rec_set(x, CRM_COL_CUSTOM, "_error", 6, msg, strlen(msg));
 	if (rc)
@@ -410,17 +193,17 @@ keep_reject(struct ctx *c, const struct crm_inrow *r, const char *msg)
 }
 
 static void
-bad_row(struct ctx *c, const struct crm_inrow *r, const char *why)
+bad_row(struct ctx *c, const struct crm_feed_item *it, const char *why)
 {
-	char msg[1024];
+	char msg[1600];
 
-	snprintf(msg, sizeof(msg), "%s:%ld: %s", c->fname, r->line, why);
+	snprintf(msg, sizeof(msg), "%s:%ld: %s", c->fname, it->line, why);
 	if (++c->nbad <= MAXSHOWN)
 		warnx("%s", msg);
 	else if (c->nbad == MAXSHOWN + 1)
 		warnx("more bad rows are not shown");
 	if (c->rejpath != NULL)
-		keep_reject(c, r, msg);
+		keep_reject(c, it, msg);
 }
 
 /* The reject file: the columns of every bad row, _line and _error last. */
@@ -668,16 +451,18 @@ interrupted(struct ctx *c)
 }
 
 static void
-one_row(struct ctx *c, const struct crm_inrow *r)
+one_row(struct ctx *c, const struct crm_feed_item *it)
 {
 	char why[1024];
-	int rc, status;
+	int rc = it->status, status;
 
-	if ((rc = build_row(c, r, why, sizeof(why))) == 0)
-		rc = crm_upsert_row(c->u, &c->uo, &c->row, r->line, &c->res,
+	if (rc == 0)
+		rc = crm_upsert_row(c->u, &c->uo, &it->rec, it->line, &c->res,
 		    &status, why, sizeof(why));
-	if (rc == CRM_EINVAL) {
-		bad_row(c, r, why);
+	else
+		snprintf(why, sizeof(why), "%s", it->why.p);
+	if (rc == CRM_EINVAL || rc == CRM_EPARSE) {
+		bad_row(c, it, why);
 		return;
 	}
 	if (rc)
@@ -692,48 +477,59 @@ one_row(struct ctx *c, const struct crm_inrow *r)
 	}
 }
 
+/* The first row of an input: its name in messages, its consent source. */
 static void
-process(struct ctx *c, const char *path)
+next_input(struct ctx *c, size_t file)
 {
-	struct crm_inrow r;
-	struct crm_in *in;
-	int rc, first = 1;
+	const char *p = file < c->npaths ? c->paths[file] : "-";
 
-	char msg[300];
-
-	c->fname = path == NULL || strcmp(path, "-") == 0 ? "stdin" : path;
-	if ((rc = crm_in_open(path, c->fmt, &in, msg, sizeof(msg))) > 0) {
-		snprintf(msg, sizeof(msg), "%s: %s", c->fname, strerror(rc));
-		die(c, crm_sysexit(rc), "%s", msg);
-	}
-	if (rc == CRM_EPARSE) {
-		char full[700];
-
-		snprintf(full, sizeof(full), "%s:%s", c->fname, msg);
-		die(c, EX_DATAERR, "%s", full);
-	}
-	if (rc)
-		die_rc(c, rc);
+	c->file = file;
+	c->fname = strcmp(p, "-") == 0 ? "stdin" : p;
 	snprintf(c->src, sizeof(c->src), "import:%s", c->fname);
 	c->uo.consent_source = c->src;
-	c->table = c->fmt == CRM_FMT_CSV || c->fmt == CRM_FMT_TSV;
 	crm_upsert_next_input(c->u);
-	while ((rc = crm_in_next(in, &r)) != CRM_EOF) {
+}
+
+/* An input that cannot be read at all ends the run, nothing committed. */
+static void
+fatal_item(struct ctx *c, const struct crm_feed_item *it)
+{
+	char msg[1400];
+
+	if (it->fatal > 0)
+		snprintf(msg, sizeof(msg), "%s: %s", c->fname, it->why.p);
+	else
+		snprintf(msg, sizeof(msg), "%s:%ld: %s", c->fname, it->line,
+		    it->why.p);
+	die(c, it->fatal == CRM_EPARSE ? EX_DATAERR : crm_sysexit(it->fatal),
+	    "%s", msg);
+}
+
+/* Rows come from the feed's thread, checked; this thread writes them. */
+static void
+stream_mode(struct ctx *c)
+{
+	const struct crm_feed_item *it;
+	int rc, first = 1;
+
+	if ((rc = crm_import_new(c->cf, c->map, c->mfrom, c->mto, c->nmap,
+	    &c->im)) || (rc = crm_feed_start(c->paths, c->npaths, c->fmt, c->im,
+	    c->rejpath != NULL, &c->feed)))
+		die_rc(c, rc);
+	while ((rc = crm_feed_next(c->feed, &it)) == 0) {
 		if (gotsig)
 			interrupted(c);
-		if (first && c->table && rc != CRM_EIO && rc != CRM_ENOMEM)
-			plan_header(c, in);
+		if (first || it->file != c->file)
+			next_input(c, it->file);
 		first = 0;
-		if (rc == CRM_EPARSE)
-			bad_row(c, &r, crm_in_error(in));
-		else if (rc)
-			die(c, EX_IOERR, "%s: read error", c->fname);
-		else
-			one_row(c, &r);
+		if (it->fatal)
+			fatal_item(c, it);
+		one_row(c, it);
 		if ((c->rows & 0xffff) == 0)
 			progress(c, 0);
 	}
-	crm_in_close(in);
+	crm_feed_stop(c->feed);
+	crm_import_free(c->im);
 }
 
 /* Flag mode: one contact from the options, printed whole afterwards. */
@@ -852,7 +648,7 @@ apply_flag(struct ctx *c, int opt, const char *arg)
 		return;
 	}
 	if (opt == 'I') {
-		if (parse_id(arg, strlen(arg), &c->frow.id))
+		if (crm_id_parse(arg, strlen(arg), &c->frow.id))
 			errx(EX_USAGE, "invalid id \"%s\"", arg);
 		return;
 	}
@@ -998,8 +794,9 @@ main(int argc, char *argv[])
 	if (c->flagmode)
 		flag_mode(c);
 	else {
-		for (i = 0; i < argc || (i == 0 && argc == 0); i++)
-			process(c, argc ? argv[i] : NULL);
+		c->paths = argv;
+		c->npaths = (size_t)argc;
+		stream_mode(c);
 		progress(c, 1);
 		if (gotsig)
 			interrupted(c);

@@ -18,6 +18,22 @@ crm_int_parse(const char *s, size_t n, int64_t *v)
 }
 
 int
+crm_id_parse(const char *s, size_t n, uint64_t *id)
+{
+	int64_t x;
+
+	while (n > 0 && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n == 0 || s[0] == '+' || s[0] == '-' || crm_int_parse(s, n, &x) ||
+	    x <= 0)
+		return CRM_EINVAL;
+	*id = (uint64_t)x;
+	return 0;
+}
+
+int
 crm_dec_parse(const char *s, size_t n, struct crm_dec *d)
 {
 	size_t i = 0, nd = 0;

@@ -24,6 +24,8 @@ int crm_dec_sub(struct crm_dec a, struct crm_dec b, struct crm_dec *out);
 int crm_dec_cmp(struct crm_dec a, struct crm_dec b);
 /* Writes the shortest exact form with at least min_scale decimals. */
 void crm_dec_format(struct crm_dec d, int min_scale, char out[CRM_DEC_LEN]);
+/* A contact id: a positive whole number, white space around it allowed. */
+int crm_id_parse(const char *s, size_t n, uint64_t *id);
 /* Parses a whole number of at most 18 digits. */
 int crm_int_parse(const char *s, size_t n, int64_t *v);
 

@@ -1,0 +1,255 @@
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csvio.h"
+#include "errors.h"
+#include "feed.h"
+#include "input.h"
+
+#define BATCH 1024
+#define NBATCH 4
+
+struct batch {
+	struct crm_feed_item it[BATCH];
+	size_t n;
+	int ready, last;
+};
+
+struct crm_feed {
+	char **paths;
+	size_t npaths;
+	int fmt, keep_raw, stop;
+	struct crm_import *im;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch b[NBATCH];
+	size_t w, r, ri;	/* batch written, batch read, item read */
+	int started;
+};
+
+static void
+why(struct crm_feed_item *it, const char *fmt, const char *a, const char *b)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), fmt, a, b);
+	it->why.len = 0;
+	crm_buf_adds(&it->why, msg);
+	crm_buf_nul(&it->why);
+}
+
+/* Hands the batch being written over and waits for a free one. */
+static int
+hand_over(struct crm_feed *f, int last)
+{
+	pthread_mutex_lock(&f->mu);
+	f->b[f->w].ready = 1;
+	f->b[f->w].last = last;
+	pthread_cond_broadcast(&f->cv);
+	f->w = (f->w + 1) % NBATCH;
+	while (f->b[f->w].ready && !f->stop)
+		pthread_cond_wait(&f->cv, &f->mu);
+	f->b[f->w].n = 0;
+	pthread_mutex_unlock(&f->mu);
+	return f->stop;
+}
+
+static struct crm_feed_item *
+next_slot(struct crm_feed *f, size_t file, long line)
+{
+	struct batch *b = &f->b[f->w];
+	struct crm_feed_item *it;
+
+	if (b->n == BATCH && hand_over(f, 0))
+		return NULL;
+	b = &f->b[f->w];
+	it = &b->it[b->n++];
+	it->file = file;
+	it->line = line;
+	it->status = it->fatal = 0;
+	it->why.len = 0;
+	crm_rec_clear(&it->raw);
+	return it;
+}
+
+static void
+keep_raw(struct crm_feed_item *it, const struct crm_inrow *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->name[i] != NULL && r->nlen[i] > 0)
+			crm_rec_set(&it->raw, CRM_COL_CUSTOM, r->name[i],
+			    r->nlen[i], r->val[i], r->vlen[i]);
+	if (r->n == 0 && r->raw != NULL)
+		crm_rec_set(&it->raw, CRM_COL_CUSTOM, "_raw", 4, r->raw,
+		    r->rawlen);
+}
+
+/* One row: parsed, mapped and checked into an item. */
+static int
+one_row(struct crm_feed *f, struct crm_in *in, size_t file, int rc,
+    struct crm_inrow *r)
+{
+	struct crm_feed_item *it = next_slot(f, file, r->line);
+	char msg[1024];
+
+	if (it == NULL)
+		return -1;
+	if (f->keep_raw)
+		keep_raw(it, r);
+	if (rc == CRM_EPARSE) {
+		it->status = rc;
+		why(it, "%s%s", crm_in_error(in), "");
+		return 0;
+	}
+	if (rc) {
+		it->fatal = rc;
+		why(it, "read error%s%s", "", "");
+		return -1;
+	}
+	rc = crm_import_row(f->im, r, f->fmt == CRM_FMT_CSV ||
+	    f->fmt == CRM_FMT_TSV, &it->rec, msg, sizeof(msg));
+	if (rc == CRM_EINVAL) {
+		it->status = rc;
+		why(it, "%s%s", msg, "");
+	} else if (rc) {
+		it->fatal = rc;
+		why(it, "%s%s", crm_strerror(rc), "");
+		return -1;
+	}
+	return 0;
+}
+
+/* A whole input; -1 ends the feed. */
+static int
+one_file(struct crm_feed *f, size_t file)
+{
+	struct crm_feed_item *it;
+	struct crm_inrow r;
+	struct crm_in *in;
+	const char *const *h;
+	char msg[600];
+	int rc, first = 1, table = f->fmt == CRM_FMT_CSV || f->fmt == CRM_FMT_TSV;
+
+	if ((rc = crm_in_open(f->paths[file], f->fmt, &in, msg,
+	    sizeof(msg))) != 0) {
+		if ((it = next_slot(f, file, 0)) == NULL)
+			return -1;
+		it->fatal = rc;
+		why(it, "%s", rc > 0 ? strerror(rc) : msg, "");
+		return -1;
+	}
+	while ((rc = crm_in_next(in, &r)) != CRM_EOF) {
+		if (first && table && rc != CRM_EIO && rc != CRM_ENOMEM) {
+			size_t n = crm_in_header(in, &h);
+
+			first = 0;
+			if (crm_import_header(f->im, h, n, msg, sizeof(msg))) {
+				if ((it = next_slot(f, file, 1)) != NULL) {
+					it->fatal = CRM_EPARSE;
+					why(it, "%s", msg, "");
+				}
+				rc = -1;
+				break;
+			}
+		}
+		if ((rc = one_row(f, in, file, rc, &r)) != 0)
+			break;
+	}
+	crm_in_close(in);
+	return rc == CRM_EOF ? 0 : rc;
+}
+
+static void *
+run(void *arg)
+{
+	struct crm_feed *f = arg;
+	size_t i;
+
+	for (i = 0; i < f->npaths; i++)
+		if (one_file(f, i) != 0 || f->stop)
+			break;
+	hand_over(f, 1);
+	return NULL;
+}
+
+int
+crm_feed_start(char *const *paths, size_t npaths, int fmt,
+    struct crm_import *im, int keep, struct crm_feed **out)
+{
+	static char *dash[] = { "-" };
+	struct crm_feed *f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return CRM_ENOMEM;
+	f->paths = npaths ? (char **)paths : dash;
+	f->npaths = npaths ? npaths : 1;
+	f->fmt = fmt;
+	f->im = im;
+	f->keep_raw = keep;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	if (pthread_create(&f->th, NULL, run, f) != 0) {
+		crm_feed_stop(f);
+		return CRM_ENOMEM;
+	}
+	f->started = 1;
+	*out = f;
+	return 0;
+}
+
+int
+crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it)
+{
+	struct batch *b = &f->b[f->r];
+
+	for (;;) {
+		pthread_mutex_lock(&f->mu);
+		while (!b->ready)
+			pthread_cond_wait(&f->cv, &f->mu);
+		pthread_mutex_unlock(&f->mu);
+		if (f->ri < b->n) {
+			*it = &b->it[f->ri++];
+			return 0;
+		}
+		if (b->last)
+			return CRM_EOF;
+		/* This batch is done: give it back to the reader. */
+		pthread_mutex_lock(&f->mu);
+		b->ready = 0;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+		f->r = (f->r + 1) % NBATCH;
+		f->ri = 0;
+		b = &f->b[f->r];
+	}
+}
+
+void
+crm_feed_stop(struct crm_feed *f)
+{
+	size_t i, k;
+
+	if (f == NULL)
+		return;
+	if (f->started) {
+		pthread_mutex_lock(&f->mu);
+		f->stop = 1;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+		pthread_join(f->th, NULL);
+	}
+	for (i = 0; i < NBATCH; i++)
+		for (k = 0; k < BATCH; k++) {
+			crm_rec_free(&f->b[i].it[k].rec);
+			crm_rec_free(&f->b[i].it[k].raw);
+			crm_buf_free(&f->b[i].it[k].why);
+		}
+	pthread_mutex_destroy(&f->mu);
+	pthread_cond_destroy(&f->cv);
+	free(f);
+}

@@ -1,0 +1,37 @@
+/*
+ * A feed reads the input files on a thread of its own: parsing, mapping and
+ * checking rows while the caller's thread applies them to the store. Items
+ * come back in input order, in batches handed over under a mutex.
+ */
+#ifndef CRM_FEED_H
+#define CRM_FEED_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "import.h"
+#include "rec.h"
+
+struct crm_feed_item {
+	struct crm_rec rec;	/* the contact row, when status is 0 */
+	long line;		/* where the row starts in its input */
+	size_t file;		/* which input */
+	int status;		/* 0; CRM_EINVAL/CRM_EPARSE: a bad row */
+	int fatal;		/* an error that ends the run: an errno value,
+				   CRM_EPARSE (input unusable), CRM_EIO ... */
+	struct crm_buf why;	/* the reason, for bad rows and fatal errors */
+	struct crm_rec raw;	/* the input's cells as given, if asked for */
+};
+
+struct crm_feed;
+
+/* paths[i] NULL or "-" is standard input; keep_raw keeps every row's
+ * cells (for a reject file). The import is used by the feed's thread
+ * only, until crm_feed_stop(). */
+int crm_feed_start(char *const *paths, size_t npaths, int fmt,
+    struct crm_import *im, int keep_raw, struct crm_feed **out);
+/* The next item, or CRM_EOF after the last. Valid until the next call. */
+int crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it);
+void crm_feed_stop(struct crm_feed *f);
+
+#endif
