@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -505,6 +506,20 @@ fatal_item(struct ctx *c, const struct crm_feed_item *it)
 	    "%s", msg);
 }
 
+/* About how many rows the inputs hold (files only), for sizing. */
+static size_t
+expect_rows(struct ctx *c)
+{
+	struct stat sb;
+	size_t i, bytes = 0;
+
+	for (i = 0; i < c->npaths; i++)
+		if (strcmp(c->paths[i], "-") != 0 && stat(c->paths[i], &sb) == 0 &&
+		    S_ISREG(sb.st_mode))
+			bytes += (size_t)sb.st_size;
+	return bytes / 128;
+}
+
 /* Rows come from the feed's thread, checked; this thread writes them. */
 static void
 stream_mode(struct ctx *c)
@@ -512,6 +527,7 @@ stream_mode(struct ctx *c)
 	const struct crm_feed_item *it;
 	int rc, first = 1;
 
+	crm_txn_expect(c->t, c->batch ? (size_t)c->batch : expect_rows(c));
 	if ((rc = crm_import_new(c->cf, c->map, c->mfrom, c->mto, c->nmap,
 	    &c->im)) || (rc = crm_feed_start(c->paths, c->npaths, c->fmt, c->im,
 	    c->rejpath != NULL, &c->feed)))

@@ -111,12 +111,12 @@ find(const struct crm_map *m, uint64_t h, const void *k, size_t klen)
 }
 
 static int
-rehash(struct crm_map *m)
+rehash_to(struct crm_map *m, size_t nslot)
 {
 	struct crm_map nm = *m;
 	size_t i;
 
-	nm.nslot = m->nslot ? m->nslot * 2 : 64;
+	nm.nslot = nslot;
 	if ((nm.slot = calloc(nm.nslot, sizeof(*nm.slot))) == NULL)
 		return CRM_ENOMEM;
 	for (i = 0; i < m->nslot; i++)
@@ -126,6 +126,24 @@ rehash(struct crm_map *m)
 	m->slot = nm.slot;
 	m->nslot = nm.nslot;
 	return 0;
+}
+
+static int
+rehash(struct crm_map *m)
+{
+	return rehash_to(m, m->nslot ? m->nslot * 2 : 64);
+}
+
+int
+crm_map_reserve(struct crm_map *m, size_t n, size_t klen)
+{
+	size_t want = 64;
+
+	while (want < 2 * n + 2)
+		want *= 2;
+	if (want > m->nslot && rehash_to(m, want))
+		return CRM_ENOMEM;
+	return crm_buf_grow(&m->keys, n * klen);
 }
 
 int

@@ -40,6 +40,8 @@ int crm_map_get(const struct crm_map *m, const void *k, size_t klen, uint64_t *v
 /* Iteration: set *i = 0, then call while it returns 1. */
 int crm_map_each(const struct crm_map *m, size_t *i, const char **k,
     size_t *klen, uint64_t *v);
+/* Makes room for n keys of about klen bytes, so that no rehash follows. */
+int crm_map_reserve(struct crm_map *m, size_t n, size_t klen);
 void crm_map_clear(struct crm_map *m);
 void crm_map_free(struct crm_map *m);
 

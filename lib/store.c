@@ -523,6 +523,13 @@ crm_txn_commit(struct crm_txn *t)
 	return rc;
 }
 
+void
+crm_txn_expect(struct crm_txn *t, size_t n)
+{
+	/* Only a hint: if memory is short, the maps grow as they go. */
+	crm_map_reserve(&t->ov[CRM_IDX_EMAIL], n, 32);
+}
+
 int
 crm_contact_get(struct crm_txn *t, uint64_t id, struct crm_rec *r)
 {

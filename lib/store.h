@@ -55,6 +55,9 @@ int crm_txn_begin(struct crm_store *st, unsigned flags, struct crm_txn **out);
 int crm_txn_commit(struct crm_txn *t);
 void crm_txn_abort(struct crm_txn *t);
 
+/* A hint: about n rows will be written in this transaction. */
+void crm_txn_expect(struct crm_txn *t, size_t n);
+
 /* CRM_ENOTFOUND if there is no contact with that id. */
 int crm_contact_get(struct crm_txn *t, uint64_t id, struct crm_rec *r);
 int crm_contact_put(struct crm_txn *t, const struct crm_rec *r);
