@@ -22,6 +22,7 @@ static const char builtin[] =
     "      Last Name: last_name\n"
     "      Company: company\n"
     "      Position: title\n"
+    "      Phone Number: phone\n"
     "      TAGS: tags\n"
     "    set: {consent_source: mailchimp}\n"
     "    opt_in: [CONFIRM_TIME, OPTIN_TIME]\n"
