@@ -770,7 +770,10 @@ main(int argc, char *argv[])
 		case 'r': c->rejpath = optarg; streamopt = 1; break;
 		case 'S': c->csrc = optarg; break;
 		case 'v': c->verbose = 1; break;
-		case 'V': puts("crm-add (crm) " CRM_VERSION); return 0;
+		case 'V':
+			free(pend);
+			puts("crm-add (crm) " CRM_VERSION);
+			return 0;
 		case 'W': c->nowait = 1; break;
 		case 'Y':
 			if (c->optin == 0)

@@ -144,7 +144,8 @@ select_ids(struct ctx *c)
 			c->missing = 1;
 		}
 	}
-	qsort(c->ids, c->nids, sizeof(*c->ids), cmp_id);
+	if (c->nids > 1)
+		qsort(c->ids, c->nids, sizeof(*c->ids), cmp_id);
 }
 
 static int
@@ -278,5 +279,10 @@ main(int argc, char *argv[])
 	crm_txn_abort(c.t);
 	crm_fields_free(custom, ncustom);
 	crm_store_close(c.st);
+	free(c.ids);
+	while (c.nemails > 0)
+		free(c.emails[--c.nemails]);
+	free(c.emails);
+	crm_buf_free(&c.fields);
 	return c.missing;
 }

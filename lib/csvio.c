@@ -164,7 +164,8 @@ compact(struct crm_csv *r)
 {
 	size_t i, base = r->cur_f0 < r->nf ? r->foff[r->cur_f0] : r->data.len;
 
-	memmove(r->data.p, r->data.p + base, r->data.len - base);
+	if (base > 0)
+		memmove(r->data.p, r->data.p + base, r->data.len - base);
 	r->data.len -= base;
 	for (i = r->cur_f0; i < r->nf; i++) {
 		r->foff[i - r->cur_f0] = r->foff[i] - base;
