@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,7 @@ run(void *arg)
 	struct crm_feed *f = arg;
 	size_t i;
 
+	pthread_setname_np(pthread_self(), "crm-feed");
 	for (i = 0; i < f->npaths; i++)
 		if (one_file(f, i) != 0 || f->stop)
 			break;
