@@ -316,7 +316,8 @@ progress(struct ctx *c, int last)
 			fputs("\r\033[K", stderr);
 		return;
 	}
-	if (t - c->tshown < 1.0)
+	/* The first report after half a second, then one a second. */
+	if (t - c->t0 < 0.5 || t - c->tshown < 1.0)
 		return;
 	c->tshown = t;
 	fprintf(stderr, "\rcrm-add: %ld rows, %.0f rows/s", c->rows,
@@ -541,7 +542,7 @@ stream_mode(struct ctx *c)
 		if (it->fatal)
 			fatal_item(c, it);
 		one_row(c, it);
-		if ((c->rows & 0xffff) == 0)
+		if ((c->rows & 0x3ff) == 0)
 			progress(c, 0);
 	}
 	crm_feed_stop(c->feed);
