@@ -50,8 +50,10 @@ struct ctx {
 	struct crm_rec res;
 	struct crm_buf val;
 	long rows, inbatch, nbad, created, updated, unchanged, committed;
-	uint64_t *ids;
-	size_t nids, idcap;
+	uint64_t *ids;		/* the contact of every good row, for output */
+	size_t nids, idcap, ncommitted, nprinted;
+	uint64_t *changed;	/* created or updated in this transaction */
+	size_t nchanged, chcap;
 	struct crm_out *out;
 	FILE *outfp, *rejfp;
 	struct crm_rec *rej;
@@ -60,6 +62,8 @@ struct ctx {
 };
 
 static volatile sig_atomic_t gotsig;
+
+static void interrupted(struct ctx *c);
 
 static void
 usage(int status)
@@ -116,10 +120,8 @@ catch_signals(void)
 static void
 die(struct ctx *c, int status, const char *fmt, const char *a)
 {
-	if (c->t != NULL) {
-		crm_upsert_end(c->u);
+	if (c->t != NULL)
 		crm_txn_abort(c->t);
-	}
 	warnx(fmt, a);
 	exit(status);
 }
@@ -255,6 +257,20 @@ write_rejects(struct ctx *c)
 }
 
 static void
+push_id(uint64_t **v, size_t *n, size_t *cap, uint64_t id)
+{
+	uint64_t *p;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 1024;
+		if ((p = realloc(*v, *cap * sizeof(*p))) == NULL)
+			err(EX_OSERR, NULL);
+		*v = p;
+	}
+	(*v)[(*n)++] = id;
+}
+
+static void
 note_row(struct ctx *c, int status)
 {
 	if (status == CRM_UP_CREATED)
@@ -263,18 +279,15 @@ note_row(struct ctx *c, int status)
 		c->updated++;
 	else
 		c->unchanged++;
-	if (c->noout)
-		return;
-	if (c->nids == c->idcap) {
-		c->idcap = c->idcap ? c->idcap * 2 : 1024;
-		if ((c->ids = realloc(c->ids, c->idcap * sizeof(*c->ids))) == NULL)
-			err(EX_OSERR, NULL);
-	}
-	c->ids[c->nids++] = c->res.id;
+	if (status != CRM_UP_UNCHANGED)
+		push_id(&c->changed, &c->nchanged, &c->chcap, c->res.id);
+	if (!c->noout)
+		push_id(&c->ids, &c->nids, &c->idcap, c->res.id);
 }
 
 /* The committed contacts of this run, re-read from the store and printed
- * as crm-export prints them, so the output is what was stored. */
+ * as crm-export prints them, so the output is what was stored. It comes
+ * after the last commit, so that the header has every column. */
 static void
 print_rows(struct ctx *c)
 {
@@ -283,7 +296,7 @@ print_rows(struct ctx *c)
 	size_t n = 0, i;
 	int rc;
 
-	if (c->noout || c->nids == 0)
+	if (c->noout || c->nprinted == c->ncommitted)
 		return;
 	if ((rc = crm_txn_begin(c->st, CRM_F_RDONLY, &rt)) ||
 	    (rc = crm_fields_list(rt, &all, &n)))
@@ -294,14 +307,14 @@ print_rows(struct ctx *c)
 		    (rc = crm_out_header(c->out)))
 			die_rc(c, rc);
 	}
-	for (i = 0; rc == 0 && i < c->nids; i++)
+	for (i = c->nprinted; rc == 0 && i < c->ncommitted; i++)
 		if ((rc = crm_contact_get(rt, c->ids[i], &c->res)) == 0)
 			rc = crm_out_rec(c->out, &c->res);
 	crm_txn_abort(rt);
 	crm_fields_free(all, n);
 	if (rc)
 		die_rc(c, rc);
-	c->nids = 0;
+	c->nprinted = c->ncommitted;
 }
 
 static void
@@ -346,6 +359,14 @@ ranges(struct crm_buf *b, const uint64_t *ids, size_t n)
 		crm_buf_adds(b, ",...");
 }
 
+static int
+cmp_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 /* One audit entry per commit: when, who, which tool, how many, which ids
  * (no field values: the audit log holds no personal data). */
 static int
@@ -367,7 +388,8 @@ audit(struct ctx *c)
 	snprintf(num, sizeof(num), "%ld created, %ld updated", c->created,
 	    c->updated);
 	rc |= crm_rec_set(&a, 0, "rows", 4, num, strlen(num));
-	ranges(&b, c->ids, c->nids);
+	qsort(c->changed, c->nchanged, sizeof(*c->changed), cmp_id);
+	ranges(&b, c->changed, c->nchanged);
 	if (b.len)
 		rc |= crm_rec_set(&a, 0, "ids", 3, b.p, b.len);
 	if (rc == 0)
@@ -389,9 +411,13 @@ begin(struct ctx *c)
 	}
 	if (rc == CRM_EBUSY)
 		die(c, EX_TEMPFAIL, "store %s is busy", c->dir);
-	if (rc || (rc = crm_upsert_begin(c->st, c->t, &c->u)))
+	if (rc == 0 && c->u == NULL)
+		rc = crm_upsert_begin(c->st, c->t, &c->u);
+	if (rc)
 		die_rc(c, rc);
+	crm_upsert_txn(c->u, c->t);
 	c->inbatch = 0;
+	c->nchanged = 0;
 	c->created = c->updated = c->unchanged = 0;
 }
 
@@ -401,10 +427,8 @@ commit(struct ctx *c)
 	int rc;
 
 	if (gotsig)
-		return;
-	rc = audit(c);
-	crm_upsert_end(c->u);
-	c->u = NULL;
+		interrupted(c);
+	rc = c->nchanged ? audit(c) : 0;
 	if (rc)
 		crm_txn_abort(c->t);
 	else
@@ -413,11 +437,12 @@ commit(struct ctx *c)
 	if (rc)
 		die_rc(c, rc);
 	c->committed += c->created + c->updated + c->unchanged;
+	c->ncommitted = c->nids;
 	if (c->verbose)
-		warnx("%ld rows: %ld created, %ld updated, %ld unchanged",
-		    c->created + c->updated + c->unchanged, c->created,
-		    c->updated, c->unchanged);
-	print_rows(c);
+		warnx("%ld row%s: %ld created, %ld updated, %ld unchanged",
+		    c->created + c->updated + c->unchanged,
+		    c->created + c->updated + c->unchanged == 1 ? "" : "s",
+		    c->created, c->updated, c->unchanged);
 }
 
 /* Without a reject file a bad row stops the run: nothing more commits. */
@@ -433,6 +458,10 @@ give_up(struct ctx *c)
 	else
 		snprintf(msg, sizeof(msg), "%ld bad row%s; nothing committed",
 		    c->nbad, c->nbad == 1 ? "" : "s");
+	crm_txn_abort(c->t);
+	c->t = NULL;
+	print_rows(c);
+	crm_out_close(c->out);
 	die(c, EX_DATAERR, "%s", msg);
 }
 
@@ -442,7 +471,6 @@ interrupted(struct ctx *c)
 	int sig = gotsig;
 
 	progress(c, 1);
-	crm_upsert_end(c->u);
 	crm_txn_abort(c->t);
 	c->t = NULL;
 	warnx("interrupted; %s", c->committed ? "rows after the last batch "
@@ -826,6 +854,8 @@ main(int argc, char *argv[])
 		if (c->rejpath)
 			write_rejects(c);
 	}
+	print_rows(c);
+	crm_upsert_end(c->u);
 	if ((rc = crm_out_close(c->out)) || fflush(c->outfp) || ferror(c->outfp))
 		errx(EX_IOERR, "%s: write error", c->outpath ? c->outpath :
 		    "stdout");

@@ -7,12 +7,25 @@
 #include "text.h"
 #include "times.h"
 
+/* What the rows of one input gave for one contact. */
+struct mark {
+	uint32_t input;		/* the input's number; 0: not touched */
+	uint32_t line;		/* the first row of that input about it */
+	uint32_t core;		/* core columns those rows gave, by bit */
+	uint32_t spare;
+	uint64_t custom;	/* custom names given, by this session's bit */
+};
+
 struct crm_upsert {
-	struct crm_txn *t, *before;	/* the write txn; the state before it */
-	uint32_t *line;			/* contact id -> first line, dense */
-	size_t nline;
-	struct crm_map far;		/* the same for ids past the dense range */
-	struct crm_rec cur, pre;
+	struct crm_txn *t;
+	uint32_t input;
+	struct mark *mark;	/* by contact id: ids are dense */
+	size_t nmark;
+	struct crm_map far;	/* id -> index in farmark, for ids past them */
+	struct mark *farmark;
+	size_t nfar;
+	struct crm_map cbit;	/* custom name -> bit number */
+	struct crm_rec cur;
 	struct crm_buf tmp;
 };
 
@@ -121,64 +134,26 @@ crm_upsert_begin(struct crm_store *st, struct crm_txn *t,
     struct crm_upsert **out)
 {
 	struct crm_upsert *u;
-	int rc;
 
+	(void)st;
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return CRM_ENOMEM;
 	u->t = t;
-	/* Begun while t holds the write lock, this snapshot is the state t
-	 * started from: what was stored before this session. */
-	if ((rc = crm_txn_begin(st, CRM_F_RDONLY, &u->before))) {
-		free(u);
-		return rc;
-	}
+	u->input = 1;
 	*out = u;
 	return 0;
 }
 
 void
+crm_upsert_txn(struct crm_upsert *u, struct crm_txn *t)
+{
+	u->t = t;
+}
+
+void
 crm_upsert_next_input(struct crm_upsert *u)
 {
-	if (u->line)
-		memset(u->line, 0, u->nline * sizeof(*u->line));
-	crm_map_clear(&u->far);
-}
-
-/* Ids are dense (the store hands them out in order), so the lines of the
- * contacts a session touched live in an array; ids from elsewhere far
- * beyond it go to a map. */
-static int
-touched(struct crm_upsert *u, uint64_t id, uint64_t *line)
-{
-	if (id < u->nline) {
-		*line = u->line[id];
-		return *line != 0;
-	}
-	return crm_map_get(&u->far, &id, sizeof(id), line);
-}
-
-static int
-touch(struct crm_upsert *u, uint64_t id, long line)
-{
-	uint64_t x;
-	size_t n;
-	uint32_t *p;
-
-	if (line <= 0 || touched(u, id, &x))
-		return 0;
-	if (id >= u->nline && id < u->nline * 2 + (1 << 20)) {
-		n = (u->nline * 2 + (1 << 20));
-		if ((p = realloc(u->line, n * sizeof(*p))) == NULL)
-			return CRM_ENOMEM;
-		memset(p + u->nline, 0, (n - u->nline) * sizeof(*p));
-		u->line = p;
-		u->nline = n;
-	}
-	if (id < u->nline) {
-		u->line[id] = line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
-		return 0;
-	}
-	return crm_map_put(&u->far, &id, sizeof(id), (uint64_t)line);
+	u->input++;
 }
 
 void
@@ -186,13 +161,60 @@ crm_upsert_end(struct crm_upsert *u)
 {
 	if (u == NULL)
 		return;
-	crm_txn_abort(u->before);
-	free(u->line);
+	free(u->mark);
+	free(u->farmark);
 	crm_map_free(&u->far);
+	crm_map_free(&u->cbit);
 	crm_rec_free(&u->cur);
-	crm_rec_free(&u->pre);
 	crm_buf_free(&u->tmp);
 	free(u);
+}
+
+/* The mark of a contact: in an array by id (the store hands ids out in
+ * order), or for ids far beyond it in a map. NULL if out of memory. */
+static struct mark *
+mark_of(struct crm_upsert *u, uint64_t id)
+{
+	struct mark *p;
+	uint64_t k;
+	size_t n;
+
+	if (id >= u->nmark && id < u->nmark * 2 + (1 << 20)) {
+		n = u->nmark * 2 + (1 << 20);
+		if ((p = realloc(u->mark, n * sizeof(*p))) == NULL)
+			return NULL;
+		memset(p + u->nmark, 0, (n - u->nmark) * sizeof(*p));
+		u->mark = p;
+		u->nmark = n;
+	}
+	if (id < u->nmark)
+		return &u->mark[id];
+	if (crm_map_get(&u->far, &id, sizeof(id), &k))
+		return &u->farmark[k];
+	if ((u->nfar & (u->nfar - 1)) == 0) {
+		p = realloc(u->farmark, (u->nfar ? u->nfar * 2 : 1) * sizeof(*p));
+		if (p == NULL)
+			return NULL;
+		u->farmark = p;
+	}
+	if (crm_map_put(&u->far, &id, sizeof(id), u->nfar))
+		return NULL;
+	memset(&u->farmark[u->nfar], 0, sizeof(*p));
+	return &u->farmark[u->nfar++];
+}
+
+/* The bit of a custom name; 64 and up mean "not tracked". */
+static unsigned
+custom_bit(struct crm_upsert *u, const char *name, size_t n)
+{
+	uint64_t b;
+
+	if (crm_map_get(&u->cbit, name, n, &b))
+		return (unsigned)b;
+	b = u->cbit.n;
+	if (b < 64 && crm_map_put(&u->cbit, name, n, b))
+		return 64;
+	return b < 64 ? (unsigned)b : 64;
 }
 
 static const char *
@@ -218,33 +240,69 @@ own_rules(int col)
 	    col == CRM_COL_UPDATED_AT;
 }
 
-/* A later row of this session may fill what is empty, or repeat a value,
- * but not replace a value an earlier row of the session set. */
+/*
+ * Two rows of one input about one contact must not give it different
+ * values. A field that an earlier row of this input gave holds that value
+ * now (rows overwrite), so a later row contradicts it when it gives
+ * another. Custom names past the 64th are compared whatever gave them.
+ */
 static int
-contradicts(struct crm_upsert *u, const struct crm_rec *row, uint64_t line,
-    char *why, size_t whylen)
+contradicts(struct crm_upsert *u, const struct crm_rec *row,
+    const struct mark *m, char *why, size_t whylen)
 {
-	size_t i, nl, rl, cl, pl;
-	const char *nm, *rv, *cv, *pv;
-	int have_pre = crm_contact_get(u->before, u->cur.id, &u->pre) == 0;
+	size_t i, nl, rl, cl;
+	const char *nm, *rv, *cv;
+	unsigned bit;
+	int col;
 
 	for (i = 0; i < row->n; i++) {
-		if (own_rules(row->f[i].col))
+		col = row->f[i].col;
+		if (own_rules(col))
 			continue;
 		nm = crm_rec_name(row, i, &nl);
+		if (col != CRM_COL_CUSTOM && !(m->core & 1u << col))
+			continue;
+		if (col == CRM_COL_CUSTOM && (bit = custom_bit(u, nm, nl)) < 64 &&
+		    !(m->custom & (uint64_t)1 << bit))
+			continue;
 		rv = crm_rec_val(row, i, &rl);
-		cv = crm_rec_get(&u->cur, row->f[i].col, nm, nl, &cl);
+		cv = crm_rec_get(&u->cur, col, nm, nl, &cl);
 		if (cv == NULL || same(rv, rl, cv, cl))
 			continue;
-		pv = have_pre ? crm_rec_get(&u->pre, row->f[i].col, nm, nl, &pl) :
-		    NULL;
-		if (!same(cv, cl, pv, pl)) {
-			snprintf(why, whylen, "column \"%.*s\": \"%.*s\" "
-			    "conflicts with \"%.*s\" on line %llu", (int)nl, nm,
-			    (int)(rl > 60 ? 60 : rl), rv, (int)(cl > 60 ? 60 : cl),
-			    cv, (unsigned long long)line);
-			return CRM_EINVAL;
+		snprintf(why, whylen, "column \"%.*s\": \"%.*s\" conflicts with "
+		    "\"%.*s\" given earlier (contact first seen on line %lu)",
+		    (int)nl, nm, (int)(rl > 60 ? 60 : rl), rv,
+		    (int)(cl > 60 ? 60 : cl), cv, (unsigned long)m->line);
+		return CRM_EINVAL;
+	}
+	return 0;
+}
+
+/* Notes what the row gave, for the rows of this input still to come. */
+static int
+remember(struct crm_upsert *u, uint64_t id, const struct crm_rec *row,
+    long line)
+{
+	struct mark *m = mark_of(u, id);
+	size_t i, nl;
+	const char *nm;
+	unsigned bit;
+
+	if (m == NULL)
+		return CRM_ENOMEM;
+	if (m->input != u->input) {
+		memset(m, 0, sizeof(*m));
+		m->input = u->input;
+		m->line = line > 0 && line < UINT32_MAX ? (uint32_t)line : 0;
+	}
+	for (i = 0; i < row->n; i++) {
+		if (row->f[i].col != CRM_COL_CUSTOM) {
+			m->core |= 1u << row->f[i].col;
+			continue;
 		}
+		nm = crm_rec_name(row, i, &nl);
+		if ((bit = custom_bit(u, nm, nl)) < 64)
+			m->custom |= (uint64_t)1 << bit;
 	}
 	return 0;
 }
@@ -447,7 +505,8 @@ crm_upsert_row(struct crm_upsert *u, const struct crm_upsert_opts *o,
     const struct crm_rec *row, long line, struct crm_rec *res, int *status,
     char *why, size_t whylen)
 {
-	uint64_t id, first;
+	struct mark *m;
+	uint64_t id;
 	int exists, rc;
 
 	if (row->id == 0 && getc_(row, CRM_COL_EMAIL, NULL) == NULL &&
@@ -457,8 +516,10 @@ crm_upsert_row(struct crm_upsert *u, const struct crm_upsert_opts *o,
 	}
 	if ((rc = resolve(u, row, &id, &exists, why, whylen)))
 		return rc;
-	if (exists && touched(u, id, &first) &&
-	    (rc = contradicts(u, row, first, why, whylen)))
+	if (exists && (m = mark_of(u, id)) == NULL)
+		return CRM_ENOMEM;
+	if (exists && m->input == u->input &&
+	    (rc = contradicts(u, row, m, why, whylen)))
 		return rc;
 	if (exists) {
 		if ((rc = crm_rec_copy(res, &u->cur)))
@@ -477,5 +538,5 @@ crm_upsert_row(struct crm_upsert *u, const struct crm_upsert_opts *o,
 	    ((rc = crm_contact_put(u->t, res)) ||
 	    (rc = reindex(u, exists ? &u->cur : NULL, res))))
 		return rc;
-	return touch(u, id, line);
+	return remember(u, id, row, line);
 }

@@ -36,10 +36,13 @@ struct crm_upsert_opts {
 
 struct crm_upsert;
 
-/* A session of upserts in write transaction t (it remembers which contacts
- * this session touched, to find rows that contradict each other). */
+/* A session of upserts in write transaction t. It remembers, for each
+ * contact, what the rows of the current input gave it, to find rows that
+ * contradict each other; that memory outlives a move to another
+ * transaction (crm_upsert_txn(), after a commit). */
 int crm_upsert_begin(struct crm_store *st, struct crm_txn *t,
     struct crm_upsert **out);
+void crm_upsert_txn(struct crm_upsert *u, struct crm_txn *t);
 /*
  * Applies row (normal values; row->id nonzero if the input named an id).
  * The contact is matched by id, then ext_id, then email. Returns 0 with
