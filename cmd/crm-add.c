@@ -520,6 +520,22 @@ next_input(struct ctx *c, size_t file)
 	crm_upsert_next_input(c->u);
 }
 
+/* A table's custom columns are known to the store in the header's order,
+ * so that crm-export | crm-add keeps the columns in their order. */
+static void
+columns(struct ctx *c, const struct crm_feed_item *it)
+{
+	size_t i, nl;
+	const char *nm;
+	int rc;
+
+	for (i = 0; i < it->hdr.n; i++) {
+		nm = crm_rec_name(&it->hdr, i, &nl);
+		if ((rc = crm_field_note(c->t, nm, nl)))
+			die_rc(c, rc);
+	}
+}
+
 /* An input that cannot be read at all ends the run, nothing committed. */
 static void
 fatal_item(struct ctx *c, const struct crm_feed_item *it)
@@ -528,9 +544,11 @@ fatal_item(struct ctx *c, const struct crm_feed_item *it)
 
 	if (it->fatal > 0)
 		snprintf(msg, sizeof(msg), "%s: %s", c->fname, it->why.p);
-	else
+	else if (it->line > 0)
 		snprintf(msg, sizeof(msg), "%s:%ld: %s", c->fname, it->line,
 		    it->why.p);
+	else	/* a YAML error: why starts with the line */
+		snprintf(msg, sizeof(msg), "%s:%s", c->fname, it->why.p);
 	die(c, it->fatal == CRM_EPARSE ? EX_DATAERR : crm_sysexit(it->fatal),
 	    "%s", msg);
 }
@@ -561,14 +579,20 @@ stream_mode(struct ctx *c)
 	    &c->im)) || (rc = crm_feed_start(c->paths, c->npaths, c->fmt, c->im,
 	    c->rejpath != NULL, &c->feed)))
 		die_rc(c, rc);
-	while ((rc = crm_feed_next(c->feed, &it)) == 0) {
+	while ((rc = crm_feed_next(c->feed, &it, 100)) == 0 ||
+	    rc == CRM_EAGAIN) {
 		if (gotsig)
 			interrupted(c);
+		if (rc == CRM_EAGAIN) {
+			progress(c, 0);
+			continue;
+		}
 		if (first || it->file != c->file)
 			next_input(c, it->file);
 		first = 0;
 		if (it->fatal)
 			fatal_item(c, it);
+		columns(c, it);
 		one_row(c, it);
 		if ((c->rows & 0x3ff) == 0)
 			progress(c, 0);

@@ -112,8 +112,9 @@ columns(struct ctx *c, char **custom, size_t ncustom)
 	s = c->fields.p;
 	for (p = strtok_r(s, ",", &save); p && n < 512;
 	    p = strtok_r(NULL, ",", &save)) {
-		known = strcmp(p, "id") == 0 ||
-		    crm_col_lookup(p, strlen(p)) > 0;
+		known = strcmp(p, "id") == 0;
+		for (i = 1; !known && i < CRM_NCOL; i++)
+			known = strcmp(crm_col_names[i], p) == 0;
 		for (i = 0; !known && i < ncustom; i++)
 			known = strcmp(custom[i], p) == 0;
 		if (!known)

@@ -144,6 +144,9 @@ load_field(struct ctx *c, const struct crm_ynode *k, const struct crm_ynode *v,
 	vals = crm_ydoc_get(v, "values");
 	if (i == CRM_T_ENUM && vals == NULL)
 		return bad(c, v, "enum field \"%s\" needs values%s", k->s, "");
+	if (i != CRM_T_ENUM && vals != NULL)
+		return bad(c, vals, "only an enum field has values (\"%s\" is %s)",
+		    k->s, tnames[i]);
 	if (vals != NULL)
 		return strlist(c, vals, "values", &d->values, &d->nvalues);
 	return 0;
@@ -163,8 +166,8 @@ load_fields(struct ctx *c, const struct crm_ynode *n, struct crm_config *cf)
 		col = n->kid[i]->kind == CRM_Y_SCALAR ?
 		    crm_col_lookup(n->kid[i]->s, n->kid[i]->slen) : 0;
 		if (col)
-			return bad(c, n->kid[i], "\"%s\" is a core field%s",
-			    n->kid[i]->s, "");
+			return bad(c, n->kid[i], "\"%s\" is a %s column", n->kid[i]->s,
+			    col == -2 ? "statistics" : "core");
 		if ((rc = load_field(c, n->kid[i], n->kid[i + 1],
 		    &cf->fields[cf->nfields++])))
 			return rc;
@@ -291,6 +294,28 @@ load_mappings(struct ctx *c, const struct crm_ynode *n, struct crm_config *cf)
 	return 0;
 }
 
+/* A key given twice in one mapping is a mistake, not an override. */
+static int
+dup_keys(struct ctx *c, const struct crm_ynode *m)
+{
+	size_t i, k;
+
+	if (m == NULL)
+		return 0;
+	if (m->kind == CRM_Y_MAP)
+		for (i = 0; i + 1 < m->n; i += 2)
+			for (k = 0; k < i; k += 2)
+				if (m->kid[i]->kind == CRM_Y_SCALAR &&
+				    m->kid[k]->kind == CRM_Y_SCALAR &&
+				    strcmp(m->kid[i]->s, m->kid[k]->s) == 0)
+					return bad(c, m->kid[i], "\"%s\" is given "
+					    "twice%s", m->kid[i]->s, "");
+	for (i = 0; i < m->n; i++)
+		if (dup_keys(c, m->kid[i]))
+			return CRM_ECONFIG;
+	return 0;
+}
+
 static int
 load_doc(struct ctx *c, const char *text, size_t len, struct crm_config *cf)
 {
@@ -311,6 +336,8 @@ load_doc(struct ctx *c, const char *text, size_t len, struct crm_config *cf)
 	else if (root != NULL && !(root->kind == CRM_Y_SCALAR && root->plain_null)
 	    && root->kind != CRM_Y_MAP)
 		rc = bad(c, root, "the config must be a mapping%s%s", "", "");
+	else
+		rc = dup_keys(c, root);
 	for (i = 0; rc == 0 && root && root->kind == CRM_Y_MAP &&
 	    i + 1 < root->n; i += 2) {
 		k = root->kid[i];

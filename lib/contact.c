@@ -124,6 +124,10 @@ crm_contact_value(const struct crm_config *cf, int col, const char *name,
 		return 0;
 	if ((d = crm_config_field(cf, name, nlen)) == NULL)
 		return crm_buf_add(out, v, n);
+	/* A typed value is a value of its type: white space around it goes. */
+	crm_trim(&v, &n);
+	if (n == 0)
+		return 0;
 	if ((rc = crm_type_check(d, v, n, out, msg, sizeof(msg))) == CRM_EINVAL)
 		return why_col(why, whylen, name, nlen, "%.*s", msg, strlen(msg));
 	return rc;

@@ -297,12 +297,15 @@ next_tsv(struct crm_csv *r, struct crm_row *row)
 	size_t i, k;
 	char *s;
 
+again:
 	errno = 0;
 	n = getline(&r->tline.p, &r->tline.cap, r->tsv);
 	if (n < 0)
 		return errno ? CRM_EIO : CRM_EOF;
 	row->line = r->line++;
 	s = r->tline.p;
+	if (n == 1 || (n == 2 && s[0] == '\r'))
+		goto again;	/* blank lines are skipped, as in CSV */
 	if (row->line == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
 		s += 3;
 		n -= 3;

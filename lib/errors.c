@@ -24,6 +24,7 @@ crm_strerror(int err)
 	case CRM_ECREATE: return "cannot create store";
 	case CRM_ESTORE: return "store error";
 	case CRM_ETOOBIG: return "value too large";
+	case CRM_EAGAIN: return "nothing yet";
 	}
 	return err > 0 ? strerror(err) : "unknown error";
 }

@@ -21,7 +21,8 @@ enum {
 	CRM_ENOSTORE = -12,	/* no store at that path */
 	CRM_ECREATE = -13,	/* store cannot be created */
 	CRM_ESTORE = -14,	/* store error: corrupt or unexpected */
-	CRM_ETOOBIG = -15	/* value or record over a limit */
+	CRM_ETOOBIG = -15,	/* value or record over a limit */
+	CRM_EAGAIN = -16	/* nothing yet: call again */
 };
 
 const char *crm_strerror(int err);

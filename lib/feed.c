@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "csvio.h"
 #include "errors.h"
@@ -73,6 +74,7 @@ next_slot(struct crm_feed *f, size_t file, long line)
 	it->status = it->fatal = 0;
 	it->why.len = 0;
 	crm_rec_clear(&it->raw);
+	crm_rec_clear(&it->hdr);
 	return it;
 }
 
@@ -93,13 +95,21 @@ keep_raw(struct crm_feed_item *it, const struct crm_inrow *r)
 /* One row: parsed, mapped and checked into an item. */
 static int
 one_row(struct crm_feed *f, struct crm_in *in, size_t file, int rc,
-    struct crm_inrow *r)
+    struct crm_inrow *r, int first)
 {
 	struct crm_feed_item *it = next_slot(f, file, r->line);
+	const char *names[256];
 	char msg[1024];
+	size_t i, n;
 
 	if (it == NULL)
 		return -1;
+	if (first) {
+		n = crm_import_custom(f->im, names, 256);
+		for (i = 0; i < n; i++)
+			crm_rec_set(&it->hdr, CRM_COL_CUSTOM, names[i],
+			    strlen(names[i]), "1", 1);
+	}
 	if (f->keep_raw)
 		keep_raw(it, r);
 	if (rc == CRM_EPARSE) {
@@ -135,6 +145,7 @@ one_file(struct crm_feed *f, size_t file)
 	const char *const *h;
 	char msg[600];
 	int rc, first = 1, table = f->fmt == CRM_FMT_CSV || f->fmt == CRM_FMT_TSV;
+	int hdr_done = 0;
 
 	if ((rc = crm_in_open(f->paths[file], f->fmt, &in, msg,
 	    sizeof(msg))) != 0) {
@@ -158,8 +169,9 @@ one_file(struct crm_feed *f, size_t file)
 				break;
 			}
 		}
-		if ((rc = one_row(f, in, file, rc, &r)) != 0)
+		if ((rc = one_row(f, in, file, rc, &r, table && !hdr_done)) != 0)
 			break;
+		hdr_done = 1;
 	}
 	crm_in_close(in);
 	return rc == CRM_EOF ? 0 : rc;
@@ -205,14 +217,27 @@ crm_feed_start(char *const *paths, size_t npaths, int fmt,
 }
 
 int
-crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it)
+crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it,
+    int wait_ms)
 {
 	struct batch *b = &f->b[f->r];
+	struct timespec until;
 
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
 	for (;;) {
 		pthread_mutex_lock(&f->mu);
 		while (!b->ready)
-			pthread_cond_wait(&f->cv, &f->mu);
+			if (pthread_cond_timedwait(&f->cv, &f->mu, &until) != 0 &&
+			    !b->ready) {
+				pthread_mutex_unlock(&f->mu);
+				return CRM_EAGAIN;
+			}
 		pthread_mutex_unlock(&f->mu);
 		if (f->ri < b->n) {
 			*it = &b->it[f->ri++];
@@ -249,6 +274,7 @@ crm_feed_stop(struct crm_feed *f)
 		for (k = 0; k < BATCH; k++) {
 			crm_rec_free(&f->b[i].it[k].rec);
 			crm_rec_free(&f->b[i].it[k].raw);
+			crm_rec_free(&f->b[i].it[k].hdr);
 			crm_buf_free(&f->b[i].it[k].why);
 		}
 	pthread_mutex_destroy(&f->mu);

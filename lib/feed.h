@@ -21,6 +21,8 @@ struct crm_feed_item {
 				   CRM_EPARSE (input unusable), CRM_EIO ... */
 	struct crm_buf why;	/* the reason, for bad rows and fatal errors */
 	struct crm_rec raw;	/* the input's cells as given, if asked for */
+	struct crm_rec hdr;	/* first row of a table: its custom columns,
+				   in the header's order (names only) */
 };
 
 struct crm_feed;
@@ -30,8 +32,11 @@ struct crm_feed;
  * only, until crm_feed_stop(). */
 int crm_feed_start(char *const *paths, size_t npaths, int fmt,
     struct crm_import *im, int keep_raw, struct crm_feed **out);
-/* The next item, or CRM_EOF after the last. Valid until the next call. */
-int crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it);
+/* The next item, or CRM_EOF after the last; CRM_EAGAIN when none came
+ * within wait_ms (so that the caller can look at signals). Valid until
+ * the next call. */
+int crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it,
+    int wait_ms);
 void crm_feed_stop(struct crm_feed *f);
 
 #endif

@@ -68,7 +68,8 @@ plan_for(struct crm_import *c, const char *name, size_t n, struct plan *p)
 	if (to != name)
 		n = to ? strlen(to) : 0;
 	if (n == 0 || (n == 5 && memcmp(to, "_line", 5) == 0) ||
-	    (n == 6 && memcmp(to, "_error", 6) == 0)) {
+	    (n == 6 && memcmp(to, "_error", 6) == 0) ||
+	    (n == 4 && memcmp(to, "_raw", 4) == 0)) {
 		p->kind = P_DROP;
 		return;
 	}
@@ -119,7 +120,7 @@ crm_import_header(struct crm_import *c, const char *const *h, size_t n,
 	for (i = 0; i < n; i++) {
 		if ((c->names[i] = strdup(h[i])) == NULL)
 			return CRM_ENOMEM;
-		if (*h[i] == '\0') {
+		if (h[i][strspn(h[i], " \t")] == '\0') {
 			snprintf(why, whylen, "column %zu has no name", i + 1);
 			return CRM_EINVAL;
 		}
@@ -240,6 +241,17 @@ crm_import_row(struct crm_import *c, const struct crm_inrow *r, int table,
 	    bestout != SIZE_MAX ? tout : NULL);
 }
 
+
+size_t
+crm_import_custom(const struct crm_import *c, const char **names, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->nplan && n < max; i++)
+		if (c->plan[i].kind == P_CUSTOM)
+			names[n++] = c->plan[i].name;
+	return n;
+}
 
 int
 crm_import_new(const struct crm_config *cf, const struct crm_mapping *m,

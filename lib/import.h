@@ -25,6 +25,9 @@ int crm_import_header(struct crm_import *im, const char *const *names,
  * names its own columns). CRM_EINVAL with why for a bad row. */
 int crm_import_row(struct crm_import *im, const struct crm_inrow *r,
     int table, struct crm_rec *out, char *why, size_t whylen);
+/* The custom fields of the last header, in its order (borrowed). */
+size_t crm_import_custom(const struct crm_import *im, const char **names,
+    size_t max);
 void crm_import_free(struct crm_import *im);
 
 #endif

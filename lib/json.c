@@ -279,8 +279,9 @@ crm_json_parse(const char *s, size_t n, struct crm_jobj *o, char *err,
 	o->n = 0;
 	o->data.len = 0;
 	ws(&j);
-	if (j.p >= j.e || *j.p++ != '{')
+	if (j.p >= j.e || *j.p != '{')
 		return fail(&j, "expected an object");
+	j.p++;
 	ws(&j);
 	if (j.p < j.e && *j.p == '}')
 		j.p++;

@@ -24,7 +24,16 @@ crm_tune_hugepages(char *argv[])
 		free(v);
 	} else
 		setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1);
-	execv("/proc/self/exe", argv);
+	/* Executing the real path keeps the process's name (not "exe"). */
+	{
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (n > 0) {
+			self[n] = '\0';
+			execv(self, argv);
+		}
+	}
 	/* Not re-executed: carry on with the defaults. */
 	unsetenv("GLIBC_TUNABLES");
 }
