@@ -59,7 +59,11 @@ demo: all
 
 lint:
 	mandoc -Tlint -W warning man/*.[157]
+	clang-format --dry-run -Werror lib/*.[ch] cmd/*.c tests/unit.c scripts/gen-data.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Ilib lib cmd
+
+format:
+	clang-format -i lib/*.[ch] cmd/*.c tests/unit.c scripts/gen-data.c
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
@@ -74,5 +78,5 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all check demo lint install clean
+.PHONY: all check demo lint format install clean
 .SECONDARY: $(LIBOBJ)

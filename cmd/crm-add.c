@@ -20,7 +20,7 @@
 
 #include "crm.h"
 
-#define MAXSHOWN 100	/* bad rows reported one by one */
+#define MAXSHOWN 100 /* bad rows reported one by one */
 
 struct ctx {
 	/* options */
@@ -50,9 +50,9 @@ struct ctx {
 	struct crm_rec res;
 	struct crm_buf val;
 	long rows, inbatch, nbad, created, updated, unchanged, committed;
-	uint64_t *ids;		/* the contact of every good row, for output */
+	uint64_t *ids; /* the contact of every good row, for output */
 	size_t nids, idcap, ncommitted, nprinted;
-	uint64_t *changed;	/* created or updated in this transaction */
+	uint64_t *changed; /* created or updated in this transaction */
 	size_t nchanged, chcap;
 	struct crm_out *out;
 	FILE *outfp, *rejfp;
@@ -70,7 +70,9 @@ usage(int status)
 {
 	FILE *fp = status ? stderr : stdout;
 
-	fputs("usage: crm-add [-nqv] [-c config] [-D dir] [-F csv|tsv|ndjson|yaml]"
+	fputs(
+	    "usage: crm-add [-nqv] [-c config] [-D dir] [-F "
+	    "csv|tsv|ndjson|yaml]"
 	    " [-m mapping]\n"
 	    "               [--map from=to]... [-o file] [-r rejects] "
 	    "[--as-of time]\n"
@@ -84,7 +86,8 @@ usage(int status)
 	    "               [--stage x] [--owner x] [--tag t]... [--untag t]..."
 	    "\n"
 	    "               [--opt-in | --opt-out] [--consent-source s] "
-	    "[--set name=value]...\n", fp);
+	    "[--set name=value]...\n",
+	    fp);
 	exit(status);
 }
 
@@ -151,14 +154,14 @@ set_flag(struct ctx *c, int col, const char *name, const char *v)
 			rc = crm_tags_edit(c->ftags.p, c->ftags.len, c->val.p,
 			    c->val.len, '+', &c->ftags);
 	} else if ((rc = crm_contact_value(c->cf, col, name, nlen, v, strlen(v),
-	    ';', &c->val, why, sizeof(why))) == 0)
-		rc = crm_rec_set(&c->frow, col, name, nlen, c->val.p, c->val.len);
+			';', &c->val, why, sizeof(why))) == 0)
+		rc = crm_rec_set(&c->frow, col, name, nlen, c->val.p,
+		    c->val.len);
 	if (rc == CRM_EINVAL)
 		die(c, EX_DATAERR, "%s", why);
 	if (rc)
 		die_rc(c, rc);
 }
-
 
 static void
 add_map(struct ctx *c, const char *arg)
@@ -226,13 +229,14 @@ write_rejects(struct ctx *c)
 	for (i = 0; i < c->nrej; i++)
 		for (k = 0; k < c->rej[i].n; k++) {
 			nm = crm_rec_name(&c->rej[i], k, &nl);
-			if (crm_map_get(&seen, nm, nl, &x) || (nl == 5 &&
-			    !memcmp(nm, "_line", 5)) || (nl == 6 &&
-			    !memcmp(nm, "_error", 6)))
+			if (crm_map_get(&seen, nm, nl, &x) ||
+			    (nl == 5 && !memcmp(nm, "_line", 5)) ||
+			    (nl == 6 && !memcmp(nm, "_error", 6)))
 				continue;
 			crm_map_put(&seen, nm, nl, 1);
 			if ((more = realloc(names, (n + 3) * sizeof(char *))) ==
-			    NULL || (more[n++] = strndup(nm, nl)) == NULL)
+				NULL ||
+			    (more[n++] = strndup(nm, nl)) == NULL)
 				err(EX_OSERR, NULL);
 			names = more;
 		}
@@ -252,8 +256,8 @@ write_rejects(struct ctx *c)
 	free(names);
 	crm_map_free(&seen);
 	if (c->nbad)
-		warnx("%ld bad row%s written to %s", c->nbad, c->nbad == 1 ?
-		    "" : "s", c->rejpath);
+		warnx("%ld bad row%s written to %s", c->nbad,
+		    c->nbad == 1 ? "" : "s", c->rejpath);
 }
 
 static void
@@ -347,8 +351,8 @@ ranges(struct crm_buf *b, const uint64_t *ids, size_t n)
 		for (j = i + 1; j < n && ids[j] == ids[j - 1] + 1; j++)
 			;
 		if (j - i > 1)
-			snprintf(tmp, sizeof(tmp), "%s%llu-%llu", b->len ? "," : "",
-			    (unsigned long long)ids[i],
+			snprintf(tmp, sizeof(tmp), "%s%llu-%llu",
+			    b->len ? "," : "", (unsigned long long)ids[i],
 			    (unsigned long long)ids[j - 1]);
 		else
 			snprintf(tmp, sizeof(tmp), "%s%llu", b->len ? "," : "",
@@ -452,9 +456,10 @@ give_up(struct ctx *c)
 	char msg[160];
 
 	if (c->committed)
-		snprintf(msg, sizeof(msg), "%ld bad row%s; the first %ld rows "
-		    "were committed", c->nbad, c->nbad == 1 ? "" : "s",
-		    c->committed);
+		snprintf(msg, sizeof(msg),
+		    "%ld bad row%s; the first %ld rows "
+		    "were committed",
+		    c->nbad, c->nbad == 1 ? "" : "s", c->committed);
 	else
 		snprintf(msg, sizeof(msg), "%ld bad row%s; nothing committed",
 		    c->nbad, c->nbad == 1 ? "" : "s");
@@ -473,8 +478,10 @@ interrupted(struct ctx *c)
 	progress(c, 1);
 	crm_txn_abort(c->t);
 	c->t = NULL;
-	warnx("interrupted; %s", c->committed ? "rows after the last batch "
-	    "were not committed" : "nothing committed");
+	warnx("interrupted; %s",
+	    c->committed ? "rows after the last batch "
+			   "were not committed" :
+			   "nothing committed");
 	signal(sig, SIG_DFL);
 	raise(sig);
 	exit(128 + sig);
@@ -547,7 +554,7 @@ fatal_item(struct ctx *c, const struct crm_feed_item *it)
 	else if (it->line > 0)
 		snprintf(msg, sizeof(msg), "%s:%ld: %s", c->fname, it->line,
 		    it->why.p);
-	else	/* a YAML error: why starts with the line */
+	else /* a YAML error: why starts with the line */
 		snprintf(msg, sizeof(msg), "%s:%s", c->fname, it->why.p);
 	die(c, it->fatal == CRM_EPARSE ? EX_DATAERR : crm_sysexit(it->fatal),
 	    "%s", msg);
@@ -561,8 +568,8 @@ expect_rows(struct ctx *c)
 	size_t i, bytes = 0;
 
 	for (i = 0; i < c->npaths; i++)
-		if (strcmp(c->paths[i], "-") != 0 && stat(c->paths[i], &sb) == 0 &&
-		    S_ISREG(sb.st_mode))
+		if (strcmp(c->paths[i], "-") != 0 &&
+		    stat(c->paths[i], &sb) == 0 && S_ISREG(sb.st_mode))
 			bytes += (size_t)sb.st_size;
 	return bytes / 128;
 }
@@ -576,11 +583,12 @@ stream_mode(struct ctx *c)
 
 	crm_txn_expect(c->t, c->batch ? (size_t)c->batch : expect_rows(c));
 	if ((rc = crm_import_new(c->cf, c->map, c->mfrom, c->mto, c->nmap,
-	    &c->im)) || (rc = crm_feed_start(c->paths, c->npaths, c->fmt, c->im,
-	    c->rejpath != NULL, &c->feed)))
+		 &c->im)) ||
+	    (rc = crm_feed_start(c->paths, c->npaths, c->fmt, c->im,
+		 c->rejpath != NULL, &c->feed)))
 		die_rc(c, rc);
-	while ((rc = crm_feed_next(c->feed, &it, 100)) == 0 ||
-	    rc == CRM_EAGAIN) {
+	while (
+	    (rc = crm_feed_next(c->feed, &it, 100)) == 0 || rc == CRM_EAGAIN) {
 		if (gotsig)
 			interrupted(c);
 		if (rc == CRM_EAGAIN) {
@@ -608,13 +616,16 @@ flag_mode(struct ctx *c)
 	char why[1024];
 	int rc, status;
 
-	if (c->optin >= 0 && ((rc = crm_rec_set(&c->frow, CRM_COL_EMAIL_OPT_IN,
-	    NULL, 0, c->optin ? "true" : "false", c->optin ? 4 : 5)) ||
-	    (c->csrc && (rc = crm_rec_set(&c->frow, CRM_COL_CONSENT_SOURCE, NULL,
-	    0, c->csrc, strlen(c->csrc))))))
+	if (c->optin >= 0 &&
+	    ((rc = crm_rec_set(&c->frow, CRM_COL_EMAIL_OPT_IN, NULL, 0,
+		  c->optin ? "true" : "false", c->optin ? 4 : 5)) ||
+		(c->csrc &&
+		    (rc = crm_rec_set(&c->frow, CRM_COL_CONSENT_SOURCE, NULL, 0,
+			 c->csrc, strlen(c->csrc))))))
 		die_rc(c, rc);
-	if (c->ftags.len && crm_rec_set(&c->frow, CRM_COL_TAGS, NULL, 0,
-	    c->ftags.p, c->ftags.len))
+	if (c->ftags.len &&
+	    crm_rec_set(&c->frow, CRM_COL_TAGS, NULL, 0, c->ftags.p,
+		c->ftags.len))
 		err(EX_OSERR, NULL);
 	c->uo.consent_source = "crm-add";
 	c->uo.add_tags = 1;
@@ -630,8 +641,8 @@ flag_mode(struct ctx *c)
 	commit(c);
 }
 
-static const struct option longopts[] = {
-	{ "as-of", required_argument, NULL, 'A' },
+static const struct option longopts[] = { { "as-of", required_argument, NULL,
+					      'A' },
 	{ "batch", required_argument, NULL, 'B' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "db", required_argument, NULL, 'D' },
@@ -665,25 +676,25 @@ static const struct option longopts[] = {
 	{ "opt-in", no_argument, NULL, 'Y' },
 	{ "opt-out", no_argument, NULL, 'N' },
 	{ "consent-source", required_argument, NULL, 'S' },
-	{ "set", required_argument, NULL, 'E' },
-	{ NULL, 0, NULL, 0 }
-};
+	{ "set", required_argument, NULL, 'E' }, { NULL, 0, NULL, 0 } };
 
 /* Options that make sense only with rows, or only with flags. */
 static void
 check_modes(struct ctx *c, int argc, int streamopt)
 {
 	if (c->flagmode && (argc > 0 || streamopt))
-		errx(EX_USAGE, "field options do not go with files, -F, -m, "
+		errx(EX_USAGE,
+		    "field options do not go with files, -F, -m, "
 		    "--map, -r or --batch");
 	if (!c->flagmode && (c->optin >= 0 || c->csrc || c->funtag.len))
-		errx(EX_USAGE, "--opt-in, --opt-out, --consent-source and --untag "
+		errx(EX_USAGE,
+		    "--opt-in, --opt-out, --consent-source and --untag "
 		    "need --email, --id or --ext-id");
 	if (c->csrc && c->optin < 0)
 		errx(EX_USAGE, "--consent-source needs --opt-in or --opt-out");
-	if (c->flagmode && c->frow.id == 0 && !crm_rec_get(&c->frow,
-	    CRM_COL_EMAIL, NULL, 0, NULL) && !crm_rec_get(&c->frow,
-	    CRM_COL_EXT_ID, NULL, 0, NULL))
+	if (c->flagmode && c->frow.id == 0 &&
+	    !crm_rec_get(&c->frow, CRM_COL_EMAIL, NULL, 0, NULL) &&
+	    !crm_rec_get(&c->frow, CRM_COL_EXT_ID, NULL, 0, NULL))
 		errx(EX_USAGE, "a contact needs --email, --id or --ext-id");
 }
 
@@ -693,7 +704,8 @@ untag(struct ctx *c, const char *v)
 	struct crm_buf norm = { 0 }, t = { 0 };
 
 	if (crm_tags_norm(v, strlen(v), ';', &norm) ||
-	    crm_tags_edit(c->funtag.p, c->funtag.len, norm.p, norm.len, '+', &t))
+	    crm_tags_edit(c->funtag.p, c->funtag.len, norm.p, norm.len, '+',
+		&t))
 		err(EX_OSERR, NULL);
 	crm_buf_free(&c->funtag);
 	crm_buf_free(&norm);
@@ -730,8 +742,10 @@ apply_flag(struct ctx *c, int opt, const char *arg)
 	if ((name = strndup(arg, (size_t)(eq - arg))) == NULL)
 		err(EX_OSERR, NULL);
 	if (crm_col_lookup(name, strlen(name)) != CRM_COL_CUSTOM)
-		errx(EX_USAGE, "--set is for custom fields; \"%s\" has its own "
-		    "option", name);
+		errx(EX_USAGE,
+		    "--set is for custom fields; \"%s\" has its own "
+		    "option",
+		    name);
 	set_flag(c, CRM_COL_CUSTOM, name, eq + 1);
 	free(name);
 }
@@ -747,8 +761,8 @@ load_config(struct ctx *c)
 		errx(EX_CONFIG, "%s", msg);
 	if (rc)
 		errx(EX_SOFTWARE, "%s", crm_strerror(rc));
-	if (c->mapname && (c->map = crm_config_mapping(c->cf, c->mapname)) ==
-	    NULL)
+	if (c->mapname &&
+	    (c->map = crm_config_mapping(c->cf, c->mapname)) == NULL)
 		errx(EX_USAGE, "no mapping \"%s\" in the config", c->mapname);
 }
 
@@ -789,52 +803,84 @@ main(int argc, char *argv[])
 	if ((pend = calloc((size_t)argc + 1, sizeof(*pend))) == NULL)
 		err(EX_OSERR, NULL);
 	while ((ch = getopt_long(argc, argv, "c:D:F:hm:no:qr:v", longopts,
-	    NULL)) != -1) {
+		    NULL)) != -1) {
 		switch (ch) {
 		case 'A':
 			if (crm_time_parse(optarg, strlen(optarg), &c->uo.now,
-			    &isdate))
+				&isdate))
 				errx(EX_USAGE, "invalid time \"%s\"", optarg);
 			break;
 		case 'B':
 			if ((c->batch = strtol(optarg, NULL, 10)) <= 0)
-				errx(EX_USAGE, "--batch needs a positive number");
+				errx(EX_USAGE,
+				    "--batch needs a positive number");
 			streamopt = 1;
 			break;
-		case 'c': c->cfgpath = optarg; break;
-		case 'D': c->db = optarg; break;
+		case 'c':
+			c->cfgpath = optarg;
+			break;
+		case 'D':
+			c->db = optarg;
+			break;
 		case 'F':
 			if ((c->fmt = crm_fmt_parse(optarg)) < 0)
 				errx(EX_USAGE, "unknown format \"%s\"", optarg);
 			streamopt = 1;
 			break;
-		case 'h': usage(0); break;
-		case 'm': c->mapname = optarg; streamopt = 1; break;
-		case 'M': add_map(c, optarg); streamopt = 1; break;
-		case 'n': c->noout = 1; break;
+		case 'h':
+			usage(0);
+			break;
+		case 'm':
+			c->mapname = optarg;
+			streamopt = 1;
+			break;
+		case 'M':
+			add_map(c, optarg);
+			streamopt = 1;
+			break;
+		case 'n':
+			c->noout = 1;
+			break;
 		case 'N':
 			if (c->optin == 1)
-				errx(EX_USAGE, "--opt-in and --opt-out exclude "
+				errx(EX_USAGE,
+				    "--opt-in and --opt-out exclude "
 				    "each other");
 			c->optin = 0;
 			break;
-		case 'o': c->outpath = optarg; break;
-		case 'q': c->quiet = 1; break;
-		case 'r': c->rejpath = optarg; streamopt = 1; break;
-		case 'S': c->csrc = optarg; break;
-		case 'v': c->verbose = 1; break;
+		case 'o':
+			c->outpath = optarg;
+			break;
+		case 'q':
+			c->quiet = 1;
+			break;
+		case 'r':
+			c->rejpath = optarg;
+			streamopt = 1;
+			break;
+		case 'S':
+			c->csrc = optarg;
+			break;
+		case 'v':
+			c->verbose = 1;
+			break;
 		case 'V':
 			free(pend);
 			puts("crm-add (crm) " CRM_VERSION);
 			return 0;
-		case 'W': c->nowait = 1; break;
+		case 'W':
+			c->nowait = 1;
+			break;
 		case 'Y':
 			if (c->optin == 0)
-				errx(EX_USAGE, "--opt-in and --opt-out exclude "
+				errx(EX_USAGE,
+				    "--opt-in and --opt-out exclude "
 				    "each other");
 			c->optin = 1;
 			break;
-		case 'I': case 'U': case 'E':
+		case 'I':
+		case 'U':
+		case 'E':
 			if (ch != 'U')
 				c->flagmode = 1;
 			pend[npend].opt = ch;
@@ -880,9 +926,10 @@ main(int argc, char *argv[])
 	}
 	print_rows(c);
 	crm_upsert_end(c->u);
-	if ((rc = crm_out_close(c->out)) || fflush(c->outfp) || ferror(c->outfp))
-		errx(EX_IOERR, "%s: write error", c->outpath ? c->outpath :
-		    "stdout");
+	if ((rc = crm_out_close(c->out)) || fflush(c->outfp) ||
+	    ferror(c->outfp))
+		errx(EX_IOERR, "%s: write error",
+		    c->outpath ? c->outpath : "stdout");
 	crm_store_close(c->st);
 	crm_config_free(c->cf);
 	return 0;

@@ -16,7 +16,7 @@ struct ctx {
 	const char *db, *outpath, *cfgpath;
 	int fmt, since_set, missing;
 	int64_t since;
-	struct crm_buf fields;		/* --fields, comma-separated */
+	struct crm_buf fields; /* --fields, comma-separated */
 	uint64_t *ids;
 	size_t nids;
 	char **emails;
@@ -31,9 +31,10 @@ static void
 usage(int status)
 {
 	fputs("usage: crm-export [-c config] [-D dir] [-F csv|tsv|ndjson] "
-	    "[-o file] [--id n]...\n"
-	    "                  [--email addr]... [--since time] "
-	    "[--fields a,b,c]\n", status ? stderr : stdout);
+	      "[-o file] [--id n]...\n"
+	      "                  [--email addr]... [--since time] "
+	      "[--fields a,b,c]\n",
+	    status ? stderr : stdout);
 	exit(status);
 }
 
@@ -48,8 +49,8 @@ add_ids(struct ctx *c, const char *arg)
 	for (p = strtok_r(s, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
 		if (crm_int_parse(p, strlen(p), &v) || v <= 0)
 			errx(EX_USAGE, "invalid id \"%s\"", p);
-		if ((c->ids = realloc(c->ids, (c->nids + 1) * sizeof(*c->ids))) ==
-		    NULL)
+		if ((c->ids = realloc(c->ids,
+			 (c->nids + 1) * sizeof(*c->ids))) == NULL)
 			err(EX_OSERR, NULL);
 		c->ids[c->nids++] = (uint64_t)v;
 	}
@@ -67,7 +68,8 @@ add_emails(struct ctx *c, const char *arg)
 	for (p = strtok_r(s, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
 		if (strlen(p) > 254 || crm_email_norm(p, strlen(p), norm, &n))
 			errx(EX_USAGE, "invalid email \"%s\"", p);
-		c->emails = realloc(c->emails, (c->nemails + 1) * sizeof(char *));
+		c->emails =
+		    realloc(c->emails, (c->nemails + 1) * sizeof(char *));
 		if (c->emails == NULL ||
 		    (c->emails[c->nemails++] = strdup(norm)) == NULL)
 			err(EX_OSERR, NULL);
@@ -111,7 +113,7 @@ columns(struct ctx *c, char **custom, size_t ncustom)
 	}
 	s = c->fields.p;
 	for (p = strtok_r(s, ",", &save); p && n < 512;
-	    p = strtok_r(NULL, ",", &save)) {
+	     p = strtok_r(NULL, ",", &save)) {
 		known = strcmp(p, "id") == 0;
 		for (i = 1; !known && i < CRM_NCOL; i++)
 			known = strcmp(crm_col_names[i], p) == 0;
@@ -135,8 +137,9 @@ select_ids(struct ctx *c)
 
 	for (i = 0; i < c->nemails; i++) {
 		if (crm_index_get(c->t, CRM_IDX_EMAIL, c->emails[i],
-		    strlen(c->emails[i]), &id) == 0) {
-			c->ids = realloc(c->ids, (c->nids + 1) * sizeof(*c->ids));
+			strlen(c->emails[i]), &id) == 0) {
+			c->ids =
+			    realloc(c->ids, (c->nids + 1) * sizeof(*c->ids));
 			if (c->ids == NULL)
 				err(EX_OSERR, NULL);
 			c->ids[c->nids++] = id;
@@ -149,8 +152,7 @@ select_ids(struct ctx *c)
 		qsort(c->ids, c->nids, sizeof(*c->ids), cmp_id);
 }
 
-static int
-export(struct ctx *c)
+static int export(struct ctx *c)
 {
 	struct crm_rec r;
 	struct crm_iter *it = NULL;
@@ -203,8 +205,8 @@ check_config(const char *opt)
 	crm_config_free(cf);
 }
 
-static const struct option longopts[] = {
-	{ "config", required_argument, NULL, 'c' },
+static const struct option longopts[] = { { "config", required_argument, NULL,
+					      'c' },
 	{ "db", required_argument, NULL, 'D' },
 	{ "email", required_argument, NULL, 'E' },
 	{ "fields", required_argument, NULL, 'f' },
@@ -213,9 +215,7 @@ static const struct option longopts[] = {
 	{ "id", required_argument, NULL, 'I' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "since", required_argument, NULL, 'S' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
-};
+	{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 } };
 
 int
 main(int argc, char *argv[])
@@ -228,14 +228,22 @@ main(int argc, char *argv[])
 
 	setlocale(LC_ALL, "");
 	c.fp = stdout;
-	while ((ch = getopt_long(argc, argv, "c:D:F:ho:", longopts, NULL)) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "c:D:F:ho:", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': c.cfgpath = optarg; break;
-		case 'D': c.db = optarg; break;
-		case 'E': add_emails(&c, optarg); break;
+		case 'c':
+			c.cfgpath = optarg;
+			break;
+		case 'D':
+			c.db = optarg;
+			break;
+		case 'E':
+			add_emails(&c, optarg);
+			break;
 		case 'f':
 			c.fields.len = 0;
-			if (crm_buf_adds(&c.fields, optarg) || crm_buf_nul(&c.fields))
+			if (crm_buf_adds(&c.fields, optarg) ||
+			    crm_buf_nul(&c.fields))
 				err(EX_OSERR, NULL);
 			break;
 		case 'F':
@@ -243,16 +251,26 @@ main(int argc, char *argv[])
 			if (c.fmt < 0 || c.fmt == CRM_FMT_YAML)
 				errx(EX_USAGE, "unknown format \"%s\"", optarg);
 			break;
-		case 'h': usage(0); break;
-		case 'I': add_ids(&c, optarg); break;
-		case 'o': c.outpath = optarg; break;
+		case 'h':
+			usage(0);
+			break;
+		case 'I':
+			add_ids(&c, optarg);
+			break;
+		case 'o':
+			c.outpath = optarg;
+			break;
 		case 'S':
-			if (crm_time_parse(optarg, strlen(optarg), &c.since, NULL))
+			if (crm_time_parse(optarg, strlen(optarg), &c.since,
+				NULL))
 				errx(EX_USAGE, "invalid time \"%s\"", optarg);
 			c.since_set = 1;
 			break;
-		case 'V': puts("crm-export (crm) " CRM_VERSION); return 0;
-		default: usage(EX_USAGE);
+		case 'V':
+			puts("crm-export (crm) " CRM_VERSION);
+			return 0;
+		default:
+			usage(EX_USAGE);
 		}
 	}
 	if (optind < argc)
@@ -260,8 +278,8 @@ main(int argc, char *argv[])
 	check_config(c.cfgpath);
 	d = crm_store_path(c.db, dir, sizeof(dir));
 	if ((rc = crm_store_open(d, CRM_F_RDONLY, &c.st)))
-		errx(crm_sysexit(rc), "%s", c.st ? crm_store_error(c.st) :
-		    crm_strerror(rc));
+		errx(crm_sysexit(rc), "%s",
+		    c.st ? crm_store_error(c.st) : crm_strerror(rc));
 	if ((rc = crm_txn_begin(c.st, CRM_F_RDONLY, &c.t)) ||
 	    (rc = crm_fields_list(c.t, &custom, &ncustom)))
 		errx(crm_sysexit(rc), "%s", crm_store_error(c.st));
@@ -273,8 +291,8 @@ main(int argc, char *argv[])
 	if ((rc = crm_out_header(c.out)) == 0)
 		rc = export(&c);
 	if (rc == CRM_EIO || crm_out_close(c.out) || fclose(c.fp))
-		errx(EX_IOERR, "%s: write error", c.outpath ? c.outpath :
-		    "stdout");
+		errx(EX_IOERR, "%s: write error",
+		    c.outpath ? c.outpath : "stdout");
 	if (rc)
 		errx(crm_sysexit(rc), "%s", crm_strerror(rc));
 	crm_txn_abort(c.t);

@@ -23,8 +23,9 @@ static void
 usage(int status)
 {
 	fputs("usage: crm tool [argument ...]\n"
-	    "       crm help [tool]\n"
-	    "       crm --version\n", status ? stderr : stdout);
+	      "       crm help [tool]\n"
+	      "       crm --version\n",
+	    status ? stderr : stdout);
 	exit(status);
 }
 
@@ -37,7 +38,7 @@ help(void)
 	for (i = 0; i < NTOOLS; i++)
 		printf("  %-8s %s\n", tools[i].name, tools[i].what);
 	puts("\n\"crm help tool\" shows the usage of one tool; "
-	    "man crm-tool has the rest.");
+	     "man crm-tool has the rest.");
 }
 
 /* Runs crm-NAME from this program's directory if it is there, else PATH. */
@@ -92,7 +93,8 @@ main(int argc, char *argv[])
 			return 0;
 		}
 		if (!known(argv[2]))
-			errx(EX_USAGE, "unknown tool \"%s\"; see crm help", argv[2]);
+			errx(EX_USAGE, "unknown tool \"%s\"; see crm help",
+			    argv[2]);
 		run(argv[2], hargv);
 	}
 	if (!known(argv[1]))

@@ -5,7 +5,7 @@
 #include "errors.h"
 
 struct crm_slot {
-	uint64_t hash;	/* 0 marks an empty slot */
+	uint64_t hash; /* 0 marks an empty slot */
 	size_t koff, klen;
 	uint64_t v;
 };

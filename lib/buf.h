@@ -36,7 +36,8 @@ struct crm_map {
 
 int crm_map_put(struct crm_map *m, const void *k, size_t klen, uint64_t v);
 /* Returns 1 and sets *v when found, 0 when not. */
-int crm_map_get(const struct crm_map *m, const void *k, size_t klen, uint64_t *v);
+int crm_map_get(const struct crm_map *m, const void *k, size_t klen,
+    uint64_t *v);
 /* Iteration: set *i = 0, then call while it returns 1. */
 int crm_map_each(const struct crm_map *m, size_t *i, const char **k,
     size_t *klen, uint64_t *v);

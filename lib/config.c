@@ -13,21 +13,20 @@
 #include "ydoc.h"
 
 /* The mappings every config has; a config may redefine them by name. */
-static const char builtin[] =
-    "mappings:\n"
-    "  mailchimp:\n"
-    "    columns:\n"
-    "      Email Address: email\n"
-    "      First Name: first_name\n"
-    "      Last Name: last_name\n"
-    "      Company: company\n"
-    "      Position: title\n"
-    "      Phone Number: phone\n"
-    "      TAGS: tags\n"
-    "    set: {consent_source: mailchimp}\n"
-    "    opt_in: [CONFIRM_TIME, OPTIN_TIME]\n"
-    "    opt_out: [UNSUB_TIME, CLEAN_TIME]\n"
-    "    tag_separator: \",\"\n";
+static const char builtin[] = "mappings:\n"
+			      "  mailchimp:\n"
+			      "    columns:\n"
+			      "      Email Address: email\n"
+			      "      First Name: first_name\n"
+			      "      Last Name: last_name\n"
+			      "      Company: company\n"
+			      "      Position: title\n"
+			      "      Phone Number: phone\n"
+			      "      TAGS: tags\n"
+			      "    set: {consent_source: mailchimp}\n"
+			      "    opt_in: [CONFIRM_TIME, OPTIN_TIME]\n"
+			      "    opt_out: [UNSUB_TIME, CLEAN_TIME]\n"
+			      "    tag_separator: \",\"\n";
 
 static const char *const tnames[] = { "string", "int", "decimal", "date",
 	"bool", "enum" };
@@ -45,7 +44,8 @@ bad(struct ctx *c, const struct crm_ynode *n, const char *fmt, const char *a,
 	char msg[200];
 
 	snprintf(msg, sizeof(msg), fmt, a, b);
-	snprintf(c->err, c->errlen, "%s:%ld: %s", c->file, n ? n->line : 0L, msg);
+	snprintf(c->err, c->errlen, "%s:%ld: %s", c->file, n ? n->line : 0L,
+	    msg);
 	return CRM_ECONFIG;
 }
 
@@ -85,8 +85,8 @@ scalar(struct ctx *c, const struct crm_ynode *n, const char *what, char **out)
 
 /* A list of scalars (or a single scalar) into a new string array. */
 static int
-strlist(struct ctx *c, const struct crm_ynode *n, const char *what,
-    char ***out, size_t *nout)
+strlist(struct ctx *c, const struct crm_ynode *n, const char *what, char ***out,
+    size_t *nout)
 {
 	size_t i, k = n->kind == CRM_Y_SEQ ? n->n : 1;
 	int rc;
@@ -98,7 +98,7 @@ strlist(struct ctx *c, const struct crm_ynode *n, const char *what,
 	*nout = k;
 	for (i = 0; i < k; i++)
 		if ((rc = scalar(c, n->kind == CRM_Y_SEQ ? n->kid[i] : n, what,
-		    &(*out)[i])))
+			 &(*out)[i])))
 			return rc;
 	return 0;
 }
@@ -128,8 +128,10 @@ load_field(struct ctx *c, const struct crm_ynode *k, const struct crm_ynode *v,
 		for (j = 0; j + 1 < v->n; j += 2)
 			if (strcmp(v->kid[j]->s, "type") != 0 &&
 			    strcmp(v->kid[j]->s, "values") != 0)
-				return bad(c, v->kid[j], "unknown key \"%s\" in field"
-				    " \"%s\"", v->kid[j]->s, k->s);
+				return bad(c, v->kid[j],
+				    "unknown key \"%s\" in field"
+				    " \"%s\"",
+				    v->kid[j]->s, k->s);
 		t = crm_ydoc_get(v, "type");
 	}
 	if (t == NULL || t->kind != CRM_Y_SCALAR)
@@ -145,8 +147,9 @@ load_field(struct ctx *c, const struct crm_ynode *k, const struct crm_ynode *v,
 	if (i == CRM_T_ENUM && vals == NULL)
 		return bad(c, v, "enum field \"%s\" needs values%s", k->s, "");
 	if (i != CRM_T_ENUM && vals != NULL)
-		return bad(c, vals, "only an enum field has values (\"%s\" is %s)",
-		    k->s, tnames[i]);
+		return bad(c, vals,
+		    "only an enum field has values (\"%s\" is %s)", k->s,
+		    tnames[i]);
 	if (vals != NULL)
 		return strlist(c, vals, "values", &d->values, &d->nvalues);
 	return 0;
@@ -164,12 +167,13 @@ load_fields(struct ctx *c, const struct crm_ynode *n, struct crm_config *cf)
 		return CRM_ENOMEM;
 	for (i = 0; i + 1 < n->n; i += 2) {
 		col = n->kid[i]->kind == CRM_Y_SCALAR ?
-		    crm_col_lookup(n->kid[i]->s, n->kid[i]->slen) : 0;
+		    crm_col_lookup(n->kid[i]->s, n->kid[i]->slen) :
+		    0;
 		if (col)
-			return bad(c, n->kid[i], "\"%s\" is a %s column", n->kid[i]->s,
-			    col == -2 ? "statistics" : "core");
+			return bad(c, n->kid[i], "\"%s\" is a %s column",
+			    n->kid[i]->s, col == -2 ? "statistics" : "core");
 		if ((rc = load_field(c, n->kid[i], n->kid[i + 1],
-		    &cf->fields[cf->nfields++])))
+			 &cf->fields[cf->nfields++])))
 			return rc;
 	}
 	return 0;
@@ -189,8 +193,8 @@ load_columns(struct ctx *c, const struct crm_ynode *n, struct crm_mapping *m)
 		const struct crm_ynode *v = n->kid[i + 1];
 
 		if (n->kid[i]->kind != CRM_Y_SCALAR || v->kind != CRM_Y_SCALAR)
-			return bad(c, n->kid[i], "a column maps to one name%s%s",
-			    "", "");
+			return bad(c, n->kid[i],
+			    "a column maps to one name%s%s", "", "");
 		if ((m->from[m->ncols] = strdup(n->kid[i]->s)) == NULL)
 			return CRM_ENOMEM;
 		if (!v->plain_null && (m->to[m->ncols] = strdup(v->s)) == NULL)
@@ -228,7 +232,8 @@ load_mapping(struct ctx *c, const struct crm_ynode *k,
 	if ((m->name = strdup(k->s)) == NULL)
 		return CRM_ENOMEM;
 	if (v->kind != CRM_Y_MAP)
-		return bad(c, v, "mapping \"%s\" must be a mapping%s", k->s, "");
+		return bad(c, v, "mapping \"%s\" must be a mapping%s", k->s,
+		    "");
 	for (i = 0; rc == 0 && i + 1 < v->n; i += 2) {
 		key = v->kid[i];
 		val = v->kid[i + 1];
@@ -242,12 +247,15 @@ load_mapping(struct ctx *c, const struct crm_ynode *k,
 			rc = strlist(c, val, "opt_out", &m->opt_out, &m->nout);
 		else if (strcmp(key->s, "tag_separator") == 0) {
 			if (val->kind != CRM_Y_SCALAR || val->slen != 1)
-				return bad(c, val, "tag_separator must be one "
-				    "character%s%s", "", "");
+				return bad(c, val,
+				    "tag_separator must be one "
+				    "character%s%s",
+				    "", "");
 			m->tagsep = (unsigned char)val->s[0];
 		} else
-			return bad(c, key, "unknown key \"%s\" in mapping \"%s\"",
-			    key->s, k->s);
+			return bad(c, key,
+			    "unknown key \"%s\" in mapping \"%s\"", key->s,
+			    k->s);
 	}
 	return rc;
 }
@@ -288,7 +296,7 @@ load_mappings(struct ctx *c, const struct crm_ynode *n, struct crm_config *cf)
 		else
 			memset(&cf->maps[cf->nmaps++], 0, sizeof(*m));
 		if ((rc = load_mapping(c, n->kid[i], n->kid[i + 1],
-		    &cf->maps[j])))
+			 &cf->maps[j])))
 			return rc;
 	}
 	return 0;
@@ -308,8 +316,10 @@ dup_keys(struct ctx *c, const struct crm_ynode *m)
 				if (m->kid[i]->kind == CRM_Y_SCALAR &&
 				    m->kid[k]->kind == CRM_Y_SCALAR &&
 				    strcmp(m->kid[i]->s, m->kid[k]->s) == 0)
-					return bad(c, m->kid[i], "\"%s\" is given "
-					    "twice%s", m->kid[i]->s, "");
+					return bad(c, m->kid[i],
+					    "\"%s\" is given "
+					    "twice%s",
+					    m->kid[i]->s, "");
 	for (i = 0; i < m->n; i++)
 		if (dup_keys(c, m->kid[i]))
 			return CRM_ECONFIG;
@@ -333,13 +343,15 @@ load_doc(struct ctx *c, const char *text, size_t len, struct crm_config *cf)
 	root = docs->n ? docs->kid[0] : NULL;
 	if (docs->n > 1)
 		rc = bad(c, docs->kid[1], "one document only%s%s", "", "");
-	else if (root != NULL && !(root->kind == CRM_Y_SCALAR && root->plain_null)
-	    && root->kind != CRM_Y_MAP)
+	else if (root != NULL &&
+	    !(root->kind == CRM_Y_SCALAR && root->plain_null) &&
+	    root->kind != CRM_Y_MAP)
 		rc = bad(c, root, "the config must be a mapping%s%s", "", "");
 	else
 		rc = dup_keys(c, root);
-	for (i = 0; rc == 0 && root && root->kind == CRM_Y_MAP &&
-	    i + 1 < root->n; i += 2) {
+	for (i = 0;
+	     rc == 0 && root && root->kind == CRM_Y_MAP && i + 1 < root->n;
+	     i += 2) {
 		k = root->kid[i];
 		v = root->kid[i + 1];
 		if (k->kind != CRM_Y_SCALAR)
@@ -505,7 +517,8 @@ crm_type_check(const struct crm_fielddef *d, const char *v, size_t n,
 	}
 	return crm_buf_add(out, v, n);
 fail:
-	snprintf(why, whylen, "not a%s %s \"%.*s\"", d->type == CRM_T_INT ?
-	    "n" : "", tnames[d->type], (int)(n > 60 ? 60 : n), v);
+	snprintf(why, whylen, "not a%s %s \"%.*s\"",
+	    d->type == CRM_T_INT ? "n" : "", tnames[d->type],
+	    (int)(n > 60 ? 60 : n), v);
 	return CRM_EINVAL;
 }

@@ -10,22 +10,26 @@
 #include "buf.h"
 
 enum crm_type {
-	CRM_T_STRING, CRM_T_INT, CRM_T_DECIMAL, CRM_T_DATE, CRM_T_BOOL,
+	CRM_T_STRING,
+	CRM_T_INT,
+	CRM_T_DECIMAL,
+	CRM_T_DATE,
+	CRM_T_BOOL,
 	CRM_T_ENUM
 };
 
 struct crm_fielddef {
 	char *name;
 	int type;
-	char **values;		/* enum */
+	char **values; /* enum */
 	size_t nvalues;
 };
 
 struct crm_mapping {
 	char *name;
-	char **from, **to;	/* to[i] NULL drops the column */
+	char **from, **to; /* to[i] NULL drops the column */
 	size_t ncols;
-	char **setf, **setv;	/* constant values */
+	char **setf, **setv; /* constant values */
 	size_t nset;
 	char **opt_in, **opt_out;
 	size_t nin, nout;
@@ -33,7 +37,7 @@ struct crm_mapping {
 };
 
 struct crm_config {
-	char **stages;		/* NULL: any stage */
+	char **stages; /* NULL: any stage */
 	size_t nstages;
 	struct crm_fielddef *fields;
 	size_t nfields;

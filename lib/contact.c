@@ -9,22 +9,22 @@
 
 /* What the rows of one input gave for one contact. */
 struct mark {
-	uint32_t input;		/* the input's number; 0: not touched */
-	uint32_t line;		/* the first row of that input about it */
-	uint32_t core;		/* core columns those rows gave, by bit */
+	uint32_t input; /* the input's number; 0: not touched */
+	uint32_t line;  /* the first row of that input about it */
+	uint32_t core;  /* core columns those rows gave, by bit */
 	uint32_t spare;
-	uint64_t custom;	/* custom names given, by this session's bit */
+	uint64_t custom; /* custom names given, by this session's bit */
 };
 
 struct crm_upsert {
 	struct crm_txn *t;
 	uint32_t input;
-	struct mark *mark;	/* by contact id: ids are dense */
+	struct mark *mark; /* by contact id: ids are dense */
 	size_t nmark;
-	struct crm_map far;	/* id -> index in farmark, for ids past them */
+	struct crm_map far; /* id -> index in farmark, for ids past them */
 	struct mark *farmark;
 	size_t nfar;
-	struct crm_map cbit;	/* custom name -> bit number */
+	struct crm_map cbit; /* custom name -> bit number */
 	struct crm_rec cur;
 	struct crm_buf tmp;
 };
@@ -36,8 +36,8 @@ why_col(char *why, size_t whylen, const char *name, size_t nlen,
 	char msg[160];
 
 	snprintf(msg, sizeof(msg), fmt, (int)(vn > 80 ? 80 : vn), v);
-	snprintf(why, whylen, "column \"%.*s\": %s", (int)(nlen > 60 ? 60 : nlen),
-	    name, msg);
+	snprintf(why, whylen, "column \"%.*s\": %s",
+	    (int)(nlen > 60 ? 60 : nlen), name, msg);
 	return CRM_EINVAL;
 }
 
@@ -70,7 +70,7 @@ core_value(const struct crm_config *cf, int col, const char *v, size_t n,
 	case CRM_COL_STAGE:
 		*fmt = "stage \"%.*s\" is not allowed";
 		return crm_config_stage_ok(cf, v, n) ? crm_buf_add(out, v, n) :
-		    CRM_EINVAL;
+						       CRM_EINVAL;
 	case CRM_COL_TAGS:
 		return crm_tags_norm(v, n, tagsep, out);
 	case CRM_COL_EMAIL_OPT_IN:
@@ -108,8 +108,10 @@ crm_contact_value(const struct crm_config *cf, int col, const char *name,
 	}
 	out->len = 0;
 	if (!crm_utf8_valid(v, n, &bad)) {
-		snprintf(msg, sizeof(msg), "invalid UTF-8 at byte %zu", bad + 1);
-		return why_col(why, whylen, name, nlen, "%.*s", msg, strlen(msg));
+		snprintf(msg, sizeof(msg), "invalid UTF-8 at byte %zu",
+		    bad + 1);
+		return why_col(why, whylen, name, nlen, "%.*s", msg,
+		    strlen(msg));
 	}
 	if (col != CRM_COL_CUSTOM) {
 		crm_trim(&v, &n);
@@ -129,7 +131,8 @@ crm_contact_value(const struct crm_config *cf, int col, const char *name,
 	if (n == 0)
 		return 0;
 	if ((rc = crm_type_check(d, v, n, out, msg, sizeof(msg))) == CRM_EINVAL)
-		return why_col(why, whylen, name, nlen, "%.*s", msg, strlen(msg));
+		return why_col(why, whylen, name, nlen, "%.*s", msg,
+		    strlen(msg));
 	return rc;
 }
 
@@ -196,7 +199,8 @@ mark_of(struct crm_upsert *u, uint64_t id)
 	if (crm_map_get(&u->far, &id, sizeof(id), &k))
 		return &u->farmark[k];
 	if ((u->nfar & (u->nfar - 1)) == 0) {
-		p = realloc(u->farmark, (u->nfar ? u->nfar * 2 : 1) * sizeof(*p));
+		p = realloc(u->farmark,
+		    (u->nfar ? u->nfar * 2 : 1) * sizeof(*p));
 		if (p == NULL)
 			return NULL;
 		u->farmark = p;
@@ -266,14 +270,16 @@ contradicts(struct crm_upsert *u, const struct crm_rec *row,
 		nm = crm_rec_name(row, i, &nl);
 		if (col != CRM_COL_CUSTOM && !(m->core & 1u << col))
 			continue;
-		if (col == CRM_COL_CUSTOM && (bit = custom_bit(u, nm, nl)) < 64 &&
+		if (col == CRM_COL_CUSTOM &&
+		    (bit = custom_bit(u, nm, nl)) < 64 &&
 		    !(m->custom & (uint64_t)1 << bit))
 			continue;
 		rv = crm_rec_val(row, i, &rl);
 		cv = crm_rec_get(&u->cur, col, nm, nl, &cl);
 		if (cv == NULL || same(rv, rl, cv, cl))
 			continue;
-		snprintf(why, whylen, "column \"%.*s\": \"%.*s\" conflicts with "
+		snprintf(why, whylen,
+		    "column \"%.*s\": \"%.*s\" conflicts with "
 		    "\"%.*s\" given earlier (contact first seen on line %lu)",
 		    (int)nl, nm, (int)(rl > 60 ? 60 : rl), rv,
 		    (int)(cl > 60 ? 60 : cl), cv, (unsigned long)m->line);
@@ -336,9 +342,10 @@ resolve(struct crm_upsert *u, const struct crm_rec *row, uint64_t *id,
 	for (i = 0; i < CRM_NIDX; i++) {
 		if (owner[i] && owner[i] != *id) {
 			k = getc_(row, cols[i], &n);
-			snprintf(why, whylen, "column \"%s\": \"%.*s\" belongs "
-			    "to contact %llu", crm_col_names[cols[i]],
-			    (int)(n > 80 ? 80 : n), k,
+			snprintf(why, whylen,
+			    "column \"%s\": \"%.*s\" belongs "
+			    "to contact %llu",
+			    crm_col_names[cols[i]], (int)(n > 80 ? 80 : n), k,
 			    (unsigned long long)owner[i]);
 			return CRM_EINVAL;
 		}
@@ -347,7 +354,7 @@ resolve(struct crm_upsert *u, const struct crm_rec *row, uint64_t *id,
 		return 0;
 	rc = crm_contact_get(u->t, *id, &u->cur);
 	if (rc == CRM_ENOTFOUND && row->id)
-		return 0;	/* an id from another store: created as is */
+		return 0; /* an id from another store: created as is */
 	*exists = rc == 0;
 	return rc;
 }
@@ -369,7 +376,7 @@ merge_consent(struct crm_rec *res, const struct crm_rec *row,
 	if (v == NULL)
 		return 0;
 	if (at == NULL && oldv != NULL && same(v, vl, oldv, strlen(oldv)))
-		return 0;	/* the same answer again proves nothing new */
+		return 0; /* the same answer again proves nothing new */
 	if (at == NULL) {
 		crm_time_format(o->now, now);
 		at = now;
@@ -386,21 +393,23 @@ merge_consent(struct crm_rec *res, const struct crm_rec *row,
 	if ((rc = crm_rec_set(res, CRM_COL_EMAIL_OPT_IN, NULL, 0, v, vl)) ||
 	    (rc = crm_rec_set(res, CRM_COL_CONSENT_AT, NULL, 0, at, al)))
 		return rc;
-	return src ? crm_rec_set(res, CRM_COL_CONSENT_SOURCE, NULL, 0, src, sl)
-	    : 0;
+	return src ?
+	    crm_rec_set(res, CRM_COL_CONSENT_SOURCE, NULL, 0, src, sl) :
+	    0;
 }
 
 static int
-merge_tags(struct crm_upsert *u, struct crm_rec *res, const char *v,
-    size_t vl, const struct crm_upsert_opts *o)
+merge_tags(struct crm_upsert *u, struct crm_rec *res, const char *v, size_t vl,
+    const struct crm_upsert_opts *o)
 {
 	size_t cl = 0;
 	const char *cur = getc_(res, CRM_COL_TAGS, &cl);
 	int rc;
 
 	if (o->add_tags || o->untag) {
-		if (v && (rc = crm_tags_edit(cur, cur ? cl : 0, v, vl, '+',
-		    &u->tmp)))
+		if (v &&
+		    (rc = crm_tags_edit(cur, cur ? cl : 0, v, vl, '+',
+			 &u->tmp)))
 			return rc;
 		if (v) {
 			cur = u->tmp.p;
@@ -412,12 +421,13 @@ merge_tags(struct crm_upsert *u, struct crm_rec *res, const char *v,
 			rc = crm_tags_edit(cur, cur ? cl : 0, o->untag,
 			    strlen(o->untag), '-', &t);
 			if (rc == 0)
-				rc = crm_rec_set(res, CRM_COL_TAGS, NULL, 0, t.p,
-				    t.len);
+				rc = crm_rec_set(res, CRM_COL_TAGS, NULL, 0,
+				    t.p, t.len);
 			crm_buf_free(&t);
 			return rc;
 		}
-		return crm_rec_set(res, CRM_COL_TAGS, NULL, 0, cur, cur ? cl : 0);
+		return crm_rec_set(res, CRM_COL_TAGS, NULL, 0, cur,
+		    cur ? cl : 0);
 	}
 	return v ? crm_rec_set(res, CRM_COL_TAGS, NULL, 0, v, vl) : 0;
 }
@@ -536,11 +546,12 @@ crm_upsert_row(struct crm_upsert *u, const struct crm_upsert_opts *o,
 	res->id = id;
 	if ((rc = merge(u, row, exists, o, res)))
 		return rc;
-	*status = !exists ? CRM_UP_CREATED : rec_equal(res, &u->cur) ?
-	    CRM_UP_UNCHANGED : CRM_UP_UPDATED;
+	*status = !exists           ? CRM_UP_CREATED :
+	    rec_equal(res, &u->cur) ? CRM_UP_UNCHANGED :
+				      CRM_UP_UPDATED;
 	if (*status != CRM_UP_UNCHANGED &&
 	    ((rc = crm_contact_put(u->t, res)) ||
-	    (rc = reindex(u, exists ? &u->cur : NULL, res))))
+		(rc = reindex(u, exists ? &u->cur : NULL, res))))
 		return rc;
 	return remember(u, id, row, line);
 }

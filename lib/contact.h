@@ -28,10 +28,10 @@ int crm_contact_value(const struct crm_config *cf, int col, const char *name,
 enum { CRM_UP_CREATED = 1, CRM_UP_UPDATED, CRM_UP_UNCHANGED };
 
 struct crm_upsert_opts {
-	int64_t now;			/* the time of created_at/updated_at */
-	const char *consent_source;	/* when email_opt_in comes without one */
-	int add_tags;			/* a tags value adds to the set */
-	const char *untag;		/* tags to remove (normal form), or NULL */
+	int64_t now;                /* the time of created_at/updated_at */
+	const char *consent_source; /* when email_opt_in comes without one */
+	int add_tags;               /* a tags value adds to the set */
+	const char *untag;          /* tags to remove (normal form), or NULL */
 };
 
 struct crm_upsert;
@@ -50,8 +50,8 @@ void crm_upsert_txn(struct crm_upsert *u, struct crm_txn *t);
  * is bad and nothing of it was written), or another error (fatal).
  */
 int crm_upsert_row(struct crm_upsert *u, const struct crm_upsert_opts *o,
-    const struct crm_rec *row, long line, struct crm_rec *result,
-    int *status, char *why, size_t whylen);
+    const struct crm_rec *row, long line, struct crm_rec *result, int *status,
+    char *why, size_t whylen);
 /* Starts a new input: its rows may override what earlier inputs set. */
 void crm_upsert_next_input(struct crm_upsert *u);
 void crm_upsert_end(struct crm_upsert *u);

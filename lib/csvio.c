@@ -19,12 +19,13 @@ struct crm_csv {
 	int fd, fmt, eof, first, skipping;
 	struct csv_parser p;
 	char *chunk;
-	struct crm_buf data;		/* field bytes, NUL-terminated */
-	size_t *foff, *flen, nf, fcap;	/* fields of queued rows and the open one */
+	struct crm_buf data; /* field bytes, NUL-terminated */
+	size_t *foff, *flen, nf,
+	    fcap; /* fields of queued rows and the open one */
 	struct qrow *q;
 	size_t nq, qhead, qcap;
-	size_t cur_f0;			/* first field of the open row */
-	long line, nl;			/* open row's first line; newlines inside it */
+	size_t cur_f0; /* first field of the open row */
+	long line, nl; /* open row's first line; newlines inside it */
 	int prevterm;
 	char **v;
 	size_t *len, vcap;
@@ -53,7 +54,7 @@ static int
 no_space(unsigned char c)
 {
 	(void)c;
-	return 0;	/* keep white space: columns pass through unchanged */
+	return 0; /* keep white space: columns pass through unchanged */
 }
 
 static int
@@ -277,10 +278,18 @@ unescape_tsv(char *s, size_t *n)
 	for (i = j = 0; i < *n; i++) {
 		if (s[i] == '\\' && i + 1 < *n) {
 			switch (s[++i]) {
-			case 't': s[j++] = '\t'; continue;
-			case 'n': s[j++] = '\n'; continue;
-			case 'r': s[j++] = '\r'; continue;
-			case '\\': s[j++] = '\\'; continue;
+			case 't':
+				s[j++] = '\t';
+				continue;
+			case 'n':
+				s[j++] = '\n';
+				continue;
+			case 'r':
+				s[j++] = '\r';
+				continue;
+			case '\\':
+				s[j++] = '\\';
+				continue;
 			}
 			s[j++] = '\\';
 		}
@@ -305,7 +314,7 @@ again:
 	row->line = r->line++;
 	s = r->tline.p;
 	if (n == 1 || (n == 2 && s[0] == '\r'))
-		goto again;	/* blank lines are skipped, as in CSV */
+		goto again; /* blank lines are skipped, as in CSV */
 	if (row->line == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
 		s += 3;
 		n -= 3;
@@ -414,8 +423,11 @@ crm_csv_field(struct crm_buf *b, int fmt, int first, const char *s, size_t n)
 		return CRM_ENOMEM;
 	if (fmt == CRM_FMT_TSV) {
 		for (i = 0; i < n; i++) {
-			esc = s[i] == '\t' ? "\\t" : s[i] == '\n' ? "\\n" :
-			    s[i] == '\r' ? "\\r" : s[i] == '\\' ? "\\\\" : NULL;
+			esc = s[i] == '\t' ? "\\t" :
+			    s[i] == '\n'   ? "\\n" :
+			    s[i] == '\r'   ? "\\r" :
+			    s[i] == '\\'   ? "\\\\" :
+					     NULL;
 			if (esc) {
 				b->p[b->len++] = esc[0];
 				b->p[b->len++] = esc[1];

@@ -27,7 +27,7 @@ struct crm_row {
 	size_t n;
 	char **v;
 	size_t *len;
-	long line;		/* line where the row starts, 1 is the first */
+	long line; /* line where the row starts, 1 is the first */
 };
 
 struct crm_csv;

@@ -104,7 +104,9 @@ crm_dec_cmp(struct crm_dec a, struct crm_dec b)
 	if (crm_dec_sub(a, b, &d) == 0)
 		return (d.v > 0) - (d.v < 0);
 	return (long double)a.v / p10[a.scale] >
-	    (long double)b.v / p10[b.scale] ? 1 : -1;
+		(long double)b.v / p10[b.scale] ?
+	    1 :
+	    -1;
 }
 
 void

@@ -28,16 +28,13 @@ struct crm_feed {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct batch b[NBATCH];
-	size_t w, r, ri;	/* batch written, batch read, item read */
+	size_t w, r, ri; /* batch written, batch read, item read */
 	int started;
 };
 
 static void
-why(struct crm_feed_item *it, const char *fmt, const char *a, const char *b)
+why(struct crm_feed_item *it, const char *msg)
 {
-	char msg[1024];
-
-	snprintf(msg, sizeof(msg), fmt, a, b);
 	it->why.len = 0;
 	crm_buf_adds(&it->why, msg);
 	crm_buf_nul(&it->why);
@@ -114,22 +111,23 @@ one_row(struct crm_feed *f, struct crm_in *in, size_t file, int rc,
 		keep_raw(it, r);
 	if (rc == CRM_EPARSE) {
 		it->status = rc;
-		why(it, "%s%s", crm_in_error(in), "");
+		why(it, crm_in_error(in));
 		return 0;
 	}
 	if (rc) {
 		it->fatal = rc;
-		why(it, "read error%s%s", "", "");
+		why(it, "read error");
 		return -1;
 	}
-	rc = crm_import_row(f->im, r, f->fmt == CRM_FMT_CSV ||
-	    f->fmt == CRM_FMT_TSV, &it->rec, msg, sizeof(msg));
+	rc = crm_import_row(f->im, r,
+	    f->fmt == CRM_FMT_CSV || f->fmt == CRM_FMT_TSV, &it->rec, msg,
+	    sizeof(msg));
 	if (rc == CRM_EINVAL) {
 		it->status = rc;
-		why(it, "%s%s", msg, "");
+		why(it, msg);
 	} else if (rc) {
 		it->fatal = rc;
-		why(it, "%s%s", crm_strerror(rc), "");
+		why(it, crm_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -144,15 +142,16 @@ one_file(struct crm_feed *f, size_t file)
 	struct crm_in *in;
 	const char *const *h;
 	char msg[600];
-	int rc, first = 1, table = f->fmt == CRM_FMT_CSV || f->fmt == CRM_FMT_TSV;
+	int rc, first = 1,
+		table = f->fmt == CRM_FMT_CSV || f->fmt == CRM_FMT_TSV;
 	int hdr_done = 0;
 
-	if ((rc = crm_in_open(f->paths[file], f->fmt, &in, msg,
-	    sizeof(msg))) != 0) {
+	if ((rc = crm_in_open(f->paths[file], f->fmt, &in, msg, sizeof(msg))) !=
+	    0) {
 		if ((it = next_slot(f, file, 0)) == NULL)
 			return -1;
 		it->fatal = rc;
-		why(it, "%s", rc > 0 ? strerror(rc) : msg, "");
+		why(it, rc > 0 ? strerror(rc) : msg);
 		return -1;
 	}
 	while ((rc = crm_in_next(in, &r)) != CRM_EOF) {
@@ -163,13 +162,14 @@ one_file(struct crm_feed *f, size_t file)
 			if (crm_import_header(f->im, h, n, msg, sizeof(msg))) {
 				if ((it = next_slot(f, file, 1)) != NULL) {
 					it->fatal = CRM_EPARSE;
-					why(it, "%s", msg, "");
+					why(it, msg);
 				}
 				rc = -1;
 				break;
 			}
 		}
-		if ((rc = one_row(f, in, file, rc, &r, table && !hdr_done)) != 0)
+		if ((rc = one_row(f, in, file, rc, &r, table && !hdr_done)) !=
+		    0)
 			break;
 		hdr_done = 1;
 	}
@@ -217,8 +217,7 @@ crm_feed_start(char *const *paths, size_t npaths, int fmt,
 }
 
 int
-crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it,
-    int wait_ms)
+crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it, int wait_ms)
 {
 	struct batch *b = &f->b[f->r];
 	struct timespec until;
@@ -233,7 +232,8 @@ crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it,
 	for (;;) {
 		pthread_mutex_lock(&f->mu);
 		while (!b->ready)
-			if (pthread_cond_timedwait(&f->cv, &f->mu, &until) != 0 &&
+			if (pthread_cond_timedwait(&f->cv, &f->mu, &until) !=
+				0 &&
 			    !b->ready) {
 				pthread_mutex_unlock(&f->mu);
 				return CRM_EAGAIN;

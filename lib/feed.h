@@ -13,15 +13,15 @@
 #include "rec.h"
 
 struct crm_feed_item {
-	struct crm_rec rec;	/* the contact row, when status is 0 */
-	long line;		/* where the row starts in its input */
-	size_t file;		/* which input */
-	int status;		/* 0; CRM_EINVAL/CRM_EPARSE: a bad row */
-	int fatal;		/* an error that ends the run: an errno value,
+	struct crm_rec rec; /* the contact row, when status is 0 */
+	long line;          /* where the row starts in its input */
+	size_t file;        /* which input */
+	int status;         /* 0; CRM_EINVAL/CRM_EPARSE: a bad row */
+	int fatal;          /* an error that ends the run: an errno value,
 				   CRM_EPARSE (input unusable), CRM_EIO ... */
-	struct crm_buf why;	/* the reason, for bad rows and fatal errors */
-	struct crm_rec raw;	/* the input's cells as given, if asked for */
-	struct crm_rec hdr;	/* first row of a table: its custom columns,
+	struct crm_buf why; /* the reason, for bad rows and fatal errors */
+	struct crm_rec raw; /* the input's cells as given, if asked for */
+	struct crm_rec hdr; /* first row of a table: its custom columns,
 				   in the header's order (names only) */
 };
 

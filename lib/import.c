@@ -14,8 +14,8 @@ enum { P_DROP, P_ID, P_CORE, P_CUSTOM, P_IN, P_OUT };
 
 struct plan {
 	int kind, col;
-	size_t idx;		/* P_IN, P_OUT: place in the mapping's list */
-	const char *name;	/* P_CORE, P_CUSTOM: the target's name */
+	size_t idx;       /* P_IN, P_OUT: place in the mapping's list */
+	const char *name; /* P_CORE, P_CUSTOM: the target's name */
 	size_t nlen;
 };
 
@@ -25,9 +25,9 @@ struct crm_import {
 	char **mfrom, **mto;
 	size_t nmap;
 	struct plan *plan;
-	char **names;		/* the header's names, owned */
+	char **names; /* the header's names, owned */
 	size_t nplan;
-	struct crm_rec *out;	/* the record being built */
+	struct crm_rec *out; /* the record being built */
 	struct crm_buf val;
 };
 
@@ -74,8 +74,10 @@ plan_for(struct crm_import *c, const char *name, size_t n, struct plan *p)
 		return;
 	}
 	p->col = crm_col_lookup(to, n);
-	p->kind = p->col == -1 ? P_ID : p->col == -2 ? P_DROP :
-	    p->col > 0 ? P_CORE : P_CUSTOM;
+	p->kind = p->col == -1 ? P_ID :
+	    p->col == -2       ? P_DROP :
+	    p->col > 0         ? P_CORE :
+				 P_CUSTOM;
 	p->name = to;
 	p->nlen = n;
 }
@@ -88,7 +90,8 @@ same_target(const struct plan *a, const struct plan *b)
 	if (a->kind == P_CORE)
 		return a->col == b->col;
 	if (a->kind == P_CUSTOM)
-		return a->nlen == b->nlen && memcmp(a->name, b->name, a->nlen) == 0;
+		return a->nlen == b->nlen &&
+		    memcmp(a->name, b->name, a->nlen) == 0;
 	return a->kind == P_ID || a->idx == b->idx;
 }
 
@@ -127,19 +130,18 @@ crm_import_header(struct crm_import *c, const char *const *h, size_t n,
 		plan_for(c, c->names[i], strlen(c->names[i]), &c->plan[i]);
 		for (k = 0; k < i; k++)
 			if (same_target(&c->plan[k], &c->plan[i])) {
-				snprintf(why, whylen, "duplicate column \"%.*s\"",
-				    100, h[i]);
+				snprintf(why, whylen,
+				    "duplicate column \"%.*s\"", 100, h[i]);
 				return CRM_EINVAL;
 			}
 	}
 	return 0;
 }
 
-
 /* A consent column of the mapping: the time it holds, normalised. */
 static int
-consent_time(const char *name, const char *v, size_t n, char *out,
-    char *why, size_t whylen)
+consent_time(const char *name, const char *v, size_t n, char *out, char *why,
+    size_t whylen)
 {
 	int64_t t;
 
@@ -148,8 +150,8 @@ consent_time(const char *name, const char *v, size_t n, char *out,
 		crm_time_format(t, out);
 		return 0;
 	}
-	snprintf(why, whylen, "column \"%s\": invalid time \"%.*s\"",
-	    name, (int)(n > 60 ? 60 : n), v);
+	snprintf(why, whylen, "column \"%s\": invalid time \"%.*s\"", name,
+	    (int)(n > 60 ? 60 : n), v);
 	return CRM_EINVAL;
 }
 
@@ -161,7 +163,7 @@ set_consent(struct crm_import *c, const char *in, const char *out)
 	if (at == NULL)
 		return 0;
 	if (crm_rec_set(c->out, CRM_COL_EMAIL_OPT_IN, NULL, 0,
-	    out ? "false" : "true", out ? 5 : 4))
+		out ? "false" : "true", out ? 5 : 4))
 		return CRM_ENOMEM;
 	return crm_rec_set(c->out, CRM_COL_CONSENT_AT, NULL, 0, at,
 	    CRM_TIME_LEN - 1);
@@ -180,9 +182,10 @@ apply_set(struct crm_import *c, char *why, size_t whylen)
 		if (col < 0)
 			continue;
 		if ((rc = crm_contact_value(c->cf, col, m->setf[i], nl,
-		    m->setv[i], strlen(m->setv[i]), ';', &c->val, why, whylen)) ||
+			 m->setv[i], strlen(m->setv[i]), ';', &c->val, why,
+			 whylen)) ||
 		    (rc = crm_rec_set(c->out, col, m->setf[i], nl, c->val.p,
-		    c->val.len)))
+			 c->val.len)))
 			return rc;
 	}
 	return 0;
@@ -207,29 +210,33 @@ crm_import_row(struct crm_import *c, const struct crm_inrow *r, int table,
 			plan_for(c, r->name[i], r->nlen[i], &pl);
 		switch (p->kind) {
 		case P_ID:
-			if (r->vlen[i] && crm_id_parse(r->val[i], r->vlen[i],
-			    &c->out->id)) {
-				snprintf(why, whylen, "column \"id\": invalid id "
-				    "\"%.*s\"", (int)(r->vlen[i] > 40 ? 40 :
-				    r->vlen[i]), r->val[i]);
+			if (r->vlen[i] &&
+			    crm_id_parse(r->val[i], r->vlen[i], &c->out->id)) {
+				snprintf(why, whylen,
+				    "column \"id\": invalid id "
+				    "\"%.*s\"",
+				    (int)(r->vlen[i] > 40 ? 40 : r->vlen[i]),
+				    r->val[i]);
 				return CRM_EINVAL;
 			}
 			break;
 		case P_CORE:
 		case P_CUSTOM:
 			if ((rc = crm_contact_value(c->cf, p->col, p->name,
-			    p->nlen, r->val[i], r->vlen[i], tagsep, &c->val, why,
-			    whylen)) || (c->val.len && (rc = crm_rec_set(c->out,
-			    p->col, p->name, p->nlen, c->val.p, c->val.len))))
+				 p->nlen, r->val[i], r->vlen[i], tagsep,
+				 &c->val, why, whylen)) ||
+			    (c->val.len &&
+				(rc = crm_rec_set(c->out, p->col, p->name,
+				     p->nlen, c->val.p, c->val.len))))
 				return rc;
 			break;
 		case P_IN:
 		case P_OUT:
-			if (r->vlen[i] == 0 || p->idx >= (p->kind == P_IN ?
-			    bestin : bestout))
+			if (r->vlen[i] == 0 ||
+			    p->idx >= (p->kind == P_IN ? bestin : bestout))
 				break;
 			if (consent_time(r->name[i], r->val[i], r->vlen[i],
-			    p->kind == P_IN ? tin : tout, why, whylen))
+				p->kind == P_IN ? tin : tout, why, whylen))
 				return CRM_EINVAL;
 			*(p->kind == P_IN ? &bestin : &bestout) = p->idx;
 			break;
@@ -240,7 +247,6 @@ crm_import_row(struct crm_import *c, const struct crm_inrow *r, int table,
 	return set_consent(c, bestin != SIZE_MAX ? tin : NULL,
 	    bestout != SIZE_MAX ? tout : NULL);
 }
-
 
 size_t
 crm_import_custom(const struct crm_import *c, const char **names, size_t max)

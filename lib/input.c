@@ -103,7 +103,8 @@ open_yaml(struct crm_in *in)
 		else if (d->kind == CRM_Y_SEQ)
 			for (k = 0; rc == 0 && k < d->n; k++)
 				rc = d->kid[k]->kind == CRM_Y_MAP ?
-				    add_ymap(in, d->kid[k]) : CRM_EPARSE;
+				    add_ymap(in, d->kid[k]) :
+				    CRM_EPARSE;
 		else
 			rc = CRM_EPARSE;
 		if (rc == CRM_EPARSE)
@@ -180,7 +181,8 @@ next_csv(struct crm_in *in, struct crm_inrow *out)
 	out->line = row.line;
 	out->n = 0;
 	if (rc == CRM_EPARSE)
-		snprintf(in->err, sizeof(in->err), "%s", crm_csv_error(in->csv));
+		snprintf(in->err, sizeof(in->err), "%s",
+		    crm_csv_error(in->csv));
 	if (rc)
 		return rc;
 	if (want(in, row.n))
@@ -193,8 +195,8 @@ next_csv(struct crm_in *in, struct crm_inrow *out)
 	}
 	out->n = row.n;
 	if (row.n != in->nhdr) {
-		snprintf(in->err, sizeof(in->err), "expected %zu fields, found %zu",
-		    in->nhdr, row.n);
+		snprintf(in->err, sizeof(in->err),
+		    "expected %zu fields, found %zu", in->nhdr, row.n);
 		return CRM_EPARSE;
 	}
 	return 0;
@@ -213,7 +215,8 @@ next_ndjson(struct crm_in *in, struct crm_inrow *out)
 		if ((n = getline(&in->line, &in->linecap, in->fp)) < 0)
 			return errno ? CRM_EIO : CRM_EOF;
 		in->lineno++;
-		while (n > 0 && (in->line[n - 1] == '\n' || in->line[n - 1] == '\r'))
+		while (n > 0 &&
+		    (in->line[n - 1] == '\n' || in->line[n - 1] == '\r'))
 			in->line[--n] = '\0';
 	} while (n == 0);
 	out->line = in->lineno;
@@ -221,7 +224,7 @@ next_ndjson(struct crm_in *in, struct crm_inrow *out)
 	out->rawlen = (size_t)n;
 	out->n = 0;
 	if ((rc = crm_json_parse(in->line, (size_t)n, &in->obj, msg,
-	    sizeof(msg)))) {
+		 sizeof(msg)))) {
 		snprintf(in->err, sizeof(in->err), "%s", msg);
 		return rc;
 	}
@@ -291,7 +294,8 @@ next_yaml(struct crm_in *in, struct crm_inrow *out)
 	in->ybuf.len = 0;
 	for (i = k = 0; rc == 0 && i + 1 < m->n; i += 2) {
 		if (m->kid[i]->kind != CRM_Y_SCALAR) {
-			snprintf(in->err, sizeof(in->err), "key is not a string");
+			snprintf(in->err, sizeof(in->err),
+			    "key is not a string");
 			rc = CRM_EPARSE;
 			break;
 		}

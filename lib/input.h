@@ -11,11 +11,11 @@
 
 struct crm_inrow {
 	size_t n;
-	const char **name;	/* NULL past the header's width */
+	const char **name; /* NULL past the header's width */
 	const char **val;
 	size_t *nlen, *vlen;
 	long line;
-	const char *raw;	/* NDJSON: the line; else NULL */
+	const char *raw; /* NDJSON: the line; else NULL */
 	size_t rawlen;
 };
 

@@ -23,8 +23,8 @@ fail(struct jp *j, const char *what)
 static void
 ws(struct jp *j)
 {
-	while (j->p < j->e && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' ||
-	    *j->p == '\n'))
+	while (j->p < j->e &&
+	    (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n'))
 		j->p++;
 }
 
@@ -59,17 +59,17 @@ put_utf8(struct crm_buf *b, unsigned cp)
 	if (cp < 0x80)
 		u[0] = (char)cp, n = 1;
 	else if (cp < 0x800)
-		u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f)),
-		    n = 2;
+		u[0] = (char)(0xc0 | cp >> 6),
+		u[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
 	else if (cp < 0x10000)
 		u[0] = (char)(0xe0 | cp >> 12),
-		    u[1] = (char)(0x80 | (cp >> 6 & 0x3f)),
-		    u[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
+		u[1] = (char)(0x80 | (cp >> 6 & 0x3f)),
+		u[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
 	else
 		u[0] = (char)(0xf0 | cp >> 18),
-		    u[1] = (char)(0x80 | (cp >> 12 & 0x3f)),
-		    u[2] = (char)(0x80 | (cp >> 6 & 0x3f)),
-		    u[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
+		u[1] = (char)(0x80 | (cp >> 12 & 0x3f)),
+		u[2] = (char)(0x80 | (cp >> 6 & 0x3f)),
+		u[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
 	return crm_buf_add(b, u, n);
 }
 
@@ -152,8 +152,9 @@ scalar(struct jp *j, int *null)
 		while (j->p < j->e && strchr("+-0123456789.eE", *j->p))
 			j->p++;
 		if (j->p == st)
-			return fail(j, *j->p == '{' ? "nested object" :
-			    "expected a value");
+			return fail(j,
+			    *j->p == '{' ? "nested object" :
+					   "expected a value");
 	}
 	return crm_buf_add(j->out, st, (size_t)(j->p - st));
 }
@@ -177,7 +178,7 @@ array(struct jp *j)
 		item.len = 0;
 		j->out = &item;
 		rc = j->p < j->e && *j->p == '[' ? fail(j, "nested array") :
-		    scalar(j, &null);
+						   scalar(j, &null);
 		j->out = save;
 		if (rc)
 			break;
@@ -214,8 +215,8 @@ array(struct jp *j)
 }
 
 static int
-add_pair(struct crm_jobj *o, size_t koff, size_t klen, size_t voff,
-    size_t vlen, int isarr)
+add_pair(struct crm_jobj *o, size_t koff, size_t klen, size_t voff, size_t vlen,
+    int isarr)
 {
 	if (o->n == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 32;
@@ -224,7 +225,8 @@ add_pair(struct crm_jobj *o, size_t koff, size_t klen, size_t voff,
 		int i;
 
 		for (i = 0; i < 4; i++) {
-			if ((p = realloc(*arr[i], cap * sizeof(size_t))) == NULL)
+			if ((p = realloc(*arr[i], cap * sizeof(size_t))) ==
+			    NULL)
 				return CRM_ENOMEM;
 			*arr[i] = p;
 		}

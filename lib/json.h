@@ -12,7 +12,7 @@
 
 struct crm_jobj {
 	size_t n, cap;
-	size_t *koff, *klen, *voff, *vlen;	/* into data */
+	size_t *koff, *klen, *voff, *vlen; /* into data */
 	struct crm_buf data;
 	int *isarr;
 };

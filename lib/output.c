@@ -11,7 +11,7 @@
 #define FLUSH_AT (128 * 1024)
 
 struct col {
-	int col;	/* -1 id, CRM_COL_CUSTOM, or a core column */
+	int col; /* -1 id, CRM_COL_CUSTOM, or a core column */
 	char *name;
 	size_t nlen;
 };
@@ -49,7 +49,8 @@ add_col(struct crm_out *o, const char *name, int raw)
 	c = &o->c[o->nc];
 	/* Only exact core names are core here; others are custom names. */
 	c->col = k > 0 && strcmp(crm_col_names[k], name) == 0 ? k :
-	    !raw && strcmp(name, "id") == 0 ? -1 : CRM_COL_CUSTOM;
+	    !raw && strcmp(name, "id") == 0                   ? -1 :
+								CRM_COL_CUSTOM;
 	c->nlen = strlen(name);
 	if ((c->name = strdup(name)) == NULL)
 		return CRM_ENOMEM;
@@ -117,7 +118,8 @@ static const char *
 value(const struct crm_rec *r, const struct col *c, size_t *n, char *idbuf)
 {
 	if (c->col == -1) {
-		*n = (size_t)snprintf(idbuf, 24, "%llu", (unsigned long long)r->id);
+		*n = (size_t)snprintf(idbuf, 24, "%llu",
+		    (unsigned long long)r->id);
 		return idbuf;
 	}
 	return crm_rec_get(r, c->col, c->name, c->nlen, n);

@@ -1,3 +1,18 @@
+/*
+ * Records, and their on-disk encoding, format 1 (the value of a contact
+ * key in the store, and of an audit entry):
+ *
+ *   byte 0        format version, 1
+ *   per field     varint tag; tag 0 is a custom field followed by varint
+ *                 name length and the name bytes; tag 1..CRM_NCOL-1 is the
+ *                 core column of that number
+ *                 varint value length, value bytes (UTF-8, no NUL)
+ *
+ * Varints are LEB128 (7 bits a byte, low group first). Fields appear in
+ * record order; a decoder refuses an unknown version, a tag out of range, a
+ * length past the end, and an empty value.
+ */
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -5,16 +20,14 @@
 #include "errors.h"
 #include "rec.h"
 
-const char *const crm_col_names[CRM_NCOL] = {
-	"", "email", "first_name", "last_name", "phone", "company", "title",
-	"city", "country", "source", "stage", "owner", "tags", "email_opt_in",
-	"consent_at", "consent_source", "created_at", "updated_at", "ext_id"
-};
+const char *const crm_col_names[CRM_NCOL] = { "", "email", "first_name",
+	"last_name", "phone", "company", "title", "city", "country", "source",
+	"stage", "owner", "tags", "email_opt_in", "consent_at",
+	"consent_source", "created_at", "updated_at", "ext_id" };
 
-const char *const crm_stat_names[CRM_NSTAT] = {
-	"first_seen_at", "last_seen_at", "events", "first_purchase_at",
-	"last_purchase_at", "purchases", "purchase_days", "revenue"
-};
+const char *const crm_stat_names[CRM_NSTAT] = { "first_seen_at", "last_seen_at",
+	"events", "first_purchase_at", "last_purchase_at", "purchases",
+	"purchase_days", "revenue" };
 
 static int
 name_eq(const char *a, size_t n, const char *core, int loose)
@@ -139,7 +152,9 @@ static int
 stash(struct crm_rec *r, const char *s, size_t n, uint32_t *off)
 {
 	size_t inside = r->arena.p != NULL && s >= r->arena.p &&
-	    s < r->arena.p + r->arena.cap ? (size_t)(s - r->arena.p) + 1 : 0;
+		s < r->arena.p + r->arena.cap ?
+	    (size_t)(s - r->arena.p) + 1 :
+	    0;
 
 	if (r->arena.len + n + 1 > UINT32_MAX)
 		return CRM_ETOOBIG;
@@ -165,8 +180,8 @@ crm_rec_set(struct crm_rec *r, int col, const char *name, size_t nlen,
 
 	if (vlen == 0) {
 		if (f != NULL) {
-			memmove(f, f + 1, (size_t)(r->f + r->n - f - 1) *
-			    sizeof(*f));
+			memmove(f, f + 1,
+			    (size_t)(r->f + r->n - f - 1) * sizeof(*f));
 			r->n--;
 			reindex(r);
 		}
@@ -303,7 +318,7 @@ crm_rec_decode(struct crm_rec *r, const void *data, size_t n)
 		if (find(r, (int)tag, (const char *)name, nlen) != NULL)
 			return CRM_EPARSE;
 		if ((rc = crm_rec_set(r, (int)tag, (const char *)name, nlen,
-		    (const char *)p, vlen)))
+			 (const char *)p, vlen)))
 			return rc;
 		p += vlen;
 	}

@@ -13,7 +13,7 @@
 #include "buf.h"
 
 enum crm_col {
-	CRM_COL_CUSTOM = 0,	/* not a core field */
+	CRM_COL_CUSTOM = 0, /* not a core field */
 	CRM_COL_EMAIL = 1,
 	CRM_COL_FIRST_NAME,
 	CRM_COL_LAST_NAME,
@@ -47,17 +47,18 @@ extern const char *const crm_stat_names[];
 int crm_col_lookup(const char *name, size_t n);
 
 struct crm_field {
-	int col;		/* crm_col, or CRM_COL_CUSTOM */
-	uint32_t name, nlen;	/* custom name: offset/length in the arena */
-	uint32_t val, vlen;	/* value: offset/length in the arena */
+	int col;             /* crm_col, or CRM_COL_CUSTOM */
+	uint32_t name, nlen; /* custom name: offset/length in the arena */
+	uint32_t val, vlen;  /* value: offset/length in the arena */
 };
 
 struct crm_rec {
-	uint64_t id;		/* 0 until the store assigns one */
-	uint16_t pos[CRM_NCOL];	/* 1 + field index of each core column, 0 absent */
+	uint64_t id; /* 0 until the store assigns one */
+	uint16_t
+	    pos[CRM_NCOL]; /* 1 + field index of each core column, 0 absent */
 	struct crm_field *f;
 	size_t n, cap;
-	struct crm_buf arena;	/* names and values, each NUL-terminated */
+	struct crm_buf arena; /* names and values, each NUL-terminated */
 };
 
 void crm_rec_init(struct crm_rec *r);
@@ -75,19 +76,7 @@ int crm_rec_set(struct crm_rec *r, int col, const char *name, size_t nlen,
 const char *crm_rec_name(const struct crm_rec *r, size_t i, size_t *nlen);
 const char *crm_rec_val(const struct crm_rec *r, size_t i, size_t *vlen);
 
-/*
- * On-disk encoding, format 1 (the value of a contact key in the store):
- *
- *   byte 0        format version, 1
- *   per field     varint tag; tag 0 is a custom field followed by varint
- *                 name length and the name bytes; tag 1..CRM_NCOL-1 is the
- *                 core column of that number
- *                 varint value length, value bytes (UTF-8, no NUL)
- *
- * Varints are LEB128 (7 bits a byte, low group first). Fields appear in
- * record order; a decoder refuses an unknown version, a tag out of range, a
- * length past the end, and an empty value.
- */
+/* The on-disk encoding (format 1) is described at the top of rec.c. */
 #define CRM_REC_FORMAT 1
 int crm_rec_encode(const struct crm_rec *r, struct crm_buf *out);
 int crm_rec_decode(struct crm_rec *r, const void *p, size_t n);

@@ -26,7 +26,7 @@ struct crm_txn {
 	MDB_txn *t;
 	int rdonly;
 	uint64_t next_id, max_id;
-	struct crm_map ov[CRM_NIDX];	/* pending index changes; 0 deletes */
+	struct crm_map ov[CRM_NIDX]; /* pending index changes; 0 deletes */
 	struct crm_map fieldset;
 	int fields_loaded;
 	uint32_t nfields;
@@ -45,12 +45,22 @@ lmdb_err(struct crm_store *st, int rc)
 		return 0;
 	snprintf(st->err, sizeof(st->err), "%s", mdb_strerror(rc));
 	switch (rc) {
-	case MDB_NOTFOUND: return CRM_ENOTFOUND;
-	case MDB_MAP_FULL: case ENOSPC: case EDQUOT: return CRM_EFULL;
-	case MDB_VERSION_MISMATCH: case MDB_INVALID: return CRM_EVERSION;
-	case ENOMEM: return CRM_ENOMEM;
-	case EIO: return CRM_EIO;
-	case EACCES: case EROFS: return rc;
+	case MDB_NOTFOUND:
+		return CRM_ENOTFOUND;
+	case MDB_MAP_FULL:
+	case ENOSPC:
+	case EDQUOT:
+		return CRM_EFULL;
+	case MDB_VERSION_MISMATCH:
+	case MDB_INVALID:
+		return CRM_EVERSION;
+	case ENOMEM:
+		return CRM_ENOMEM;
+	case EIO:
+		return CRM_EIO;
+	case EACCES:
+	case EROFS:
+		return rc;
 	}
 	return CRM_ESTORE;
 }
@@ -128,8 +138,10 @@ check_format(struct crm_store *st, MDB_txn *t)
 	if (v.mv_size == 4 && memcmp(v.mv_data, &fmt, 4) == 0)
 		return 0;
 	memcpy(&have, v.mv_data, v.mv_size < 4 ? v.mv_size : 4);
-	snprintf(st->err, sizeof(st->err), "store %s has format %u; this crm "
-	    "reads format %u", st->dir, have, fmt);
+	snprintf(st->err, sizeof(st->err),
+	    "store %s has format %u; this crm "
+	    "reads format %u",
+	    st->dir, have, fmt);
 	return CRM_EVERSION;
 }
 
@@ -241,8 +253,8 @@ crm_store_open(const char *dir, unsigned flags, struct crm_store **out)
 	    (rc = mdb_env_set_mapsize(st->env, map_size(dir))) ||
 	    (rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600))) {
 		rc = lmdb_err(st, rc);
-		snprintf(st->err + strlen(st->err), sizeof(st->err) -
-		    strlen(st->err), " (%s)", dir);
+		snprintf(st->err + strlen(st->err),
+		    sizeof(st->err) - strlen(st->err), " (%s)", dir);
 		if (!st->rdonly && rc > 0)
 			rc = CRM_ECREATE;
 		goto fail;
@@ -280,8 +292,8 @@ take_lock(struct crm_store *st, unsigned flags)
 			return CRM_ECREATE;
 		}
 	}
-	while (flock(st->lockfd, LOCK_EX | (flags & CRM_F_NOWAIT ? LOCK_NB :
-	    0)) != 0) {
+	while (flock(st->lockfd,
+		   LOCK_EX | (flags & CRM_F_NOWAIT ? LOCK_NB : 0)) != 0) {
 		if (errno == EINTR)
 			continue;
 		if (errno == EWOULDBLOCK) {
@@ -485,9 +497,12 @@ flush_index(struct crm_txn *t, int idx)
 			rc = rc == MDB_NOTFOUND ? 0 : rc;
 			continue;
 		}
-		if (!append && (lk.mv_size == 0 || cmp_pending(&(struct pending){
-		    prefix8(lk.mv_data, lk.mv_size), 0, lk.mv_data, lk.mv_size },
-		    &p[i]) < 0))
+		if (!append &&
+		    (lk.mv_size == 0 ||
+			cmp_pending(&(struct pending){ prefix8(lk.mv_data,
+							   lk.mv_size),
+					0, lk.mv_data, lk.mv_size },
+			    &p[i]) < 0))
 			append = 1;
 		v.mv_size = 8;
 		v.mv_data = &p[i].id;
@@ -555,8 +570,8 @@ crm_contact_put(struct crm_txn *t, const struct crm_rec *r)
 		return rc;
 	v.mv_size = t->enc.len;
 	v.mv_data = t->enc.p;
-	rc = mdb_put(t->t, t->st->contacts, &k, &v, id > t->max_id ?
-	    MDB_APPEND : 0);
+	rc = mdb_put(t->t, t->st->contacts, &k, &v,
+	    id > t->max_id ? MDB_APPEND : 0);
 	if (rc == 0 && id > t->max_id)
 		t->max_id = id;
 	crm_txn_claim_id(t, id);

@@ -26,8 +26,8 @@
 
 #define CRM_STORE_FORMAT 1
 
-#define CRM_F_RDONLY 0x1	/* open or begin read-only */
-#define CRM_F_NOWAIT 0x2	/* begin: CRM_EBUSY instead of waiting */
+#define CRM_F_RDONLY 0x1 /* open or begin read-only */
+#define CRM_F_NOWAIT 0x2 /* begin: CRM_EBUSY instead of waiting */
 
 enum crm_index { CRM_IDX_EMAIL, CRM_IDX_EXT, CRM_NIDX };
 

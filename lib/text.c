@@ -71,7 +71,7 @@ label_ok(const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
 		if (!(c >= 0x80 || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-'))
+			(c >= '0' && c <= '9') || c == '-'))
 			return 0;
 	}
 	return 1;
@@ -101,16 +101,17 @@ crm_email_norm(const char *s, size_t n, char *out, size_t *outlen)
 	}
 	out[n] = '\0';
 	*outlen = n;
-	if ((at = memchr(out, '@', n)) == NULL || memchr(at + 1, '@',
-	    n - (size_t)(at - out) - 1) != NULL)
+	if ((at = memchr(out, '@', n)) == NULL ||
+	    memchr(at + 1, '@', n - (size_t)(at - out) - 1) != NULL)
 		return CRM_EINVAL;
 	local = (size_t)(at - out);
-	if (local == 0 || local > 64 || out[0] == '.' || out[local - 1] == '.' ||
-	    strstr(out, "..") != NULL)
+	if (local == 0 || local > 64 || out[0] == '.' ||
+	    out[local - 1] == '.' || strstr(out, "..") != NULL)
 		return CRM_EINVAL;
 	for (p = at + 1;; p = dot + 1) {
 		dot = memchr(p, '.', (size_t)(out + n - p));
-		if (!label_ok(p, dot ? (size_t)(dot - p) : (size_t)(out + n - p)))
+		if (!label_ok(p,
+			dot ? (size_t)(dot - p) : (size_t)(out + n - p)))
 			return CRM_EINVAL;
 		if (dot == NULL)
 			break;

@@ -56,7 +56,8 @@ digits(const char *s, size_t n, size_t at, size_t k, int *v)
 static int
 mdays(int y, int m)
 {
-	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
 
 	if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
 		return 29;
@@ -115,7 +116,8 @@ crm_time_parse(const char *s, size_t n, int64_t *t, int *is_date)
 				return CRM_EINVAL;
 			i = 19;
 			if (i < n && (s[i] == '.' || s[i] == ','))
-				for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+				for (i++; i < n && s[i] >= '0' && s[i] <= '9';
+				     i++)
 					;
 		}
 		if (hh > 23 || mi > 59 || ss > 60 || offset(s, n, i, &off))

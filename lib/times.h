@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CRM_TIME_LEN 21	/* "2024-05-20T14:17:53Z" and its NUL */
-#define CRM_DATE_LEN 11	/* "2024-05-20" and its NUL */
+#define CRM_TIME_LEN 21 /* "2024-05-20T14:17:53Z" and its NUL */
+#define CRM_DATE_LEN 11 /* "2024-05-20" and its NUL */
 
 /*
  * Accepts YYYY-MM-DD, optionally followed by 'T' or a space, HH:MM, :SS,

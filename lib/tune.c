@@ -9,8 +9,8 @@ crm_tune_hugepages(char *argv[])
 {
 	const char *old = getenv("GLIBC_TUNABLES");
 
-	if (getenv("CRM_NO_HUGEPAGES") != NULL || (old != NULL &&
-	    strstr(old, "glibc.malloc.hugetlb") != NULL))
+	if (getenv("CRM_NO_HUGEPAGES") != NULL ||
+	    (old != NULL && strstr(old, "glibc.malloc.hugetlb") != NULL))
 		return;
 	if (old != NULL && *old) {
 		size_t n = strlen(old) + 32;

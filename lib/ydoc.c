@@ -30,8 +30,8 @@ add_kid(struct crm_ynode *parent, struct crm_ynode *kid)
 	struct crm_ynode **k;
 
 	if ((parent->n & (parent->n - 1)) == 0) {
-		k = realloc(parent->kid, (parent->n ? parent->n * 2 : 1) *
-		    sizeof(*k));
+		k = realloc(parent->kid,
+		    (parent->n ? parent->n * 2 : 1) * sizeof(*k));
 		if (k == NULL)
 			return CRM_ENOMEM;
 		parent->kid = k;
@@ -68,21 +68,25 @@ read_node(struct yp *y, yaml_event_t *ev, int depth, struct crm_ynode **out)
 		}
 		memcpy(n->s, ev->data.scalar.value, ev->data.scalar.length);
 		n->s[n->slen = ev->data.scalar.length] = '\0';
-		n->plain_null = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+		n->plain_null =
+		    ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 		    (n->slen == 0 || strcmp(n->s, "~") == 0 ||
-		    strcmp(n->s, "null") == 0);
+			strcmp(n->s, "null") == 0);
 		break;
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
 		if (depth >= CRM_YDEPTH) {
-			snprintf(y->err, y->errlen, "%ld: nested too deeply", line);
+			snprintf(y->err, y->errlen, "%ld: nested too deeply",
+			    line);
 			rc = CRM_EPARSE;
 			break;
 		}
 		end = ev->type == YAML_SEQUENCE_START_EVENT ?
-		    YAML_SEQUENCE_END_EVENT : YAML_MAPPING_END_EVENT;
+		    YAML_SEQUENCE_END_EVENT :
+		    YAML_MAPPING_END_EVENT;
 		if ((n = node(end == YAML_SEQUENCE_END_EVENT ? CRM_Y_SEQ :
-		    CRM_Y_MAP, line)) == NULL) {
+							       CRM_Y_MAP,
+			 line)) == NULL) {
 			rc = CRM_ENOMEM;
 			break;
 		}
@@ -102,7 +106,8 @@ read_node(struct yp *y, yaml_event_t *ev, int depth, struct crm_ynode **out)
 		}
 		break;
 	case YAML_ALIAS_EVENT:
-		snprintf(y->err, y->errlen, "%ld: aliases are not supported", line);
+		snprintf(y->err, y->errlen, "%ld: aliases are not supported",
+		    line);
 		rc = CRM_EPARSE;
 		break;
 	default:
@@ -119,8 +124,8 @@ read_node(struct yp *y, yaml_event_t *ev, int depth, struct crm_ynode **out)
 }
 
 int
-crm_ydoc_parse(const char *text, size_t len, struct crm_ynode **docs,
-    char *err, size_t errlen)
+crm_ydoc_parse(const char *text, size_t len, struct crm_ynode **docs, char *err,
+    size_t errlen)
 {
 	struct yp y = { .err = err, .errlen = errlen };
 	struct crm_ynode *all, *doc;

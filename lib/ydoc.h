@@ -14,11 +14,12 @@ enum { CRM_Y_SCALAR, CRM_Y_SEQ, CRM_Y_MAP };
 
 struct crm_ynode {
 	int kind;
-	char *s;		/* scalar text, NUL-terminated */
+	char *s; /* scalar text, NUL-terminated */
 	size_t slen;
 	long line;
-	int plain_null;		/* an unquoted ~, null or empty scalar */
-	struct crm_ynode **kid;	/* sequence items; map keys and values alternate */
+	int plain_null; /* an unquoted ~, null or empty scalar */
+	struct crm_ynode *
+	    *kid; /* sequence items; map keys and values alternate */
 	size_t n;
 };
 

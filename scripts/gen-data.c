@@ -53,7 +53,7 @@ rng_next(struct rng *r)
 static void
 rng_init(struct rng *r, uint64_t seed, uint64_t k)
 {
-	struct rng t = {seed ^ 0x5851f42d4c957f2dULL};
+	struct rng t = { seed ^ 0x5851f42d4c957f2dULL };
 
 	t.s ^= k * 0xd1342543de82ef95ULL;
 	r->s = rng_next(&t);
@@ -106,254 +106,409 @@ struct country {
 };
 
 static const struct name us_first[] = {
-	{"James", "james"}, {"Mary", "mary"}, {"Michael", "michael"},
-	{"Jennifer", "jennifer"}, {"David", "david"}, {"Linda", "linda"},
-	{"Robert", "robert"}, {"Sarah", "sarah"}, {"Emily", "emily"},
-	{"Daniel", "daniel"}, {"Zoë", "zoe"}, {"Kevin", "kevin"},
+	{ "James", "james" },
+	{ "Mary", "mary" },
+	{ "Michael", "michael" },
+	{ "Jennifer", "jennifer" },
+	{ "David", "david" },
+	{ "Linda", "linda" },
+	{ "Robert", "robert" },
+	{ "Sarah", "sarah" },
+	{ "Emily", "emily" },
+	{ "Daniel", "daniel" },
+	{ "Zoë", "zoe" },
+	{ "Kevin", "kevin" },
 };
 static const struct name us_last[] = {
-	{"Smith", "smith"}, {"Johnson", "johnson"}, {"Williams", "williams"},
-	{"Brown", "brown"}, {"Jones", "jones"}, {"Miller", "miller"},
-	{"Davis", "davis"}, {"Wilson", "wilson"}, {"O'Brien", "obrien"},
-	{"Nguyen", "nguyen"}, {"Kim", "kim"}, {"Lee", "lee"},
+	{ "Smith", "smith" },
+	{ "Johnson", "johnson" },
+	{ "Williams", "williams" },
+	{ "Brown", "brown" },
+	{ "Jones", "jones" },
+	{ "Miller", "miller" },
+	{ "Davis", "davis" },
+	{ "Wilson", "wilson" },
+	{ "O'Brien", "obrien" },
+	{ "Nguyen", "nguyen" },
+	{ "Kim", "kim" },
+	{ "Lee", "lee" },
 };
 static const char *const us_city[] = {
-	"New York", "Los Angeles", "Chicago", "Houston", "Austin",
-	"Seattle", "Boston", "Denver", "Washington, D.C.", "Miami",
+	"New York",
+	"Los Angeles",
+	"Chicago",
+	"Houston",
+	"Austin",
+	"Seattle",
+	"Boston",
+	"Denver",
+	"Washington, D.C.",
+	"Miami",
 };
-static const char *const us_mail[] = {"gmail.com", "yahoo.com", "aol.com",
-    "outlook.com", "icloud.com"};
+static const char *const us_mail[] = { "gmail.com", "yahoo.com", "aol.com",
+	"outlook.com", "icloud.com" };
 
 static const struct name gb_first[] = {
-	{"Oliver", "oliver"}, {"Amelia", "amelia"}, {"Harry", "harry"},
-	{"Isla", "isla"}, {"George", "george"}, {"Zoë", "zoe"},
-	{"Jack", "jack"}, {"Sophie", "sophie"}, {"Noah", "noah"},
-	{"Ava", "ava"},
+	{ "Oliver", "oliver" },
+	{ "Amelia", "amelia" },
+	{ "Harry", "harry" },
+	{ "Isla", "isla" },
+	{ "George", "george" },
+	{ "Zoë", "zoe" },
+	{ "Jack", "jack" },
+	{ "Sophie", "sophie" },
+	{ "Noah", "noah" },
+	{ "Ava", "ava" },
 };
 static const struct name gb_last[] = {
-	{"Smith", "smith"}, {"Jones", "jones"}, {"Taylor", "taylor"},
-	{"Evans", "evans"}, {"Wright", "wright"}, {"Walker", "walker"},
-	{"O'Neill", "oneill"}, {"Hughes", "hughes"}, {"Clarke", "clarke"},
-	{"Patel", "patel"},
+	{ "Smith", "smith" },
+	{ "Jones", "jones" },
+	{ "Taylor", "taylor" },
+	{ "Evans", "evans" },
+	{ "Wright", "wright" },
+	{ "Walker", "walker" },
+	{ "O'Neill", "oneill" },
+	{ "Hughes", "hughes" },
+	{ "Clarke", "clarke" },
+	{ "Patel", "patel" },
 };
-static const char *const gb_city[] = {"London", "Manchester", "Leeds",
-    "Bristol", "Edinburgh", "Glasgow", "Cardiff", "Stratford-upon-Avon"};
-static const char *const gb_mail[] = {"gmail.com", "hotmail.co.uk",
-    "btinternet.com", "yahoo.co.uk"};
+static const char *const gb_city[] = { "London", "Manchester", "Leeds",
+	"Bristol", "Edinburgh", "Glasgow", "Cardiff", "Stratford-upon-Avon" };
+static const char *const gb_mail[] = { "gmail.com", "hotmail.co.uk",
+	"btinternet.com", "yahoo.co.uk" };
 
 static const struct name de_first[] = {
-	{"Lukas", "lukas"}, {"Anna", "anna"}, {"Jürgen", "juergen"},
-	{"Mia", "mia"}, {"Leon", "leon"}, {"Jörg", "joerg"},
-	{"Katharina", "katharina"}, {"Felix", "felix"}, {"Lena", "lena"},
-	{"Uwe", "uwe"},
+	{ "Lukas", "lukas" },
+	{ "Anna", "anna" },
+	{ "Jürgen", "juergen" },
+	{ "Mia", "mia" },
+	{ "Leon", "leon" },
+	{ "Jörg", "joerg" },
+	{ "Katharina", "katharina" },
+	{ "Felix", "felix" },
+	{ "Lena", "lena" },
+	{ "Uwe", "uwe" },
 };
 static const struct name de_last[] = {
-	{"Müller", "mueller"}, {"Schmidt", "schmidt"},
-	{"Schneider", "schneider"}, {"Fischer", "fischer"},
-	{"Weber", "weber"}, {"Meyer", "meyer"}, {"Wagner", "wagner"},
-	{"Schäfer", "schaefer"}, {"Hoffmann", "hoffmann"}, {"Groß", "gross"},
+	{ "Müller", "mueller" },
+	{ "Schmidt", "schmidt" },
+	{ "Schneider", "schneider" },
+	{ "Fischer", "fischer" },
+	{ "Weber", "weber" },
+	{ "Meyer", "meyer" },
+	{ "Wagner", "wagner" },
+	{ "Schäfer", "schaefer" },
+	{ "Hoffmann", "hoffmann" },
+	{ "Groß", "gross" },
 };
-static const char *const de_city[] = {"Berlin", "Hamburg", "München", "Köln",
-    "Frankfurt am Main", "Stuttgart", "Düsseldorf", "Leipzig"};
-static const char *const de_mail[] = {"web.de", "gmx.de", "gmail.com",
-    "t-online.de"};
+static const char *const de_city[] = { "Berlin", "Hamburg", "München", "Köln",
+	"Frankfurt am Main", "Stuttgart", "Düsseldorf", "Leipzig" };
+static const char *const de_mail[] = { "web.de", "gmx.de", "gmail.com",
+	"t-online.de" };
 
 static const struct name fr_first[] = {
-	{"Léa", "lea"}, {"Hugo", "hugo"}, {"Chloé", "chloe"},
-	{"Louis", "louis"}, {"Camille", "camille"}, {"Inès", "ines"},
-	{"Jules", "jules"}, {"Manon", "manon"}, {"Théo", "theo"},
-	{"François", "francois"},
+	{ "Léa", "lea" },
+	{ "Hugo", "hugo" },
+	{ "Chloé", "chloe" },
+	{ "Louis", "louis" },
+	{ "Camille", "camille" },
+	{ "Inès", "ines" },
+	{ "Jules", "jules" },
+	{ "Manon", "manon" },
+	{ "Théo", "theo" },
+	{ "François", "francois" },
 };
 static const struct name fr_last[] = {
-	{"Martin", "martin"}, {"Bernard", "bernard"}, {"Dubois", "dubois"},
-	{"Thomas", "thomas"}, {"Petit", "petit"}, {"Durand", "durand"},
-	{"Lefèvre", "lefevre"}, {"Moreau", "moreau"}, {"Girard", "girard"},
-	{"Roux", "roux"},
+	{ "Martin", "martin" },
+	{ "Bernard", "bernard" },
+	{ "Dubois", "dubois" },
+	{ "Thomas", "thomas" },
+	{ "Petit", "petit" },
+	{ "Durand", "durand" },
+	{ "Lefèvre", "lefevre" },
+	{ "Moreau", "moreau" },
+	{ "Girard", "girard" },
+	{ "Roux", "roux" },
 };
-static const char *const fr_city[] = {"Paris", "Lyon", "Marseille",
-    "Toulouse", "Nice", "Nantes", "Bordeaux", "Lille"};
-static const char *const fr_mail[] = {"orange.fr", "free.fr", "gmail.com",
-    "laposte.net"};
+static const char *const fr_city[] = { "Paris", "Lyon", "Marseille", "Toulouse",
+	"Nice", "Nantes", "Bordeaux", "Lille" };
+static const char *const fr_mail[] = { "orange.fr", "free.fr", "gmail.com",
+	"laposte.net" };
 
 static const struct name es_first[] = {
-	{"José", "jose"}, {"María", "maria"}, {"Javier", "javier"},
-	{"Lucía", "lucia"}, {"Carlos", "carlos"}, {"Carmen", "carmen"},
-	{"Sofía", "sofia"}, {"Álvaro", "alvaro"}, {"Pablo", "pablo"},
-	{"Marta", "marta"},
+	{ "José", "jose" },
+	{ "María", "maria" },
+	{ "Javier", "javier" },
+	{ "Lucía", "lucia" },
+	{ "Carlos", "carlos" },
+	{ "Carmen", "carmen" },
+	{ "Sofía", "sofia" },
+	{ "Álvaro", "alvaro" },
+	{ "Pablo", "pablo" },
+	{ "Marta", "marta" },
 };
 static const struct name es_last[] = {
-	{"García", "garcia"}, {"Fernández", "fernandez"},
-	{"González", "gonzalez"}, {"Rodríguez", "rodriguez"},
-	{"López", "lopez"}, {"Martínez", "martinez"}, {"Sánchez", "sanchez"},
-	{"Pérez", "perez"}, {"Gómez", "gomez"}, {"Muñoz", "munoz"},
+	{ "García", "garcia" },
+	{ "Fernández", "fernandez" },
+	{ "González", "gonzalez" },
+	{ "Rodríguez", "rodriguez" },
+	{ "López", "lopez" },
+	{ "Martínez", "martinez" },
+	{ "Sánchez", "sanchez" },
+	{ "Pérez", "perez" },
+	{ "Gómez", "gomez" },
+	{ "Muñoz", "munoz" },
 };
-static const char *const es_city[] = {"Madrid", "Barcelona", "Valencia",
-    "Sevilla", "Zaragoza", "Málaga", "Bilbao"};
-static const char *const es_mail[] = {"gmail.com", "hotmail.es",
-    "telefonica.net"};
-static const char *const mx_city[] = {"Ciudad de México", "Guadalajara",
-    "Monterrey", "Puebla", "Tijuana", "Mérida"};
-static const char *const mx_mail[] = {"gmail.com", "hotmail.com",
-    "prodigy.net.mx"};
+static const char *const es_city[] = { "Madrid", "Barcelona", "Valencia",
+	"Sevilla", "Zaragoza", "Málaga", "Bilbao" };
+static const char *const es_mail[] = { "gmail.com", "hotmail.es",
+	"telefonica.net" };
+static const char *const mx_city[] = { "Ciudad de México", "Guadalajara",
+	"Monterrey", "Puebla", "Tijuana", "Mérida" };
+static const char *const mx_mail[] = { "gmail.com", "hotmail.com",
+	"prodigy.net.mx" };
 
 static const struct name br_first[] = {
-	{"João", "joao"}, {"Maria", "maria"}, {"Ana", "ana"},
-	{"Pedro", "pedro"}, {"Lucas", "lucas"}, {"Gabriela", "gabriela"},
-	{"Mateus", "mateus"}, {"Beatriz", "beatriz"}, {"Thiago", "thiago"},
-	{"Larissa", "larissa"},
+	{ "João", "joao" },
+	{ "Maria", "maria" },
+	{ "Ana", "ana" },
+	{ "Pedro", "pedro" },
+	{ "Lucas", "lucas" },
+	{ "Gabriela", "gabriela" },
+	{ "Mateus", "mateus" },
+	{ "Beatriz", "beatriz" },
+	{ "Thiago", "thiago" },
+	{ "Larissa", "larissa" },
 };
 static const struct name br_last[] = {
-	{"Silva", "silva"}, {"Santos", "santos"}, {"Oliveira", "oliveira"},
-	{"Souza", "souza"}, {"Pereira", "pereira"}, {"Costa", "costa"},
-	{"Almeida", "almeida"}, {"Conceição", "conceicao"},
-	{"Gonçalves", "goncalves"}, {"Lima", "lima"},
+	{ "Silva", "silva" },
+	{ "Santos", "santos" },
+	{ "Oliveira", "oliveira" },
+	{ "Souza", "souza" },
+	{ "Pereira", "pereira" },
+	{ "Costa", "costa" },
+	{ "Almeida", "almeida" },
+	{ "Conceição", "conceicao" },
+	{ "Gonçalves", "goncalves" },
+	{ "Lima", "lima" },
 };
-static const char *const br_city[] = {"São Paulo", "Rio de Janeiro",
-    "Belo Horizonte", "Brasília", "Curitiba", "Porto Alegre", "Recife"};
-static const char *const br_mail[] = {"gmail.com", "uol.com.br",
-    "bol.com.br"};
+static const char *const br_city[] = { "São Paulo", "Rio de Janeiro",
+	"Belo Horizonte", "Brasília", "Curitiba", "Porto Alegre", "Recife" };
+static const char *const br_mail[] = { "gmail.com", "uol.com.br",
+	"bol.com.br" };
 
 static const struct name no_first[] = {
-	{"Ola", "ola"}, {"Ingrid", "ingrid"}, {"Lars", "lars"},
-	{"Sigrid", "sigrid"}, {"Bjørn", "bjorn"}, {"Astrid", "astrid"},
-	{"Håkon", "hakon"}, {"Solveig", "solveig"}, {"Nora", "nora"},
+	{ "Ola", "ola" },
+	{ "Ingrid", "ingrid" },
+	{ "Lars", "lars" },
+	{ "Sigrid", "sigrid" },
+	{ "Bjørn", "bjorn" },
+	{ "Astrid", "astrid" },
+	{ "Håkon", "hakon" },
+	{ "Solveig", "solveig" },
+	{ "Nora", "nora" },
 };
 static const struct name no_last[] = {
-	{"Hansen", "hansen"}, {"Johansen", "johansen"}, {"Olsen", "olsen"},
-	{"Larsen", "larsen"}, {"Øster", "oster"}, {"Berg", "berg"},
-	{"Haugen", "haugen"}, {"Dahl", "dahl"}, {"Sørensen", "sorensen"},
+	{ "Hansen", "hansen" },
+	{ "Johansen", "johansen" },
+	{ "Olsen", "olsen" },
+	{ "Larsen", "larsen" },
+	{ "Øster", "oster" },
+	{ "Berg", "berg" },
+	{ "Haugen", "haugen" },
+	{ "Dahl", "dahl" },
+	{ "Sørensen", "sorensen" },
 };
-static const char *const no_city[] = {"Oslo", "Bergen", "Trondheim",
-    "Stavanger", "Tromsø", "Drammen"};
-static const char *const no_mail[] = {"gmail.com", "online.no",
-    "hotmail.no"};
+static const char *const no_city[] = { "Oslo", "Bergen", "Trondheim",
+	"Stavanger", "Tromsø", "Drammen" };
+static const char *const no_mail[] = { "gmail.com", "online.no", "hotmail.no" };
 
 static const struct name pl_first[] = {
-	{"Łukasz", "lukasz"}, {"Anna", "anna"}, {"Piotr", "piotr"},
-	{"Katarzyna", "katarzyna"}, {"Michał", "michal"},
-	{"Agnieszka", "agnieszka"}, {"Paweł", "pawel"},
-	{"Małgorzata", "malgorzata"}, {"Tomasz", "tomasz"}, {"Zofia", "zofia"},
+	{ "Łukasz", "lukasz" },
+	{ "Anna", "anna" },
+	{ "Piotr", "piotr" },
+	{ "Katarzyna", "katarzyna" },
+	{ "Michał", "michal" },
+	{ "Agnieszka", "agnieszka" },
+	{ "Paweł", "pawel" },
+	{ "Małgorzata", "malgorzata" },
+	{ "Tomasz", "tomasz" },
+	{ "Zofia", "zofia" },
 };
 static const struct name pl_last[] = {
-	{"Nowak", "nowak"}, {"Kowalski", "kowalski"},
-	{"Wiśniewski", "wisniewski"}, {"Wójcik", "wojcik"},
-	{"Kowalczyk", "kowalczyk"}, {"Kamiński", "kaminski"},
-	{"Lewandowski", "lewandowski"}, {"Zieliński", "zielinski"},
-	{"Woźniak", "wozniak"}, {"Mazur", "mazur"},
+	{ "Nowak", "nowak" },
+	{ "Kowalski", "kowalski" },
+	{ "Wiśniewski", "wisniewski" },
+	{ "Wójcik", "wojcik" },
+	{ "Kowalczyk", "kowalczyk" },
+	{ "Kamiński", "kaminski" },
+	{ "Lewandowski", "lewandowski" },
+	{ "Zieliński", "zielinski" },
+	{ "Woźniak", "wozniak" },
+	{ "Mazur", "mazur" },
 };
-static const char *const pl_city[] = {"Warszawa", "Kraków", "Łódź",
-    "Wrocław", "Poznań", "Gdańsk"};
-static const char *const pl_mail[] = {"wp.pl", "onet.pl", "gmail.com",
-    "interia.pl"};
+static const char *const pl_city[] = { "Warszawa", "Kraków", "Łódź", "Wrocław",
+	"Poznań", "Gdańsk" };
+static const char *const pl_mail[] = { "wp.pl", "onet.pl", "gmail.com",
+	"interia.pl" };
 
 static const struct name jp_first[] = {
-	{"太郎", "taro"}, {"花子", "hanako"}, {"翔太", "shota"},
-	{"さくら", "sakura"}, {"健一", "kenichi"}, {"陽菜", "hina"},
-	{"大輔", "daisuke"}, {"美咲", "misaki"},
+	{ "太郎", "taro" },
+	{ "花子", "hanako" },
+	{ "翔太", "shota" },
+	{ "さくら", "sakura" },
+	{ "健一", "kenichi" },
+	{ "陽菜", "hina" },
+	{ "大輔", "daisuke" },
+	{ "美咲", "misaki" },
 };
 static const struct name jp_last[] = {
-	{"田中", "tanaka"}, {"佐藤", "sato"}, {"鈴木", "suzuki"},
-	{"高橋", "takahashi"}, {"伊藤", "ito"}, {"渡辺", "watanabe"},
-	{"山本", "yamamoto"}, {"中村", "nakamura"},
+	{ "田中", "tanaka" },
+	{ "佐藤", "sato" },
+	{ "鈴木", "suzuki" },
+	{ "高橋", "takahashi" },
+	{ "伊藤", "ito" },
+	{ "渡辺", "watanabe" },
+	{ "山本", "yamamoto" },
+	{ "中村", "nakamura" },
 };
-static const char *const jp_city[] = {"東京", "大阪", "横浜", "名古屋",
-    "札幌", "福岡", "京都"};
-static const char *const jp_mail[] = {"yahoo.co.jp", "gmail.com",
-    "docomo.ne.jp"};
+static const char *const jp_city[] = { "東京", "大阪", "横浜", "名古屋", "札幌",
+	"福岡", "京都" };
+static const char *const jp_mail[] = { "yahoo.co.jp", "gmail.com",
+	"docomo.ne.jp" };
 
 static const struct name nl_first[] = {
-	{"Daan", "daan"}, {"Emma", "emma"}, {"Sem", "sem"},
-	{"Julia", "julia"}, {"Tess", "tess"}, {"Bram", "bram"},
-	{"Sanne", "sanne"}, {"Thijs", "thijs"}, {"Fleur", "fleur"},
+	{ "Daan", "daan" },
+	{ "Emma", "emma" },
+	{ "Sem", "sem" },
+	{ "Julia", "julia" },
+	{ "Tess", "tess" },
+	{ "Bram", "bram" },
+	{ "Sanne", "sanne" },
+	{ "Thijs", "thijs" },
+	{ "Fleur", "fleur" },
 };
 static const struct name nl_last[] = {
-	{"de Jong", "dejong"}, {"Jansen", "jansen"}, {"de Vries", "devries"},
-	{"van den Berg", "vandenberg"}, {"Bakker", "bakker"},
-	{"Visser", "visser"}, {"Smit", "smit"}, {"van Dijk", "vandijk"},
-	{"Mulder", "mulder"},
+	{ "de Jong", "dejong" },
+	{ "Jansen", "jansen" },
+	{ "de Vries", "devries" },
+	{ "van den Berg", "vandenberg" },
+	{ "Bakker", "bakker" },
+	{ "Visser", "visser" },
+	{ "Smit", "smit" },
+	{ "van Dijk", "vandijk" },
+	{ "Mulder", "mulder" },
 };
-static const char *const nl_city[] = {"Amsterdam", "Rotterdam", "Den Haag",
-    "Utrecht", "Eindhoven", "Groningen"};
-static const char *const nl_mail[] = {"gmail.com", "ziggo.nl",
-    "hotmail.nl", "kpnmail.nl"};
+static const char *const nl_city[] = { "Amsterdam", "Rotterdam", "Den Haag",
+	"Utrecht", "Eindhoven", "Groningen" };
+static const char *const nl_mail[] = { "gmail.com", "ziggo.nl", "hotmail.nl",
+	"kpnmail.nl" };
 
 static const struct name in_first[] = {
-	{"Aarav", "aarav"}, {"Priya", "priya"}, {"Rohan", "rohan"},
-	{"Ananya", "ananya"}, {"Vikram", "vikram"}, {"Diya", "diya"},
-	{"Arjun", "arjun"}, {"Kavya", "kavya"}, {"Rahul", "rahul"},
-	{"Sneha", "sneha"},
+	{ "Aarav", "aarav" },
+	{ "Priya", "priya" },
+	{ "Rohan", "rohan" },
+	{ "Ananya", "ananya" },
+	{ "Vikram", "vikram" },
+	{ "Diya", "diya" },
+	{ "Arjun", "arjun" },
+	{ "Kavya", "kavya" },
+	{ "Rahul", "rahul" },
+	{ "Sneha", "sneha" },
 };
 static const struct name in_last[] = {
-	{"Sharma", "sharma"}, {"Patel", "patel"}, {"Singh", "singh"},
-	{"Kumar", "kumar"}, {"Gupta", "gupta"}, {"Reddy", "reddy"},
-	{"Iyer", "iyer"}, {"Nair", "nair"}, {"Mehta", "mehta"}, {"Das", "das"},
+	{ "Sharma", "sharma" },
+	{ "Patel", "patel" },
+	{ "Singh", "singh" },
+	{ "Kumar", "kumar" },
+	{ "Gupta", "gupta" },
+	{ "Reddy", "reddy" },
+	{ "Iyer", "iyer" },
+	{ "Nair", "nair" },
+	{ "Mehta", "mehta" },
+	{ "Das", "das" },
 };
-static const char *const in_city[] = {"Mumbai", "Bengaluru", "Delhi",
-    "Chennai", "Hyderabad", "Pune", "Kolkata"};
-static const char *const in_mail[] = {"gmail.com", "rediffmail.com",
-    "yahoo.co.in"};
+static const char *const in_city[] = { "Mumbai", "Bengaluru", "Delhi",
+	"Chennai", "Hyderabad", "Pune", "Kolkata" };
+static const char *const in_mail[] = { "gmail.com", "rediffmail.com",
+	"yahoo.co.in" };
 
 #define NAMES(f, l) f, l, NELEM(f), NELEM(l)
 #define LIST(x) x, NELEM(x)
 
 /* Phone patterns: each '#' becomes a digit. */
 static const struct country countries[] = {
-	{"US", "+1 ### ### ####", "com", "Inc.", NAMES(us_first, us_last),
-	    LIST(us_city), LIST(us_mail), 26},
-	{"GB", "+44 20 #### ####", "co.uk", "Ltd", NAMES(gb_first, gb_last),
-	    LIST(gb_city), LIST(gb_mail), 10},
-	{"DE", "+49 30 #######", "de", "GmbH", NAMES(de_first, de_last),
-	    LIST(de_city), LIST(de_mail), 12},
-	{"FR", "+33 # ## ## ## ##", "fr", "SAS", NAMES(fr_first, fr_last),
-	    LIST(fr_city), LIST(fr_mail), 8},
-	{"ES", "+34 ### ### ###", "es", "S.L.", NAMES(es_first, es_last),
-	    LIST(es_city), LIST(es_mail), 7},
-	{"MX", "+52 55 #### ####", "com.mx", "S.A. de C.V.",
-	    NAMES(es_first, es_last), LIST(mx_city), LIST(mx_mail), 5},
-	{"BR", "+55 11 #####-####", "com.br", "Ltda.",
-	    NAMES(br_first, br_last), LIST(br_city), LIST(br_mail), 6},
-	{"NO", "+47 ### ## ###", "no", "AS", NAMES(no_first, no_last),
-	    LIST(no_city), LIST(no_mail), 3},
-	{"PL", "+48 ### ### ###", "pl", "sp. z o.o.",
-	    NAMES(pl_first, pl_last), LIST(pl_city), LIST(pl_mail), 5},
-	{"JP", "+81 3-####-####", "co.jp", "K.K.", NAMES(jp_first, jp_last),
-	    LIST(jp_city), LIST(jp_mail), 6},
-	{"NL", "+31 20 ### ####", "nl", "B.V.", NAMES(nl_first, nl_last),
-	    LIST(nl_city), LIST(nl_mail), 4},
-	{"IN", "+91 ##### #####", "in", "Pvt. Ltd.",
-	    NAMES(in_first, in_last), LIST(in_city), LIST(in_mail), 5},
+	{ "US", "+1 ### ### ####", "com", "Inc.", NAMES(us_first, us_last),
+	    LIST(us_city), LIST(us_mail), 26 },
+	{ "GB", "+44 20 #### ####", "co.uk", "Ltd", NAMES(gb_first, gb_last),
+	    LIST(gb_city), LIST(gb_mail), 10 },
+	{ "DE", "+49 30 #######", "de", "GmbH", NAMES(de_first, de_last),
+	    LIST(de_city), LIST(de_mail), 12 },
+	{ "FR", "+33 # ## ## ## ##", "fr", "SAS", NAMES(fr_first, fr_last),
+	    LIST(fr_city), LIST(fr_mail), 8 },
+	{ "ES", "+34 ### ### ###", "es", "S.L.", NAMES(es_first, es_last),
+	    LIST(es_city), LIST(es_mail), 7 },
+	{ "MX", "+52 55 #### ####", "com.mx", "S.A. de C.V.",
+	    NAMES(es_first, es_last), LIST(mx_city), LIST(mx_mail), 5 },
+	{ "BR", "+55 11 #####-####", "com.br", "Ltda.",
+	    NAMES(br_first, br_last), LIST(br_city), LIST(br_mail), 6 },
+	{ "NO", "+47 ### ## ###", "no", "AS", NAMES(no_first, no_last),
+	    LIST(no_city), LIST(no_mail), 3 },
+	{ "PL", "+48 ### ### ###", "pl", "sp. z o.o.", NAMES(pl_first, pl_last),
+	    LIST(pl_city), LIST(pl_mail), 5 },
+	{ "JP", "+81 3-####-####", "co.jp", "K.K.", NAMES(jp_first, jp_last),
+	    LIST(jp_city), LIST(jp_mail), 6 },
+	{ "NL", "+31 20 ### ####", "nl", "B.V.", NAMES(nl_first, nl_last),
+	    LIST(nl_city), LIST(nl_mail), 4 },
+	{ "IN", "+91 ##### #####", "in", "Pvt. Ltd.", NAMES(in_first, in_last),
+	    LIST(in_city), LIST(in_mail), 5 },
 };
 
 /* Company stems with the slug used in their web domain. */
 static const struct name stems[] = {
-	{"Acme", "acme"}, {"Globex", "globex"}, {"Initech", "initech"},
-	{"Umbrella", "umbrella"}, {"Northwind", "northwind"},
-	{"Contoso", "contoso"}, {"Vandelay", "vandelay"},
-	{"Hooli", "hooli"}, {"Pied Piper", "piedpiper"},
-	{"Soylent", "soylent"}, {"Tyrell", "tyrell"},
-	{"Cyberdyne", "cyberdyne"}, {"Aperture", "aperture"},
-	{"Blue Sky", "bluesky"}, {"Bright Path", "brightpath"},
-	{"Sunrise", "sunrise"}, {"Evergreen", "evergreen"},
-	{"Redwood", "redwood"}, {"Nimbus", "nimbus"}, {"Quantum", "quantum"},
-	{"Horizon", "horizon"}, {"Atlas", "atlas"}, {"Keystone", "keystone"},
-	{"Nordlicht", "nordlicht"}, {"Zenith", "zenith"}, {"Orbit", "orbit"},
+	{ "Acme", "acme" },
+	{ "Globex", "globex" },
+	{ "Initech", "initech" },
+	{ "Umbrella", "umbrella" },
+	{ "Northwind", "northwind" },
+	{ "Contoso", "contoso" },
+	{ "Vandelay", "vandelay" },
+	{ "Hooli", "hooli" },
+	{ "Pied Piper", "piedpiper" },
+	{ "Soylent", "soylent" },
+	{ "Tyrell", "tyrell" },
+	{ "Cyberdyne", "cyberdyne" },
+	{ "Aperture", "aperture" },
+	{ "Blue Sky", "bluesky" },
+	{ "Bright Path", "brightpath" },
+	{ "Sunrise", "sunrise" },
+	{ "Evergreen", "evergreen" },
+	{ "Redwood", "redwood" },
+	{ "Nimbus", "nimbus" },
+	{ "Quantum", "quantum" },
+	{ "Horizon", "horizon" },
+	{ "Atlas", "atlas" },
+	{ "Keystone", "keystone" },
+	{ "Nordlicht", "nordlicht" },
+	{ "Zenith", "zenith" },
+	{ "Orbit", "orbit" },
 };
-static const char *const nouns[] = {"Labs", "Systems", "Media", "Foods",
-    "Software", "Health", "Logistics", "Consulting", "Analytics", "Games"};
+static const char *const nouns[] = { "Labs", "Systems", "Media", "Foods",
+	"Software", "Health", "Logistics", "Consulting", "Analytics", "Games" };
 
-static const char *const titles[] = {"CEO", "CTO", "Founder", "VP, Sales",
-    "Head of Growth", "Marketing Manager", "Account Executive", "Engineer",
-    "Office Manager", "Buyer", "Director, Operations", "Owner", "Designer",
-    "Data Analyst", "Product Manager", "Consultant"};
-static const char *const owners[] = {"anna", "ben", "chen", "dara", "eli",
-    "fatima", "gus", "hana"};
-static const char *const sources[] = {"web", "referral", "import", "event",
-    "ads", "partner", "mailchimp", "webinar"};
-static const char *const stages[] = {"lead", "prospect", "customer",
-    "churned"};
-static const uint32_t stage_cum[] = {48, 68, 92, 100};
-static const char *const tagset[] = {"newsletter", "vip", "webinar", "trial",
-    "beta", "partner", "early adopter", "q4-promo"};
+static const char *const titles[] = { "CEO", "CTO", "Founder", "VP, Sales",
+	"Head of Growth", "Marketing Manager", "Account Executive", "Engineer",
+	"Office Manager", "Buyer", "Director, Operations", "Owner", "Designer",
+	"Data Analyst", "Product Manager", "Consultant" };
+static const char *const owners[] = { "anna", "ben", "chen", "dara", "eli",
+	"fatima", "gus", "hana" };
+static const char *const sources[] = { "web", "referral", "import", "event",
+	"ads", "partner", "mailchimp", "webinar" };
+static const char *const stages[] = { "lead", "prospect", "customer",
+	"churned" };
+static const uint32_t stage_cum[] = { 48, 68, 92, 100 };
+static const char *const tagset[] = { "newsletter", "vip", "webinar", "trial",
+	"beta", "partner", "early adopter", "q4-promo" };
 
 /* ---- output ------------------------------------------------------------ */
 
@@ -457,8 +612,8 @@ static char dates[DAYS][10];
 static int
 month_days(int y, int m)
 {
-	static const int len[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-	    31};
+	static const int len[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return len[m - 1] + (m == 2 && leap);
@@ -515,9 +670,9 @@ struct contact {
 	char tags[64];
 	const char *title, *city, *source, *stage, *owner, *plan;
 	int stage_ix;
-	int opt_in; /* -1: not given */
+	int opt_in;                     /* -1: not given */
 	int64_t consent_at, created_at; /* 0: not given */
-	uint32_t seats; /* 0: not given */
+	uint32_t seats;                 /* 0: not given */
 };
 
 static uint32_t country_cum[NELEM(countries)];
@@ -747,8 +902,9 @@ gen_contacts(uint64_t n, uint64_t seed, double dups)
 
 	rng_init(&r, seed, UINT64_MAX);
 	fputs("email,first_name,last_name,phone,company,title,city,country,"
-	    "source,stage,owner,tags,email_opt_in,consent_at,created_at,"
-	    "plan,seats\n", stdout);
+	      "source,stage,owner,tags,email_opt_in,consent_at,created_at,"
+	      "plan,seats\n",
+	    stdout);
 	for (uint64_t row = 0; row < n; row++) {
 		if (next > 0 && dups > 0 && rng_next(&r) < thresh) {
 			contact_make(seed, rng_below(&r, (uint32_t)next), &c);
@@ -763,20 +919,20 @@ gen_contacts(uint64_t n, uint64_t seed, double dups)
 
 enum { EV_PURCHASE, EV_REFUND, EV_OPEN, EV_CLICK, EV_CALL, EV_VISIT };
 
-static const char *const evnames[] = {"purchase", "refund", "email_open",
-    "email_click", "call", "visit"};
-static const uint32_t type_cum[] = {46, 48, 70, 79, 84, 100};
+static const char *const evnames[] = { "purchase", "refund", "email_open",
+	"email_click", "call", "visit" };
+static const uint32_t type_cum[] = { 46, 48, 70, 79, 84, 100 };
 
-static const uint32_t prices[] = {990, 1450, 1999, 2390, 2900, 3990, 4900,
-    7990, 12900, 24900};
-static const uint32_t price_cum[] = {14, 28, 42, 56, 68, 78, 86, 93, 97, 100};
+static const uint32_t prices[] = { 990, 1450, 1999, 2390, 2900, 3990, 4900,
+	7990, 12900, 24900 };
+static const uint32_t price_cum[] = { 14, 28, 42, 56, 68, 78, 86, 93, 97, 100 };
 
 /* What events need of each contact, built once: looking contact k up here
  * is far cheaper than making it again for every event. */
 struct who {
-	uint64_t off; /* of the email in roster.text */
-	uint32_t created; /* seconds since 2019-01-01 */
-	unsigned char len; /* of the email */
+	uint64_t off;        /* of the email in roster.text */
+	uint32_t created;    /* seconds since 2019-01-01 */
+	unsigned char len;   /* of the email */
 	unsigned char buyer; /* customer or churned */
 };
 
@@ -935,8 +1091,9 @@ channel(struct evgen *g, int type)
 {
 	switch (type) {
 	case EV_PURCHASE:
-		return rng_pct(&g->r, 70) ? "web" : rng_pct(&g->r, 60) ? "app" :
-		    "store";
+		return rng_pct(&g->r, 70) ? "web" :
+		    rng_pct(&g->r, 60)    ? "app" :
+					    "store";
 	case EV_REFUND:
 		return rng_pct(&g->r, 80) ? "web" : "store";
 	case EV_OPEN:
@@ -953,7 +1110,7 @@ static void
 event_write(struct evgen *g, int64_t ts)
 {
 	int type = (int)rng_pick(&g->r, type_cum, NELEM(type_cum));
-	struct order o = {0, 0, 0};
+	struct order o = { 0, 0, 0 };
 	const struct who *w;
 	char *p;
 
@@ -1000,8 +1157,8 @@ gen_events(uint64_t n, uint64_t ncontacts, uint64_t seed)
 	fputs("email,ts,type,amount,order_id,channel\n", stdout);
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t lo = i * span / n, hi = (i + 1) * span / n;
-		uint64_t off = lo + (hi > lo ? rng_below(&g.r,
-		    (uint32_t)(hi - lo)) : 0);
+		uint64_t off =
+		    lo + (hi > lo ? rng_below(&g.r, (uint32_t)(hi - lo)) : 0);
 
 		event_write(&g, T2023 + (int64_t)off);
 	}
@@ -1014,7 +1171,8 @@ static void
 usage(FILE *f, int status)
 {
 	fputs("usage: crm-gen contacts N [-s seed] [--dups rate]\n"
-	      "       crm-gen events N [-c contacts] [-s seed]\n", f);
+	      "       crm-gen events N [-c contacts] [-s seed]\n",
+	    f);
 	exit(status);
 }
 
@@ -1041,8 +1199,8 @@ parse_rate(const char *s)
 	double v = strtod(s, &end);
 
 	if (*end != '\0' || end == s || !(v >= 0 && v < 1)) {
-		fprintf(stderr, "crm-gen: bad rate \"%s\": want 0 <= rate < 1\n",
-		    s);
+		fprintf(stderr,
+		    "crm-gen: bad rate \"%s\": want 0 <= rate < 1\n", s);
 		usage(stderr, 64);
 	}
 	return v;
@@ -1083,13 +1241,12 @@ parse_args(int argc, char **argv, struct args *a)
 			a->seed = parse_count(argv[++i], "seed");
 		else if (!a->events && !strcmp(o, "--dups"))
 			a->dups = parse_rate(argv[++i]);
-		else if (a->events && (!strcmp(o, "-c") ||
-		    !strcmp(o, "--contacts"))) {
+		else if (a->events &&
+		    (!strcmp(o, "-c") || !strcmp(o, "--contacts"))) {
 			a->contacts = parse_count(argv[++i], "contact count");
 			if (a->contacts == 0)
 				usage(stderr, 64);
-		}
-		else
+		} else
 			usage(stderr, 64);
 	}
 	if (n == NULL)

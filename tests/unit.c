@@ -101,8 +101,8 @@ test_dec(void)
 	CHECK(strcmp(out, "1.00") == 0);
 	crm_dec_parse("19.99", 5, &a);
 	crm_dec_parse("5.5", 3, &b);
-	CHECK(crm_dec_sub(a, b, &s) == 0 && (crm_dec_format(s, 2, out),
-	    strcmp(out, "14.49") == 0));
+	CHECK(crm_dec_sub(a, b, &s) == 0 &&
+	    (crm_dec_format(s, 2, out), strcmp(out, "14.49") == 0));
 	CHECK(crm_dec_cmp(a, b) > 0 && crm_dec_cmp(b, a) < 0 &&
 	    crm_dec_cmp(a, a) == 0);
 	crm_dec_parse("900000000000000000", 18, &a);
@@ -130,7 +130,8 @@ test_text(void)
 	int v;
 
 	CHECK(email_is(" Ada@Example.COM ", "ada@example.com"));
-	CHECK(email_is("a.b+tag@sub.example.co.uk", "a.b+tag@sub.example.co.uk"));
+	CHECK(
+	    email_is("a.b+tag@sub.example.co.uk", "a.b+tag@sub.example.co.uk"));
 	CHECK(email_is("bob@", NULL));
 	CHECK(email_is("@example.com", NULL));
 	CHECK(email_is("a@b@c.com", NULL));
@@ -139,13 +140,14 @@ test_text(void)
 	CHECK(email_is("ab@-x.com", NULL));
 	CHECK(email_is(".a@x.com", NULL));
 	CHECK(email_is("a..b@x.com", NULL));
-	CHECK(email_is("jos\xc3\xa9@exampl\xc3\xa9.fr", "jos\xc3\xa9@exampl\xc3\xa9.fr"));
+	CHECK(email_is("jos\xc3\xa9@exampl\xc3\xa9.fr",
+	    "jos\xc3\xa9@exampl\xc3\xa9.fr"));
 	CHECK(crm_utf8_valid("Z\xc3\xab", 3, &bad));
 	CHECK(!crm_utf8_valid("a\xff", 2, &bad) && bad == 1);
-	CHECK(!crm_utf8_valid("\xc0\xaf", 2, &bad) && bad == 0);	/* overlong */
-	CHECK(!crm_utf8_valid("\xed\xa0\x80", 3, &bad));		/* surrogate */
+	CHECK(!crm_utf8_valid("\xc0\xaf", 2, &bad) && bad == 0); /* overlong */
+	CHECK(!crm_utf8_valid("\xed\xa0\x80", 3, &bad));         /* surrogate */
 	CHECK(!crm_utf8_valid("a\0b", 3, &bad) && bad == 1);
-	CHECK(!crm_utf8_valid("\xe2\x82", 2, &bad));			/* cut short */
+	CHECK(!crm_utf8_valid("\xe2\x82", 2, &bad)); /* cut short */
 	CHECK(crm_bool_parse("Yes", 3, &v) == 0 && v == 1);
 	CHECK(crm_bool_parse(" 0 ", 3, &v) == 0 && v == 0);
 	CHECK(crm_bool_parse("maybe", 5, &v) == CRM_EINVAL);
@@ -214,7 +216,8 @@ test_json(void)
 {
 	struct crm_jobj o = { 0 };
 	char err[100];
-	const char *line = "{\"email\":\"a\\u00e9@x.io\", \"n\": 12.5, "
+	const char *line =
+	    "{\"email\":\"a\\u00e9@x.io\", \"n\": 12.5, "
 	    "\"ok\": true, \"nil\": null, \"tags\": [\"a\", \"b;c\"]}";
 
 	CHECK(crm_json_parse(line, strlen(line), &o, err, sizeof(err)) == 0);
@@ -223,12 +226,13 @@ test_json(void)
 	CHECK(strcmp(o.data.p + o.voff[1], "12.5") == 0);
 	CHECK(strcmp(o.data.p + o.voff[3], "a;\"b;c\"") == 0);
 	CHECK(crm_json_parse("{\"a\":{}}", 8, &o, err, sizeof(err)) ==
-	    CRM_EPARSE && strstr(err, "nested") != NULL);
+		CRM_EPARSE &&
+	    strstr(err, "nested") != NULL);
 	CHECK(crm_json_parse("{\"a\":\"x}", 8, &o, err, sizeof(err)) ==
 	    CRM_EPARSE);
 	CHECK(crm_json_parse("[1]", 3, &o, err, sizeof(err)) == CRM_EPARSE);
-	CHECK(crm_json_parse("{\"a\":\"\\ud800\"}", 14, &o, err, sizeof(err))
-	    == CRM_EPARSE);
+	CHECK(crm_json_parse("{\"a\":\"\\ud800\"}", 14, &o, err, sizeof(err)) ==
+	    CRM_EPARSE);
 	crm_json_free(&o);
 }
 
@@ -265,7 +269,9 @@ test_csv(void)
 
 	csv_lines("a,b\n1,2\n", got, sizeof(got));
 	CHECK(strcmp(got, "1:2 2:2") == 0);
-	csv_lines("\xef\xbb\xbf" "a,b\r\n1,2\r\n\r\n3,4", got, sizeof(got));
+	csv_lines("\xef\xbb\xbf"
+		  "a,b\r\n1,2\r\n\r\n3,4",
+	    got, sizeof(got));
 	CHECK(strcmp(got, "1:2 2:2 4:2") == 0);
 	csv_lines("a,b\n\"x\ny\",2\n3,4\n", got, sizeof(got));
 	CHECK(strcmp(got, "1:2 2:2 4:2") == 0);
@@ -294,17 +300,18 @@ test_config(void)
 	if ((fp = fopen(path, "w")) == NULL)
 		abort();
 	fputs("stages: [lead, customer]\nfields:\n  seats: int\n"
-	    "  plan: {type: enum, values: [free, pro]}\n", fp);
+	      "  plan: {type: enum, values: [free, pro]}\n",
+	    fp);
 	fclose(fp);
 	CHECK(crm_config_load(path, &cf, err, sizeof(err)) == 0);
 	CHECK(!crm_config_stage_ok(cf, "churned", 7));
 	d = crm_config_field(cf, "seats", 5);
 	CHECK(d && crm_type_check(d, "12", 2, &out, why, sizeof(why)) == 0);
-	CHECK(d && crm_type_check(d, "x", 1, &out, why, sizeof(why)) ==
-	    CRM_EINVAL);
+	CHECK(d &&
+	    crm_type_check(d, "x", 1, &out, why, sizeof(why)) == CRM_EINVAL);
 	d = crm_config_field(cf, "plan", 4);
-	CHECK(d && crm_type_check(d, "gold", 4, &out, why, sizeof(why)) ==
-	    CRM_EINVAL);
+	CHECK(d &&
+	    crm_type_check(d, "gold", 4, &out, why, sizeof(why)) == CRM_EINVAL);
 	crm_config_free(cf);
 	fp = fopen(path, "w");
 	fputs("fields:\n  seats: strng\n", fp);
