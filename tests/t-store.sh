@@ -217,3 +217,32 @@ if [ $rc -ne 0 ]; then ok kill-nonzero-exit; else fail kill-nonzero-exit "exit 0
 check_store_same kill-nothing-committed kill.snap -D "$L"
 run timeout 30 $CRM_TEST_WRAP "$BIN/crm-add" -D "$L" -n --no-wait --email after@example.com
 check_eq kill-lock-released 0 "$RC"
+
+## The store's format version, and the audit log (read with lmdb-utils).
+if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; then
+	V="$T/version"
+	check_exit 0 version-make crm-add -n -D "$V" --email v@example.com
+	mdb_dump -p -s meta "$V" | sed 's/^ \\01\\00\\00\\00$/ \\02\\00\\00\\00/' |
+	    mdb_load -s meta "$V" 2>/dev/null
+	check_exit 65 version-refused-export crm-export -D "$V"
+	check_err version-refused-msg "^crm-export: store .*version has format 2; this crm reads format 1\$"
+	check_exit 65 version-refused-add crm-add -n -D "$V" --email w@example.com
+	mdb_dump -p -s meta "$V" | sed 's/^ \\02\\00\\00\\00$/ \\01\\00\\00\\00/' |
+	    mdb_load -s meta "$V" 2>/dev/null
+	check_eq version-refused-nothing-written "v@example.com" \
+	    "$(crm-export -D "$V" --fields email | sed 1d | tr '\n' ' ' | sed 's/ $//')"
+
+	AU="$T/audit"
+	printf 'email,first_name\na1@example.com,Secretname\na2@example.com,B\n' >au.csv
+	check_exit 0 audit-import crm-add -n -D "$AU" au.csv
+	check_exit 0 audit-same-again crm-add -n -D "$AU" au.csv
+	check_exit 0 audit-flag crm-add -n -D "$AU" --email a1@example.com --city Rome
+	mdb_dump -p -s audit "$AU" >audit.txt
+	grep 'crm-add' audit.txt >entries.txt
+	check_eq audit-entries 2 "$(wc -l <entries.txt | tr -d ' ')"
+	check_match audit-first 'user.*op.*upsert.*2 created, 0 updated.*ids.*1-2' "$(sed -n 1p entries.txt)"
+	check_match audit-second '0 created, 1 updated.*ids.*1$' "$(sed -n 2p entries.txt)"
+	check_eq audit-no-personal-data 0 "$(grep -c -e a1@example -e Secretname -e Rome audit.txt)"
+else
+	skip version-and-audit "no mdb_dump/mdb_load (apt-get install lmdb-utils)"
+fi
