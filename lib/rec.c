@@ -8,9 +8,13 @@
  *                 core column of that number
  *                 varint value length, value bytes (UTF-8, no NUL)
  *
+ *   or            varint tag 64 + c, where c is consent_at, created_at or
+ *                 updated_at, then the time as a zig-zag varint of seconds
+ *                 since 1970-01-01T00:00:00Z (5 bytes, not 20)
+ *
  * Varints are LEB128 (7 bits a byte, low group first). Fields appear in
  * record order; a decoder refuses an unknown version, a tag out of range, a
- * length past the end, and an empty value.
+ * length past the end, an empty value and a field given twice.
  */
 
 #include <stdlib.h>
@@ -19,6 +23,9 @@
 
 #include "errors.h"
 #include "rec.h"
+#include "times.h"
+
+#define TAG_TIME 64
 
 const char *const crm_col_names[CRM_NCOL] = { "", "email", "first_name",
 	"last_name", "phone", "company", "title", "city", "country", "source",
@@ -267,9 +274,30 @@ get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
 	return CRM_EPARSE;
 }
 
+static int
+is_time_col(int col)
+{
+	return col == CRM_COL_CONSENT_AT || col == CRM_COL_CREATED_AT ||
+	    col == CRM_COL_UPDATED_AT;
+}
+
+/* A time in its normal form, YYYY-MM-DDTHH:MM:SSZ, as seconds. */
+static int
+normal_time(const char *v, size_t n, int64_t *t)
+{
+	char back[CRM_TIME_LEN];
+
+	if (n != CRM_TIME_LEN - 1 || v[10] != 'T' || v[19] != 'Z' ||
+	    crm_time_parse(v, n, t, NULL) != 0)
+		return 0;
+	crm_time_format(*t, back);
+	return memcmp(back, v, n) == 0;
+}
+
 int
 crm_rec_encode(const struct crm_rec *r, struct crm_buf *out)
 {
+	int64_t t;
 	const struct crm_field *f;
 	size_t i;
 	int rc;
@@ -279,6 +307,15 @@ crm_rec_encode(const struct crm_rec *r, struct crm_buf *out)
 		return rc;
 	for (i = 0; i < r->n; i++) {
 		f = &r->f[i];
+		if (is_time_col(f->col) &&
+		    normal_time(r->arena.p + f->val, f->vlen, &t)) {
+			rc = put_varint(out, (uint64_t)(TAG_TIME + f->col)) ||
+			    put_varint(out,
+				((uint64_t)t << 1) ^ (uint64_t)(t >> 63));
+			if (rc)
+				return CRM_ENOMEM;
+			continue;
+		}
 		rc = put_varint(out, (uint64_t)f->col);
 		if (!rc && f->col == CRM_COL_CUSTOM)
 			rc = put_varint(out, f->nlen) ||
@@ -296,14 +333,29 @@ int
 crm_rec_decode(struct crm_rec *r, const void *data, size_t n)
 {
 	const unsigned char *p = data, *end = p + n, *name = NULL;
-	uint64_t tag, nlen = 0, vlen;
+	uint64_t tag, nlen = 0, vlen, zz;
+	char tbuf[CRM_TIME_LEN];
 	int rc;
 
 	crm_rec_clear(r);
 	if (n == 0 || *p++ != CRM_REC_FORMAT)
 		return CRM_EVERSION;
 	while (p < end) {
-		if (get_varint(&p, end, &tag) || tag >= CRM_NCOL)
+		if (get_varint(&p, end, &tag))
+			return CRM_EPARSE;
+		if (tag >= TAG_TIME && is_time_col((int)(tag - TAG_TIME))) {
+			tag -= TAG_TIME;
+			if (get_varint(&p, end, &zz) ||
+			    find(r, (int)tag, NULL, 0) != NULL)
+				return CRM_EPARSE;
+			crm_time_format((int64_t)(zz >> 1) ^ -(int64_t)(zz & 1),
+			    tbuf);
+			if ((rc = crm_rec_set(r, (int)tag, NULL, 0, tbuf,
+				 CRM_TIME_LEN - 1)))
+				return rc;
+			continue;
+		}
+		if (tag >= CRM_NCOL)
 			return CRM_EPARSE;
 		if (tag == CRM_COL_CUSTOM) {
 			if (get_varint(&p, end, &nlen) || nlen == 0 ||
