@@ -203,8 +203,10 @@ test_rec(void)
 	CHECK(crm_rec_decode(&d, bad, sizeof(bad)) == CRM_EPARSE);
 	/* Times in normal form are stored as seconds, and come back the same. */
 	crm_rec_clear(&r);
-	crm_rec_set(&r, CRM_COL_CREATED_AT, NULL, 0, "2024-05-20T14:17:53Z", 20);
-	crm_rec_set(&r, CRM_COL_CONSENT_AT, NULL, 0, "1969-07-20T20:17:40Z", 20);
+	crm_rec_set(&r, CRM_COL_CREATED_AT, NULL, 0, "2024-05-20T14:17:53Z",
+	    20);
+	crm_rec_set(&r, CRM_COL_CONSENT_AT, NULL, 0, "1969-07-20T20:17:40Z",
+	    20);
 	crm_rec_set(&r, CRM_COL_UPDATED_AT, NULL, 0, "2024-05-20", 10);
 	CHECK(crm_rec_encode(&r, &enc) == 0 && enc.len < 1 + 2 * 6 + 12);
 	CHECK(crm_rec_decode(&d, enc.p, enc.len) == 0 && d.n == 3);
