@@ -4,11 +4,31 @@
 #include "buf.h"
 #include "errors.h"
 
+/*
+ * A slot is 16 bytes: the hash's low 32 bits (never 0; 0 marks an empty
+ * slot), where the key is in the arena (its length in 4 bytes, then its
+ * bytes), and the value. Keys of one map total at most 4 GiB.
+ */
 struct crm_slot {
-	uint64_t hash; /* 0 marks an empty slot */
-	size_t koff, klen;
+	uint32_t hash;
+	uint32_t koff;
 	uint64_t v;
 };
+
+static uint32_t
+hash32(const void *k, size_t n)
+{
+	uint32_t h = (uint32_t)crm_hash(k, n);
+
+	return h ? h : 1;
+}
+
+static const char *
+slot_key(const struct crm_map *m, const struct crm_slot *s, uint32_t *len)
+{
+	memcpy(len, m->keys.p + s->koff, 4);
+	return m->keys.p + s->koff + 4;
+}
 
 int
 crm_buf_grow(struct crm_buf *b, size_t need)
@@ -95,19 +115,34 @@ crm_hash(const void *p, size_t n)
 }
 
 static struct crm_slot *
-find(const struct crm_map *m, uint64_t h, const void *k, size_t klen)
+find(const struct crm_map *m, uint32_t h, const void *k, size_t klen)
 {
 	size_t i = h & (m->nslot - 1);
 	struct crm_slot *s;
+	const char *key;
+	uint32_t len;
 
 	for (;; i = (i + 1) & (m->nslot - 1)) {
 		s = &m->slot[i];
 		if (s->hash == 0)
 			return s;
-		if (s->hash == h && s->klen == klen &&
-		    memcmp(m->keys.p + s->koff, k, klen) == 0)
+		if (s->hash != h)
+			continue;
+		key = slot_key(m, s, &len);
+		if (len == klen && memcmp(key, k, klen) == 0)
 			return s;
 	}
+}
+
+/* The empty slot where a key of hash h goes in a table being rebuilt. */
+static struct crm_slot *
+free_slot(const struct crm_map *m, uint32_t h)
+{
+	size_t i = h & (m->nslot - 1);
+
+	while (m->slot[i].hash != 0)
+		i = (i + 1) & (m->nslot - 1);
+	return &m->slot[i];
 }
 
 static int
@@ -121,7 +156,7 @@ rehash_to(struct crm_map *m, size_t nslot)
 		return CRM_ENOMEM;
 	for (i = 0; i < m->nslot; i++)
 		if (m->slot[i].hash)
-			*find(&nm, m->slot[i].hash, "", 0) = m->slot[i];
+			*free_slot(&nm, m->slot[i].hash) = m->slot[i];
 	free(m->slot);
 	m->slot = nm.slot;
 	m->nslot = nm.nslot;
@@ -143,24 +178,26 @@ crm_map_reserve(struct crm_map *m, size_t n, size_t klen)
 		want *= 2;
 	if (want > m->nslot && rehash_to(m, want))
 		return CRM_ENOMEM;
-	return crm_buf_grow(&m->keys, n * klen);
+	return crm_buf_grow(&m->keys, n * (klen + 4));
 }
 
 int
 crm_map_put(struct crm_map *m, const void *k, size_t klen, uint64_t v)
 {
-	uint64_t h = crm_hash(k, klen);
+	uint32_t h = hash32(k, klen), len = (uint32_t)klen;
 	struct crm_slot *s;
 
 	if ((m->n + 1) * 2 >= m->nslot && rehash(m))
 		return CRM_ENOMEM;
 	s = find(m, h, k, klen);
 	if (s->hash == 0) {
-		if (crm_buf_add(&m->keys, k, klen))
+		if (m->keys.len + klen + 4 > UINT32_MAX || klen > UINT32_MAX)
+			return CRM_ETOOBIG;
+		if (crm_buf_add(&m->keys, &len, 4) ||
+		    crm_buf_add(&m->keys, k, klen))
 			return CRM_ENOMEM;
 		s->hash = h;
-		s->koff = m->keys.len - klen;
-		s->klen = klen;
+		s->koff = (uint32_t)(m->keys.len - klen - 4);
 		m->n++;
 	}
 	s->v = v;
@@ -174,7 +211,7 @@ crm_map_get(const struct crm_map *m, const void *k, size_t klen, uint64_t *v)
 
 	if (m->n == 0)
 		return 0;
-	s = find(m, crm_hash(k, klen), k, klen);
+	s = find(m, hash32(k, klen), k, klen);
 	if (s->hash == 0)
 		return 0;
 	*v = s->v;
@@ -187,11 +224,12 @@ crm_map_each(const struct crm_map *m, size_t *i, const char **k, size_t *klen,
 {
 	for (; *i < m->nslot; (*i)++) {
 		const struct crm_slot *s = &m->slot[*i];
+		uint32_t len;
 
 		if (s->hash == 0)
 			continue;
-		*k = m->keys.p + s->koff;
-		*klen = s->klen;
+		*k = slot_key(m, s, &len);
+		*klen = len;
 		*v = s->v;
 		(*i)++;
 		return 1;

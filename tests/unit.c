@@ -342,6 +342,40 @@ test_config(void)
 	crm_buf_free(&out);
 }
 
+static void
+test_map(void)
+{
+	struct crm_map m = { 0 };
+	char key[32];
+	const char *k;
+	size_t i, n, kl, seen = 0;
+	uint64_t v, sum = 0;
+	int ok = 1;
+
+	CHECK(crm_map_get(&m, "x", 1, &v) == 0);
+	for (i = 0; i < 50000; i++) {
+		n = (size_t)snprintf(key, sizeof(key), "k%zu@example.com", i);
+		ok &= crm_map_put(&m, key, n, i + 1) == 0;
+	}
+	CHECK(ok && m.n == 50000);
+	CHECK(crm_map_put(&m, "k7@example.com", 14, 99) == 0 && m.n == 50000);
+	CHECK(crm_map_get(&m, "k7@example.com", 14, &v) == 1 && v == 99);
+	CHECK(crm_map_get(&m, "k49999@example.com", 18, &v) == 1 && v == 50000);
+	CHECK(crm_map_get(&m, "k50000@example.com", 18, &v) == 0);
+	CHECK(crm_map_put(&m, "", 0, 5) == 0 && crm_map_get(&m, "", 0, &v) &&
+	    v == 5);
+	for (i = 0; crm_map_each(&m, &i, &k, &kl, &v);) {
+		seen++;
+		sum += v;
+	}
+	CHECK(seen == 50001);
+	CHECK(sum == 50000ULL * 50001 / 2 - 8 + 99 + 5);
+	crm_map_clear(&m);
+	CHECK(m.n == 0 && crm_map_get(&m, "k1@example.com", 14, &v) == 0);
+	CHECK(crm_map_reserve(&m, 100000, 20) == 0 && m.nslot >= 200000);
+	crm_map_free(&m);
+}
+
 int
 main(void)
 {
@@ -349,6 +383,7 @@ main(void)
 	test_dec();
 	test_text();
 	test_rec();
+	test_map();
 	test_json();
 	test_csv();
 	test_config();
