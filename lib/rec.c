@@ -311,7 +311,7 @@ crm_rec_encode(const struct crm_rec *r, struct crm_buf *out)
 		    normal_time(r->arena.p + f->val, f->vlen, &t)) {
 			rc = put_varint(out, (uint64_t)(TAG_TIME + f->col)) ||
 			    put_varint(out,
-				((uint64_t)t << 1) ^ (uint64_t)(t >> 63));
+				((uint64_t)t << 1) ^ (t < 0 ? UINT64_MAX : 0));
 			if (rc)
 				return CRM_ENOMEM;
 			continue;
