@@ -12,7 +12,14 @@ PKGS     = lmdb yaml-0.1
 LDLIBS  += -lcsv $$(pkg-config --libs $(PKGS)) -lm -lpthread
 
 # SANITIZE=1 builds with ASan and UBSan into its own directory.
-ifeq ($(SANITIZE),1)
+# FUZZ=1 builds the libFuzzer targets (make FUZZ=1 fuzz) with clang, ASan
+# and UBSan into their own directory; scripts/fuzz runs them.
+ifeq ($(FUZZ),1)
+CC       = clang
+BUILD   ?= build-fuzz
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+OPT      = -O1
+else ifeq ($(SANITIZE),1)
 BUILD   ?= build-san
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
@@ -26,6 +33,7 @@ LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
 BINS   = $(TOOLS:%=$(BUILD)/bin/%)
 UNIT   = $(BUILD)/bin/unit
+FUZZERS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
 
 all: $(BINS) $(BUILD)/bin/crm-gen
 
@@ -48,6 +56,12 @@ $(UNIT): tests/unit.c $(BUILD)/libcrm.a lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit.c $(BUILD)/libcrm.a $(LDLIBS)
 
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/libcrm.a lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libcrm.a $(LDLIBS)
+
+fuzz: $(FUZZERS)
+
 # The test suite: library unit tests, then the black-box tests of every tool.
 check: all $(UNIT)
 	$(UNIT)
@@ -59,11 +73,11 @@ demo: all
 
 lint:
 	mandoc -Tlint -W warning man/*.[157]
-	clang-format --dry-run -Werror lib/*.[ch] cmd/*.c tests/unit.c scripts/gen-data.c
+	clang-format --dry-run -Werror lib/*.[ch] cmd/*.c tests/unit.c tests/fuzz/*.[ch] scripts/gen-data.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Ilib lib cmd
 
 format:
-	clang-format -i lib/*.[ch] cmd/*.c tests/unit.c scripts/gen-data.c
+	clang-format -i lib/*.[ch] cmd/*.c tests/unit.c tests/fuzz/*.[ch] scripts/gen-data.c
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
@@ -76,7 +90,7 @@ install: all
 	for t in crm-add crm-export; do ln -sf crm $(DESTDIR)$(COMPDIR)/$$t; done
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
-.PHONY: all check demo lint format install clean
+.PHONY: all check demo fuzz lint format install clean
 .SECONDARY: $(LIBOBJ)

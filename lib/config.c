@@ -302,26 +302,30 @@ load_mappings(struct ctx *c, const struct crm_ynode *n, struct crm_config *cf)
 	return 0;
 }
 
-/* A key given twice in one mapping is a mistake, not an override. */
+/*
+ * Every key of every mapping must be a name (a scalar), and no key may be
+ * given twice in one mapping: a mistake, not an override. Checked once, so
+ * the loaders below can take every key as text.
+ */
 static int
-dup_keys(struct ctx *c, const struct crm_ynode *m)
+check_keys(struct ctx *c, const struct crm_ynode *m)
 {
 	size_t i, k;
 
 	if (m == NULL)
 		return 0;
-	if (m->kind == CRM_Y_MAP)
-		for (i = 0; i + 1 < m->n; i += 2)
-			for (k = 0; k < i; k += 2)
-				if (m->kid[i]->kind == CRM_Y_SCALAR &&
-				    m->kid[k]->kind == CRM_Y_SCALAR &&
-				    strcmp(m->kid[i]->s, m->kid[k]->s) == 0)
-					return bad(c, m->kid[i],
-					    "\"%s\" is given "
-					    "twice%s",
-					    m->kid[i]->s, "");
+	for (i = 0; m->kind == CRM_Y_MAP && i + 1 < m->n; i += 2) {
+		if (m->kid[i]->kind != CRM_Y_SCALAR)
+			return bad(c, m->kid[i], "keys must be names%s%s", "",
+			    "");
+		for (k = 0; k < i; k += 2)
+			if (strcmp(m->kid[i]->s, m->kid[k]->s) == 0)
+				return bad(c, m->kid[i],
+				    "\"%s\" is given twice%s", m->kid[i]->s,
+				    "");
+	}
 	for (i = 0; i < m->n; i++)
-		if (dup_keys(c, m->kid[i]))
+		if (check_keys(c, m->kid[i]))
 			return CRM_ECONFIG;
 	return 0;
 }
@@ -348,7 +352,7 @@ load_doc(struct ctx *c, const char *text, size_t len, struct crm_config *cf)
 	    root->kind != CRM_Y_MAP)
 		rc = bad(c, root, "the config must be a mapping%s%s", "", "");
 	else
-		rc = dup_keys(c, root);
+		rc = check_keys(c, root);
 	for (i = 0;
 	     rc == 0 && root && root->kind == CRM_Y_MAP && i + 1 < root->n;
 	     i += 2) {

@@ -229,7 +229,11 @@ append_item(struct crm_buf *out, const char *it, size_t len)
 
 	if (out->len && (rc = crm_buf_addc(out, ';')))
 		return rc;
-	if (memchr(it, ';', len) == NULL && memchr(it, '"', len) == NULL)
+	/* Quoted when a plain item would read back otherwise: with a ';' or
+	 * '"' in it, or white space at either end (which reading trims). */
+	if (memchr(it, ';', len) == NULL && memchr(it, '"', len) == NULL &&
+	    !isspace_ascii((unsigned char)it[0]) &&
+	    !isspace_ascii((unsigned char)it[len - 1]))
 		return crm_buf_add(out, it, len);
 	rc |= crm_buf_addc(out, '"');
 	for (i = 0; i < len; i++) {

@@ -297,3 +297,8 @@ check_lastline_re batch-reject-msg '^crm-add: 2 bad rows written to batch-rej\.c
 run crm-export --email br1@example.com,br3@example.com,br4@example.com,br6@example.com
 check_eq batch-reject-committed "br1@example.com|br3@example.com|br4@example.com|br6@example.com|" "$(csv_col email <"$OUT" | tr '\n' '|')"
 check_eq batch-reject-lines '3|6|' "$(csv_col _line batch-rej.csv | tr '\n' '|')"
+
+## Inputs the fuzzers found: each was a crash once.
+# A YAML tag made a config key that is not a name (strcmp on NULL).
+check_exit 78 fuzz-config-tagged-key crm-export -c "$TESTDATA/fuzz/config-tagged-key.yaml"
+check_err fuzz-config-tagged-key-msg 'config-tagged-key\.yaml:3: keys must be names$'

@@ -157,6 +157,9 @@ test_text(void)
 	    strcmp(b.p, "Lorem Editors;a,b") == 0);
 	CHECK(crm_tags_norm("\"x;y\"", 5, ',', &b) == 0 &&
 	    strcmp(b.p, "\"x;y\"") == 0);
+	/* Found by fuzz-values: white space inside quotes must survive. */
+	CHECK(crm_tags_norm("\"x \";y", 7, ';', &b) == 0 &&
+	    strcmp(b.p, "\"x \";y") == 0);
 	CHECK(crm_tags_edit("a;b", 3, "b;c", 3, '+', &b) == 0 &&
 	    strcmp(b.p, "a;b;c") == 0);
 	CHECK(crm_tags_edit("a;\"x;y\";c", 9, "\"x;y\"", 5, '-', &b) == 0 &&
