@@ -104,7 +104,7 @@ crm_contact_value(const struct crm_config *cf, int col, const char *name,
 
 	if (col != CRM_COL_CUSTOM) {
 		name = crm_col_names[col];
-		nlen = strlen(name);
+		nlen = crm_col_lens[col];
 	}
 	out->len = 0;
 	if (!crm_utf8_valid(v, n, &bad)) {

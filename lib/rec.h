@@ -37,6 +37,7 @@ enum crm_col {
 
 /* Column names in export order after "id"; index is the crm_col value. */
 extern const char *const crm_col_names[CRM_NCOL];
+extern const unsigned char crm_col_lens[CRM_NCOL];
 /* Read-only statistics columns, derived from the event log. */
 extern const char *const crm_stat_names[];
 #define CRM_NSTAT 8

@@ -171,6 +171,7 @@ test_text(void)
 static void
 test_rec(void)
 {
+	int i;
 	struct crm_rec r, d;
 	struct crm_buf enc = { 0 };
 	const char *v;
@@ -219,6 +220,15 @@ test_rec(void)
 	CHECK(v && n == 20 && memcmp(v, "1969-07-20T20:17:40Z", 20) == 0);
 	v = crm_rec_get(&d, CRM_COL_UPDATED_AT, NULL, 0, &n);
 	CHECK(v && n == 10 && memcmp(v, "2024-05-20", 10) == 0);
+	/* A leap second has no seconds count of its own: it stays text. */
+	crm_rec_set(&r, CRM_COL_CREATED_AT, NULL, 0, "2016-12-31T23:59:60Z",
+	    20);
+	CHECK(crm_rec_encode(&r, &enc) == 0 &&
+	    crm_rec_decode(&d, enc.p, enc.len) == 0);
+	v = crm_rec_get(&d, CRM_COL_CREATED_AT, NULL, 0, &n);
+	CHECK(v && n == 20 && memcmp(v, "2016-12-31T23:59:60Z", 20) == 0);
+	for (i = 0; i < CRM_NCOL; i++)
+		CHECK(strlen(crm_col_names[i]) == crm_col_lens[i]);
 	CHECK(crm_col_lookup("First Name", 10) == CRM_COL_FIRST_NAME);
 	CHECK(crm_col_lookup("EMAIL", 5) == CRM_COL_EMAIL);
 	CHECK(crm_col_lookup("id", 2) == -1);
