@@ -22,6 +22,12 @@
 
 #define MAXSHOWN 100 /* bad rows reported one by one */
 
+/* Flag options are checked once the config is loaded: kept until then. */
+struct pending {
+	int opt;
+	const char *arg;
+};
+
 struct ctx {
 	/* options */
 	const char *db, *cfgpath, *outpath, *rejpath, *mapname;
@@ -30,7 +36,9 @@ struct ctx {
 	char **mfrom, **mto;
 	size_t nmap;
 	/* flag mode */
-	int flagmode, optin;
+	int flagmode, optin, streamopt;
+	struct pending *pend;
+	size_t npend;
 	struct crm_rec frow;
 	struct crm_buf ftags, funtag;
 	const char *csrc;
@@ -716,12 +724,6 @@ untag(struct ctx *c, const char *v)
 	c->funtag = t;
 }
 
-/* Flag options are checked once the config is loaded: kept until then. */
-struct pending {
-	int opt;
-	const char *arg;
-};
-
 static void
 apply_flag(struct ctx *c, int opt, const char *arg)
 {
@@ -789,22 +791,22 @@ open_store(struct ctx *c)
 	}
 }
 
-int
-main(int argc, char *argv[])
+static void
+set_optin(struct ctx *c, int v)
 {
-	static struct ctx ctx;
-	struct ctx *c = &ctx;
-	struct pending *pend;
-	size_t npend = 0;
-	int ch, i, rc, streamopt = 0, isdate;
+	if (c->optin >= 0 && c->optin != v)
+		errx(EX_USAGE, "--opt-in and --opt-out exclude each other");
+	c->optin = v;
+}
 
-	crm_tune_hugepages(argv);
-	setlocale(LC_ALL, "");
-	c->fmt = CRM_FMT_CSV;
-	c->optin = -1;
-	c->uo.now = (int64_t)time(NULL);
-	c->outfp = stdout;
-	if ((pend = calloc((size_t)argc + 1, sizeof(*pend))) == NULL)
+/* The options; those that name fields wait for the config (in c->pend).
+ * Returns the index of the first operand. */
+static int
+options(struct ctx *c, int argc, char *argv[])
+{
+	int ch, isdate;
+
+	if ((c->pend = calloc((size_t)argc + 1, sizeof(*c->pend))) == NULL)
 		err(EX_OSERR, NULL);
 	while ((ch = getopt_long(argc, argv, "c:D:F:hm:no:qr:v", longopts,
 		    NULL)) != -1) {
@@ -818,7 +820,7 @@ main(int argc, char *argv[])
 			if ((c->batch = strtol(optarg, NULL, 10)) <= 0)
 				errx(EX_USAGE,
 				    "--batch needs a positive number");
-			streamopt = 1;
+			c->streamopt = 1;
 			break;
 		case 'c':
 			c->cfgpath = optarg;
@@ -829,28 +831,24 @@ main(int argc, char *argv[])
 		case 'F':
 			if ((c->fmt = crm_fmt_parse(optarg)) < 0)
 				errx(EX_USAGE, "unknown format \"%s\"", optarg);
-			streamopt = 1;
+			c->streamopt = 1;
 			break;
 		case 'h':
 			usage(0);
 			break;
 		case 'm':
 			c->mapname = optarg;
-			streamopt = 1;
+			c->streamopt = 1;
 			break;
 		case 'M':
 			add_map(c, optarg);
-			streamopt = 1;
+			c->streamopt = 1;
 			break;
 		case 'n':
 			c->noout = 1;
 			break;
 		case 'N':
-			if (c->optin == 1)
-				errx(EX_USAGE,
-				    "--opt-in and --opt-out exclude "
-				    "each other");
-			c->optin = 0;
+			set_optin(c, 0);
 			break;
 		case 'o':
 			c->outpath = optarg;
@@ -860,7 +858,7 @@ main(int argc, char *argv[])
 			break;
 		case 'r':
 			c->rejpath = optarg;
-			streamopt = 1;
+			c->streamopt = 1;
 			break;
 		case 'S':
 			c->csrc = optarg;
@@ -869,72 +867,101 @@ main(int argc, char *argv[])
 			c->verbose = 1;
 			break;
 		case 'V':
-			free(pend);
 			puts("crm-add (crm) " CRM_VERSION);
-			return 0;
+			exit(0);
 		case 'W':
 			c->nowait = 1;
 			break;
 		case 'Y':
-			if (c->optin == 0)
-				errx(EX_USAGE,
-				    "--opt-in and --opt-out exclude "
-				    "each other");
-			c->optin = 1;
+			set_optin(c, 1);
 			break;
 		case 'I':
 		case 'U':
 		case 'E':
 			if (ch != 'U')
 				c->flagmode = 1;
-			pend[npend].opt = ch;
-			pend[npend++].arg = optarg;
+			c->pend[c->npend].opt = ch;
+			c->pend[c->npend++].arg = optarg;
 			break;
 		default:
 			if (ch < 1000)
 				usage(EX_USAGE);
 			c->flagmode = 1;
-			pend[npend].opt = ch;
-			pend[npend++].arg = optarg;
+			c->pend[c->npend].opt = ch;
+			c->pend[c->npend++].arg = optarg;
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	load_config(c);
-	for (i = 0; i < (int)npend; i++)
-		apply_flag(c, pend[i].opt, pend[i].arg);
-	free(pend);
-	check_modes(c, argc, streamopt);
+	return optind;
+}
+
+static void
+open_outputs(struct ctx *c)
+{
 	if (c->outpath && (c->outfp = fopen(c->outpath, "w")) == NULL)
 		err(EX_CANTCREAT, "%s", c->outpath);
 	if (c->rejpath && (c->rejfp = fopen(c->rejpath, "w")) == NULL)
 		err(EX_CANTCREAT, "%s", c->rejpath);
+}
+
+/* Stream mode from start to commit: the inputs, then the policy. */
+static void
+stream_run(struct ctx *c, char *paths[], size_t n)
+{
+	c->paths = paths;
+	c->npaths = n;
+	stream_mode(c);
+	progress(c, 1);
+	if (gotsig)
+		interrupted(c);
+	if (c->nbad && c->rejpath == NULL)
+		give_up(c);
+	commit(c);
+	if (c->rejpath)
+		write_rejects(c);
+}
+
+/* The rows, then a check that every byte of output was written. */
+static void
+finish(struct ctx *c)
+{
+	print_rows(c);
+	crm_upsert_end(c->u);
+	if (crm_out_close(c->out) || fflush(c->outfp) || ferror(c->outfp))
+		errx(EX_IOERR, "%s: write error",
+		    c->outpath ? c->outpath : "stdout");
+	crm_store_close(c->st);
+	crm_config_free(c->cf);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct ctx ctx;
+	struct ctx *c = &ctx;
+	size_t i;
+	int first;
+
+	crm_tune_hugepages(argv);
+	setlocale(LC_ALL, "");
+	c->fmt = CRM_FMT_CSV;
+	c->optin = -1;
+	c->uo.now = (int64_t)time(NULL);
+	c->outfp = stdout;
+	first = options(c, argc, argv);
+	load_config(c);
+	for (i = 0; i < c->npend; i++)
+		apply_flag(c, c->pend[i].opt, c->pend[i].arg);
+	free(c->pend);
+	check_modes(c, argc - first, c->streamopt);
+	open_outputs(c);
 	open_store(c);
 	begin(c);
 	catch_signals();
 	c->t0 = now_s();
 	if (c->flagmode)
 		flag_mode(c);
-	else {
-		c->paths = argv;
-		c->npaths = (size_t)argc;
-		stream_mode(c);
-		progress(c, 1);
-		if (gotsig)
-			interrupted(c);
-		if (c->nbad && c->rejpath == NULL)
-			give_up(c);
-		commit(c);
-		if (c->rejpath)
-			write_rejects(c);
-	}
-	print_rows(c);
-	crm_upsert_end(c->u);
-	if ((rc = crm_out_close(c->out)) || fflush(c->outfp) ||
-	    ferror(c->outfp))
-		errx(EX_IOERR, "%s: write error",
-		    c->outpath ? c->outpath : "stdout");
-	crm_store_close(c->st);
-	crm_config_free(c->cf);
+	else
+		stream_run(c, argv + first, (size_t)(argc - first));
+	finish(c);
 	return 0;
 }
