@@ -32,7 +32,7 @@ TOOLS = crm crm-add crm-export
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
 BINS   = $(TOOLS:%=$(BUILD)/bin/%)
-UNIT   = $(BUILD)/bin/unit
+UNITS  = $(patsubst tests/%.c,$(BUILD)/bin/%,$(wildcard tests/unit*.c))
 FUZZERS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
 
 all: $(BINS) $(BUILD)/bin/crm-gen
@@ -52,9 +52,10 @@ $(BUILD)/bin/crm-gen: scripts/gen-data.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ scripts/gen-data.c -lm
 
-$(UNIT): tests/unit.c $(BUILD)/libcrm.a lib/*.h
+# Each tests/unit*.c is a program of library unit tests.
+$(BUILD)/bin/%: tests/%.c tests/unit.h $(BUILD)/libcrm.a lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit.c $(BUILD)/libcrm.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcrm.a $(LDLIBS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/libcrm.a lib/*.h
 	@mkdir -p $(@D)
@@ -63,8 +64,8 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/libcrm.a lib/*.h
 fuzz: $(FUZZERS)
 
 # The test suite: library unit tests, then the black-box tests of every tool.
-check: all $(UNIT)
-	$(UNIT)
+check: all $(UNITS)
+	for u in $(UNITS); do $$u || exit 1; done
 	BIN=$(CURDIR)/$(BUILD)/bin sh tests/run
 
 # The main job of the README: generated data through a pipeline.
@@ -73,11 +74,11 @@ demo: all
 
 lint:
 	mandoc -Tlint -W warning man/*.[157]
-	clang-format --dry-run -Werror lib/*.[ch] cmd/*.c tests/unit.c tests/fuzz/*.[ch] scripts/gen-data.c
+	clang-format --dry-run -Werror lib/*.[ch] cmd/*.c tests/unit*.[ch] tests/fuzz/*.[ch] scripts/gen-data.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Ilib lib cmd
 
 format:
-	clang-format -i lib/*.[ch] cmd/*.c tests/unit.c tests/fuzz/*.[ch] scripts/gen-data.c
+	clang-format -i lib/*.[ch] cmd/*.c tests/unit*.[ch] tests/fuzz/*.[ch] scripts/gen-data.c
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,8 +331,24 @@ check_keys(struct ctx *c, const struct crm_ynode *m)
 	return 0;
 }
 
+/* Top-level keys whose values the modules that own them parse. */
+static const char *const sections[] = { "segments", "rfm", "lead", "clv",
+	"report", NULL };
+
 static int
-load_doc(struct ctx *c, const char *text, size_t len, struct crm_config *cf)
+is_section(const char *k)
+{
+	size_t i;
+
+	for (i = 0; sections[i] != NULL; i++)
+		if (strcmp(k, sections[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+load_doc(struct ctx *c, const char *text, size_t len, struct crm_config *cf,
+    int keep)
 {
 	struct crm_ynode *docs;
 	const struct crm_ynode *root, *k, *v;
@@ -362,14 +379,19 @@ load_doc(struct ctx *c, const char *text, size_t len, struct crm_config *cf)
 			rc = bad(c, k, "keys must be names%s%s", "", "");
 		else if (strcmp(k->s, "stages") == 0)
 			rc = strlist(c, v, "stages", &cf->stages, &cf->nstages);
+		else if (strcmp(k->s, "types") == 0)
+			rc = strlist(c, v, "types", &cf->types, &cf->ntypes);
 		else if (strcmp(k->s, "fields") == 0)
 			rc = load_fields(c, v, cf);
 		else if (strcmp(k->s, "mappings") == 0)
 			rc = load_mappings(c, v, cf);
-		else
+		else if (!keep || !is_section(k->s))
 			rc = bad(c, k, "unknown key \"%s\"%s", k->s, "");
 	}
-	crm_ydoc_free(docs);
+	if (rc == 0 && keep)
+		cf->doc = docs;
+	else
+		crm_ydoc_free(docs);
 	return rc;
 }
 
@@ -405,14 +427,17 @@ crm_config_load(const char *path, struct crm_config **out, char *err,
 
 	if ((cf = calloc(1, sizeof(*cf))) == NULL)
 		return CRM_ENOMEM;
-	rc = load_doc(&c, builtin, sizeof(builtin) - 1, cf);
+	rc = load_doc(&c, builtin, sizeof(builtin) - 1, cf, 0);
 	if (rc == 0 && path != NULL) {
 		c.file = path;
 		if ((rc = read_file(path, &text)) > 0) {
 			snprintf(err, errlen, "%s: %s", path, strerror(rc));
 			rc = CRM_ECONFIG;
-		} else if (rc == 0)
-			rc = load_doc(&c, text.p, text.len, cf);
+		} else if (rc == 0) {
+			rc = load_doc(&c, text.p, text.len, cf, 1);
+			if (rc == 0 && (cf->file = strdup(path)) == NULL)
+				rc = CRM_ENOMEM;
+		}
 	}
 	crm_buf_free(&text);
 	if (rc) {
@@ -431,6 +456,9 @@ crm_config_free(struct crm_config *c)
 	if (c == NULL)
 		return;
 	freelist(c->stages, c->nstages);
+	freelist(c->types, c->ntypes);
+	free(c->file);
+	crm_ydoc_free(c->doc);
 	for (i = 0; i < c->nfields; i++) {
 		free(c->fields[i].name);
 		freelist(c->fields[i].values, c->fields[i].nvalues);
@@ -465,6 +493,32 @@ crm_config_mapping(const struct crm_config *c, const char *name)
 	return NULL;
 }
 
+const struct crm_ynode *
+crm_config_section(const struct crm_config *c, const char *key)
+{
+	if (c == NULL || c->doc == NULL || c->doc->n == 0)
+		return NULL;
+	if (c->doc->kid[0]->kind != CRM_Y_MAP)
+		return NULL;
+	return crm_ydoc_get(c->doc->kid[0], key);
+}
+
+int
+crm_config_error(const struct crm_config *c, const struct crm_ynode *n,
+    char *err, size_t errlen, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s:%ld: %s",
+	    c != NULL && c->file != NULL ? c->file : "(config)",
+	    n != NULL ? n->line : 0L, msg);
+	return CRM_ECONFIG;
+}
+
 static int
 in_list(char **v, size_t nv, const char *s, size_t n)
 {
@@ -474,6 +528,12 @@ in_list(char **v, size_t nv, const char *s, size_t n)
 		if (strlen(v[i]) == n && memcmp(v[i], s, n) == 0)
 			return 1;
 	return 0;
+}
+
+int
+crm_config_type_ok(const struct crm_config *c, const char *s, size_t n)
+{
+	return c->types == NULL || in_list(c->types, c->ntypes, s, n);
 }
 
 int

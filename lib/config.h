@@ -36,13 +36,19 @@ struct crm_mapping {
 	int tagsep;
 };
 
+struct crm_ynode;
+
 struct crm_config {
 	char **stages; /* NULL: any stage */
 	size_t nstages;
+	char **types; /* event types allowed; NULL: any type */
+	size_t ntypes;
 	struct crm_fielddef *fields;
 	size_t nfields;
 	struct crm_mapping *maps;
 	size_t nmaps;
+	char *file;            /* the file loaded, for messages; NULL */
+	struct crm_ynode *doc; /* its parsed documents, for the sections */
 };
 
 /*
@@ -60,6 +66,18 @@ const struct crm_fielddef *crm_config_field(const struct crm_config *c,
     const char *name, size_t n);
 const struct crm_mapping *crm_config_mapping(const struct crm_config *c,
     const char *name);
+int crm_config_type_ok(const struct crm_config *c, const char *s, size_t n);
+/*
+ * Sections parsed by the module that owns them (segments, rfm, lead, clv,
+ * report): the YAML node of the key in the user's config, or NULL. The
+ * node lives as long as the config.
+ */
+const struct crm_ynode *crm_config_section(const struct crm_config *c,
+    const char *key);
+/* Writes "file:line: message" about node n to err; returns CRM_ECONFIG. */
+int crm_config_error(const struct crm_config *c, const struct crm_ynode *n,
+    char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 int crm_config_stage_ok(const struct crm_config *c, const char *s, size_t n);
 /* Checks v against a typed field and writes its normal form to out; on
  * CRM_EINVAL, why says what is wrong. */

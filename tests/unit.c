@@ -9,21 +9,7 @@
 #include <unistd.h>
 
 #include "crm.h"
-
-static int passed, failed;
-
-#define CHECK(cond) check((cond), __FILE__, __LINE__, #cond)
-
-static void
-check(int ok, const char *file, int line, const char *what)
-{
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("%s:%d: failed: %s\n", file, line, what);
-}
+#include "unit.h"
 
 static int
 time_is(const char *in, const char *want)
@@ -324,15 +310,28 @@ test_config(void)
 	m = crm_config_mapping(cf, "mailchimp");
 	CHECK(m != NULL && m->tagsep == ',' && m->nout == 2);
 	CHECK(crm_config_stage_ok(cf, "anything", 8));
+	CHECK(crm_config_type_ok(cf, "anything", 8));
+	CHECK(crm_config_section(cf, "segments") == NULL);
 	crm_config_free(cf);
 	if ((fp = fopen(path, "w")) == NULL)
 		abort();
 	fputs("stages: [lead, customer]\nfields:\n  seats: int\n"
-	      "  plan: {type: enum, values: [free, pro]}\n",
+	      "  plan: {type: enum, values: [free, pro]}\n"
+	      "types: [purchase, call]\nsegments:\n  vip: tags has \"vip\"\n",
 	    fp);
 	fclose(fp);
 	CHECK(crm_config_load(path, &cf, err, sizeof(err)) == 0);
 	CHECK(!crm_config_stage_ok(cf, "churned", 7));
+	CHECK(crm_config_type_ok(cf, "call", 4));
+	CHECK(!crm_config_type_ok(cf, "visit", 5));
+	{
+		const struct crm_ynode *sg = crm_config_section(cf, "segments");
+		CHECK(sg != NULL && sg->kind == CRM_Y_MAP && sg->n == 2 &&
+		    sg->kid[1]->line == 7);
+		CHECK(crm_config_error(cf, sg->kid[1], err, sizeof(err),
+			  "bad %s", "x") == CRM_ECONFIG &&
+		    strcmp(err, "unit-config.yaml:7: bad x") == 0);
+	}
 	d = crm_config_field(cf, "seats", 5);
 	CHECK(d && crm_type_check(d, "12", 2, &out, why, sizeof(why)) == 0);
 	CHECK(d &&
@@ -400,6 +399,5 @@ main(void)
 	test_json();
 	test_csv();
 	test_config();
-	printf("unit: %d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return UNIT_DONE("unit");
 }
