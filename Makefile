@@ -28,7 +28,8 @@ else
 BUILD   ?= build
 endif
 
-TOOLS = crm crm-add crm-export
+# Every cmd/NAME.c is the tool NAME.
+TOOLS = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
 BINS   = $(TOOLS:%=$(BUILD)/bin/%)
@@ -88,7 +89,7 @@ install: all
 	cp man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	cp man/*.7 $(DESTDIR)$(MANDIR)/man7/
 	cp scripts/crm.bash $(DESTDIR)$(COMPDIR)/crm
-	for t in crm-add crm-export; do ln -sf crm $(DESTDIR)$(COMPDIR)/$$t; done
+	for t in $(filter-out crm,$(TOOLS)); do ln -sf crm $(DESTDIR)$(COMPDIR)/$$t; done
 
 clean:
 	rm -rf build build-san build-fuzz
