@@ -11,6 +11,8 @@
 #include "csvio.h"
 #include "dec.h"
 #include "errors.h"
+#include "event.h"
+#include "evlog.h"
 #include "feed.h"
 #include "import.h"
 #include "input.h"

@@ -33,6 +33,14 @@ struct crm_csv {
 	struct crm_buf tline;
 	char err[96];
 	int oom;
+	/* The raw reader: input bytes [rpos, rlen) of rb are not yet read
+	 * as rows; rawp/rawn are the last row's bytes. */
+	int raw;
+	char *rb;
+	size_t rcap, rlen, rpos;
+	const char *rawp;
+	size_t rawn;
+	struct crm_buf rawtsv;
 };
 
 int
@@ -133,6 +141,33 @@ on_row(int c, void *arg)
 }
 
 int
+crm_csv_open_raw(int fd, int fmt, struct crm_csv **out)
+{
+	struct crm_csv *r;
+	int rc;
+
+	if (fmt == CRM_FMT_TSV) {
+		if ((rc = crm_csv_open(fd, fmt, out)) == 0)
+			(*out)->raw = 1;
+		return rc;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return CRM_ENOMEM;
+	r->fd = fd;
+	r->fmt = fmt;
+	r->first = 1;
+	r->line = 1;
+	r->raw = 1;
+	if ((r->rb = malloc(CHUNK)) == NULL) {
+		free(r);
+		return CRM_ENOMEM;
+	}
+	r->rcap = CHUNK;
+	*out = r;
+	return 0;
+}
+
+int
 crm_csv_open(int fd, int fmt, struct crm_csv **out)
 {
 	struct crm_csv *r;
@@ -181,9 +216,15 @@ compact(struct crm_csv *r)
 static int
 recover(struct crm_csv *r, const char *why)
 {
+	const char *s = (const char *)r->p.entry_buf, *e;
+
 	snprintf(r->err, sizeof(r->err), "%s", why);
 	if (push_row(r, 0, 0, r->line, 1))
 		return CRM_ENOMEM;
+	/* The lines of the field libcsv was in the middle of count too. */
+	for (e = s + (s ? r->p.entry_pos : 0);
+	     s != NULL && (s = memchr(s, '\n', (size_t)(e - s))) != NULL; s++)
+		r->nl++;
 	r->line += r->nl + 1;
 	r->nl = 0;
 	r->nf = r->cur_f0;
@@ -321,6 +362,13 @@ again:
 	}
 	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 		s[--n] = '\0';
+	if (r->raw) {
+		r->rawtsv.len = 0;
+		if (crm_buf_add(&r->rawtsv, s, (size_t)n))
+			return CRM_ENOMEM;
+		r->rawp = r->rawtsv.p;
+		r->rawn = (size_t)n;
+	}
 	for (i = 0, k = 1; i < (size_t)n; i++)
 		k += s[i] == '\t';
 	if (want_row_arrays(r, k))
@@ -341,6 +389,277 @@ again:
 	return 0;
 }
 
+/*
+ * The raw reader's scanner. A row is scanned from its first byte in rb;
+ * a row cut off by the end of the buffer is scanned again once more input
+ * is in, so that a row's bytes are always in one piece.
+ */
+
+/* The bytes that end an unquoted field, or make it malformed. */
+static const unsigned char stops[256] = { [','] = 1, ['\r'] = 1,
+	['\n'] = 1, ['"'] = 1 };
+
+static long
+count_nl(const char *p, const char *e)
+{
+	long n = 0;
+
+	while ((p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+static int
+field_room(struct crm_csv *r)
+{
+	size_t cap, *o, *l;
+
+	if (r->nf < r->fcap)
+		return 0;
+	cap = r->fcap ? r->fcap * 2 : 256;
+	if ((o = realloc(r->foff, cap * sizeof(*o))) != NULL)
+		r->foff = o;
+	if (o == NULL || (l = realloc(r->flen, cap * sizeof(*l))) == NULL)
+		return CRM_ENOMEM;
+	r->flen = l;
+	r->fcap = cap;
+	return 0;
+}
+
+/* Appends to the row's field bytes, for which room was made beforehand. */
+static void
+put(struct crm_csv *r, const char *s, size_t n)
+{
+	memcpy(r->data.p + r->data.len, s, n);
+	r->data.len += n;
+}
+
+static int
+end_field(struct crm_csv *r, size_t start)
+{
+	if (field_room(r))
+		return CRM_ENOMEM;
+	r->foff[r->nf] = start;
+	r->flen[r->nf++] = r->data.len - start;
+	r->data.p[r->data.len++] = '\0';
+	return 0;
+}
+
+/*
+ * The quoted field that opens at q: its value is appended and the byte
+ * after its closing quote returned; NULL when the input ends first (or the
+ * buffer does: then it is read again with more).
+ */
+static const char *
+quoted(struct crm_csv *r, const char *q, const char *e, long *nl)
+{
+	const char *s = q + 1, *k;
+
+	for (;;) {
+		if ((k = memchr(s, '"', (size_t)(e - s))) == NULL)
+			return NULL;
+		put(r, s, (size_t)(k - s));
+		*nl += count_nl(s, k);
+		if (k + 1 < e && k[1] == '"') {
+			put(r, "\"", 1);
+			s = k + 2;
+		} else if (k + 1 == e && !r->eof)
+			return NULL;
+		else
+			return k + 1;
+	}
+}
+
+/* A row that cannot be read: reading goes on after the line of the fault.
+ * The line count takes in the row's lines up to there. */
+static int
+bad_raw(struct crm_csv *r, struct crm_row *row, const char *p, const char *at,
+    const char *e, const char *why)
+{
+	const char *nl = memchr(at, '\n', (size_t)(e - at));
+
+	snprintf(r->err, sizeof(r->err), "%s", why);
+	row->line = r->line;
+	r->rawp = NULL;
+	r->rawn = 0;
+	if (nl != NULL) {
+		r->line += count_nl(p, nl + 1);
+		r->rpos = (size_t)(nl + 1 - r->rb);
+	} else {
+		r->line += count_nl(p, e);
+		r->rpos = r->rlen;
+		r->skipping = !r->eof;
+	}
+	return CRM_EPARSE;
+}
+
+/* Skips what is left of a bad line; CRM_EAGAIN until its end is in. */
+static int
+skip_rest(struct crm_csv *r)
+{
+	const char *p = r->rb + r->rpos, *e = r->rb + r->rlen;
+	const char *nl = memchr(p, '\n', (size_t)(e - p));
+
+	if (nl == NULL) {
+		r->rpos = r->rlen;
+		r->skipping = !r->eof;
+		return r->eof ? CRM_EOF : CRM_EAGAIN;
+	}
+	r->line++;
+	r->rpos = (size_t)(nl + 1 - r->rb);
+	r->skipping = 0;
+	return 0;
+}
+
+/* Blank lines: CR, LF and CRLF each end one line. */
+static const char *
+skip_blank(struct crm_csv *r, const char *p, const char *e)
+{
+	while (p < e && (*p == '\n' || *p == '\r')) {
+		if (*p == '\r' && p + 1 == e && !r->eof)
+			break; /* a LF may follow */
+		if (*p == '\r' && p + 1 < e && p[1] == '\n')
+			p++;
+		p++;
+		r->line++;
+	}
+	return p;
+}
+
+static int
+row_out(struct crm_csv *r, struct crm_row *row)
+{
+	size_t i;
+
+	if (want_row_arrays(r, r->nf))
+		return CRM_ENOMEM;
+	for (i = 0; i < r->nf; i++) {
+		r->v[i] = r->data.p + r->foff[i];
+		r->len[i] = r->flen[i];
+	}
+	row->n = r->nf;
+	row->v = r->v;
+	row->len = r->len;
+	return 0;
+}
+
+/* The fields of the row at p; t gets where its line end (or the input's
+ * end) is. CRM_EAGAIN when the buffer ends inside the row. */
+static int
+scan_fields(struct crm_csv *r, struct crm_row *row, const char *p,
+    const char *e, const char **t, long *nl)
+{
+	const char *q = p, *k;
+	size_t start;
+
+	for (;;) {
+		start = r->data.len;
+		if (q < e && *q == '"') {
+			if ((k = quoted(r, q, e, nl)) == NULL)
+				return r->eof ? bad_raw(r, row, p, e, e,
+						    "unterminated quoted field") :
+						CRM_EAGAIN;
+			if (k < e && *k != ',' && *k != '\r' && *k != '\n')
+				return bad_raw(r, row, p, k, e,
+				    "malformed quoted field");
+		} else {
+			for (k = q; k < e && !stops[(unsigned char)*k]; k++)
+				;
+			if (k == e && !r->eof)
+				return CRM_EAGAIN;
+			if (k < e && *k == '"')
+				return bad_raw(r, row, p, k, e,
+				    "malformed quoted field");
+			put(r, q, (size_t)(k - q));
+		}
+		if (end_field(r, start))
+			return CRM_ENOMEM;
+		if (k == e || *k != ',') {
+			*t = k;
+			return 0;
+		}
+		q = k + 1;
+	}
+}
+
+static int
+scan_row(struct crm_csv *r, struct crm_row *row)
+{
+	const char *p, *e = r->rb + r->rlen, *t = NULL, *end;
+	long nl = 0;
+	int rc;
+
+	if (r->skipping && (rc = skip_rest(r)))
+		return rc;
+	p = skip_blank(r, r->rb + r->rpos, e);
+	r->rpos = (size_t)(p - r->rb);
+	if (p == e)
+		return r->eof ? CRM_EOF : CRM_EAGAIN;
+	if (*p == '\r')
+		return CRM_EAGAIN;
+	/* Room for every byte of the buffer as field bytes and NULs. */
+	r->data.len = 0;
+	r->nf = 0;
+	if (crm_buf_grow(&r->data, 2 * (size_t)(e - p) + 2))
+		return CRM_ENOMEM;
+	if ((rc = scan_fields(r, row, p, e, &t, &nl)))
+		return rc;
+	if (t < e && *t == '\r' && t + 1 == e && !r->eof)
+		return CRM_EAGAIN;
+	end = t == e ? e : t + 1 + (*t == '\r' && t + 1 < e && t[1] == '\n');
+	row->line = r->line;
+	r->line += nl + (t < e);
+	r->rawp = p;
+	r->rawn = (size_t)(t - p);
+	r->rpos = (size_t)(end - r->rb);
+	return row_out(r, row);
+}
+
+/* Keeps the unread bytes, at the front, and reads more after them. */
+static int
+refill(struct crm_csv *r)
+{
+	size_t keep = r->rlen - r->rpos, cap;
+	ssize_t n;
+	char *p;
+
+	memmove(r->rb, r->rb + r->rpos, keep);
+	r->rlen = keep;
+	r->rpos = 0;
+	if (r->rcap - r->rlen < CHUNK / 2) {
+		cap = r->rcap * 2;
+		if ((p = realloc(r->rb, cap)) == NULL)
+			return CRM_ENOMEM;
+		r->rb = p;
+		r->rcap = cap;
+	}
+	do
+		n = read(r->fd, r->rb + r->rlen, r->rcap - r->rlen);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return CRM_EIO;
+	if (n == 0)
+		r->eof = 1;
+	if (r->first && n >= 3 && memcmp(r->rb, "\xef\xbb\xbf", 3) == 0)
+		r->rpos = 3;
+	r->first = 0;
+	r->rlen += (size_t)n;
+	return 0;
+}
+
+static int
+next_raw(struct crm_csv *r, struct crm_row *row)
+{
+	int rc;
+
+	while ((rc = scan_row(r, row)) == CRM_EAGAIN)
+		if ((rc = refill(r)))
+			return rc;
+	return rc;
+}
+
 int
 crm_csv_next(struct crm_csv *r, struct crm_row *row)
 {
@@ -350,6 +669,8 @@ crm_csv_next(struct crm_csv *r, struct crm_row *row)
 
 	if (r->fmt == CRM_FMT_TSV)
 		return next_tsv(r, row);
+	if (r->raw)
+		return next_raw(r, row);
 	while (r->qhead == r->nq) {
 		if (r->eof)
 			return CRM_EOF;
@@ -379,14 +700,23 @@ crm_csv_error(const struct crm_csv *r)
 }
 
 void
+crm_csv_raw(const struct crm_csv *r, const char **p, size_t *n)
+{
+	*p = r->raw ? r->rawp : NULL;
+	*n = r->raw && r->rawp != NULL ? r->rawn : 0;
+}
+
+void
 crm_csv_close(struct crm_csv *r)
 {
 	if (r == NULL)
 		return;
 	if (r->tsv)
 		fclose(r->tsv);
-	else
+	else if (!r->raw)
 		csv_free(&r->p);
+	free(r->rb);
+	crm_buf_free(&r->rawtsv);
 	free(r->chunk);
 	crm_buf_free(&r->data);
 	crm_buf_free(&r->tline);

@@ -35,12 +35,29 @@ struct crm_csv;
 /* Reads fd; name is used in messages only. fmt is CSV or TSV. */
 int crm_csv_open(int fd, int fmt, struct crm_csv **out);
 /*
+ * The same, and the reader keeps the bytes each row was read from, for
+ * crm_csv_raw(): a filter can then write a row out exactly as it came in.
+ * libcsv cannot say where a row's bytes are, so CSV is read here by a
+ * scanner of this module's own. It reads the grammar libcsv reads as
+ * crm_csv_open() configures it (strict RFC 4180; CR, LF or CRLF end a row;
+ * blank lines skipped) and gives the same rows, lines and errors;
+ * tests/fuzz/fuzz-csv.c holds the two readers to that.
+ */
+int crm_csv_open_raw(int fd, int fmt, struct crm_csv **out);
+/*
  * Returns 0 and a row, CRM_EOF at the end, or CRM_EPARSE for a row that
  * cannot be read (row->line and crm_csv_error() say where and why); reading
  * goes on after it with the next line. CRM_EIO and CRM_ENOMEM are final.
  */
 int crm_csv_next(struct crm_csv *r, struct crm_row *row);
 const char *crm_csv_error(const struct crm_csv *r);
+/*
+ * The bytes the last row returned by crm_csv_next() was read from, without
+ * its line end (and without a byte-order mark): for CSV the fields as
+ * quoted in the input, for TSV the line before unescaping. Only for a
+ * reader from crm_csv_open_raw(); else *n is 0. Valid until the next call.
+ */
+void crm_csv_raw(const struct crm_csv *r, const char **p, size_t *n);
 void crm_csv_close(struct crm_csv *r);
 
 /* Writers: fields are quoted (CSV) or escaped (TSV) as needed. */

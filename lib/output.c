@@ -12,6 +12,7 @@
 
 struct col {
 	int col; /* -1 id, CRM_COL_CUSTOM, or a core column */
+	int number; /* NDJSON writes the value as a number */
 	char *name;
 	size_t nlen;
 };
@@ -52,6 +53,10 @@ add_col(struct crm_out *o, const char *name, int raw)
 	    !raw && strcmp(name, "id") == 0                   ? -1 :
 								CRM_COL_CUSTOM;
 	c->nlen = strlen(name);
+	/* The statistics counts and revenue are numbers (exact as text). */
+	c->number = strcmp(name, "events") == 0 ||
+	    strcmp(name, "purchases") == 0 ||
+	    strcmp(name, "purchase_days") == 0 || strcmp(name, "revenue") == 0;
 	if ((c->name = strdup(name)) == NULL)
 		return CRM_ENOMEM;
 	o->nc++;
@@ -135,7 +140,7 @@ json_member(struct crm_out *o, const struct col *c, const char *v, size_t n,
 
 	rc |= crm_json_str(&o->b, c->name, c->nlen);
 	rc |= crm_buf_addc(&o->b, ':');
-	if (c->col == -1 || c->col == CRM_COL_EMAIL_OPT_IN)
+	if (c->col == -1 || c->col == CRM_COL_EMAIL_OPT_IN || c->number)
 		return rc | crm_buf_add(&o->b, v, n);
 	if (c->col != CRM_COL_TAGS)
 		return rc | crm_json_str(&o->b, v, n);

@@ -15,7 +15,7 @@
 
 struct crm_store {
 	MDB_env *env;
-	MDB_dbi meta, contacts, idx[CRM_NIDX], fields, audit;
+	MDB_dbi meta, contacts, idx[CRM_NIDX], fields, audit, events, stats;
 	int lockfd, rdonly;
 	char *dir;
 	char err[4400];
@@ -25,7 +25,10 @@ struct crm_txn {
 	struct crm_store *st;
 	MDB_txn *t;
 	int rdonly;
-	uint64_t next_id, max_id;
+	uint64_t next_id, max_id, next_event;
+	MDB_cursor *evc;       /* for crm_event_put() */
+	unsigned char evlast[CRM_EVKEY_LEN]; /* the greatest event key */
+	int evlast_known;
 	struct crm_map ov[CRM_NIDX]; /* pending index changes; 0 deletes */
 	struct crm_map fieldset;
 	int fields_loaded;
@@ -36,6 +39,14 @@ struct crm_txn {
 struct crm_iter {
 	MDB_cursor *c;
 	int started;
+};
+
+struct crm_evit {
+	MDB_cursor *c;
+	uint64_t contact;
+	int64_t from, to;
+	int started, reverse;
+	struct crm_store *st;
 };
 
 static int
@@ -113,7 +124,7 @@ static int take_lock(struct crm_store *st, unsigned flags);
 static int
 open_all(struct crm_store *st, MDB_txn *t, unsigned cr)
 {
-	static const char *names[CRM_NIDX] = { "email", "ext_id" };
+	static const char *names[CRM_NIDX] = { "email", "ext_id", "evkey" };
 	int rc, i;
 
 	rc = mdb_dbi_open(t, "contacts", cr | MDB_INTEGERKEY, &st->contacts);
@@ -123,6 +134,10 @@ open_all(struct crm_store *st, MDB_txn *t, unsigned cr)
 		rc = mdb_dbi_open(t, "fields", cr, &st->fields);
 	if (rc == 0)
 		rc = mdb_dbi_open(t, "audit", cr | MDB_INTEGERKEY, &st->audit);
+	if (rc == 0)
+		rc = mdb_dbi_open(t, "events", cr, &st->events);
+	if (rc == 0)
+		rc = mdb_dbi_open(t, "stats", cr | MDB_INTEGERKEY, &st->stats);
 	return rc;
 }
 
@@ -356,6 +371,8 @@ crm_txn_begin(struct crm_store *st, unsigned flags, struct crm_txn **out)
 	t->next_id = meta_u64(t, "next_id");
 	if (t->next_id <= t->max_id)
 		t->next_id = t->max_id + 1;
+	if ((t->next_event = meta_u64(t, "next_event")) == 0)
+		t->next_event = 1;
 	*out = t;
 	return 0;
 }
@@ -365,6 +382,8 @@ txn_free(struct crm_txn *t)
 {
 	int i;
 
+	if (t->evc != NULL)
+		mdb_cursor_close(t->evc);
 	for (i = 0; i < CRM_NIDX; i++)
 		crm_map_free(&t->ov[i]);
 	crm_map_free(&t->fieldset);
@@ -526,6 +545,11 @@ crm_txn_commit(struct crm_txn *t)
 	for (i = 0; rc == 0 && i < CRM_NIDX; i++)
 		rc = flush_index(t, i);
 	v.mv_data = &t->next_id;
+	if (rc == 0)
+		rc = lmdb_err(t->st, mdb_put(t->t, t->st->meta, &k, &v, 0));
+	k.mv_size = 10;
+	k.mv_data = "next_event";
+	v.mv_data = &t->next_event;
 	if (rc == 0)
 		rc = lmdb_err(t->st, mdb_put(t->t, t->st->meta, &k, &v, 0));
 	if (rc) {
@@ -772,6 +796,198 @@ crm_iter_next(struct crm_iter *it, struct crm_rec *r)
 
 void
 crm_iter_close(struct crm_iter *it)
+{
+	if (it == NULL)
+		return;
+	mdb_cursor_close(it->c);
+	free(it);
+}
+
+uint64_t
+crm_txn_new_event_id(struct crm_txn *t)
+{
+	return t->next_event++;
+}
+
+/*
+ * Events arrive in key order within a batch (evlog.c sorts them), and a
+ * key above every stored one can be appended, which is several times
+ * cheaper than a B-tree descent. The greatest key is looked up once.
+ */
+int
+crm_event_put(struct crm_txn *t, const unsigned char key[CRM_EVKEY_LEN],
+    const void *val, size_t n)
+{
+	MDB_val k = { CRM_EVKEY_LEN, (void *)key }, v = { n, (void *)val };
+	MDB_val lk, lv;
+	int rc, append;
+
+	if (t->evc == NULL &&
+	    (rc = mdb_cursor_open(t->t, t->st->events, &t->evc)))
+		return lmdb_err(t->st, rc);
+	if (!t->evlast_known) {
+		rc = mdb_cursor_get(t->evc, &lk, &lv, MDB_LAST);
+		if (rc == 0 && lk.mv_size == CRM_EVKEY_LEN)
+			memcpy(t->evlast, lk.mv_data, CRM_EVKEY_LEN);
+		else if (rc != MDB_NOTFOUND)
+			return rc ? lmdb_err(t->st, rc) : CRM_ESTORE;
+		t->evlast_known = 1;
+	}
+	append = memcmp(key, t->evlast, CRM_EVKEY_LEN) > 0;
+	rc = mdb_cursor_put(t->evc, &k, &v, append ? MDB_APPEND : 0);
+	if (rc == 0 && append)
+		memcpy(t->evlast, key, CRM_EVKEY_LEN);
+	return lmdb_err(t->st, rc);
+}
+
+int
+crm_event_del(struct crm_txn *t, const unsigned char key[CRM_EVKEY_LEN])
+{
+	MDB_val k = { CRM_EVKEY_LEN, (void *)key };
+
+	t->evlast_known = 0;
+	return lmdb_err(t->st, mdb_del(t->t, t->st->events, &k, NULL));
+}
+
+/*
+ * The stored statistics: seven 64-bit numbers (four times, three counts),
+ * the revenue as a 64-bit count of 10^-scale units and a byte of scale, all
+ * in the machine's byte order like every integer key of the store.
+ */
+#define STATS_LEN (8 * 8 + 1)
+
+int
+crm_stats_get(struct crm_txn *t, uint64_t contact, struct crm_stats *s)
+{
+	MDB_val k = { 8, &contact }, v;
+	const unsigned char *p;
+	int rc;
+
+	crm_stats_init(s);
+	if ((rc = mdb_get(t->t, t->st->stats, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return lmdb_err(t->st, rc);
+	if (v.mv_size != STATS_LEN)
+		return CRM_ESTORE;
+	p = v.mv_data;
+	memcpy(&s->first_seen, p, 8);
+	memcpy(&s->last_seen, p + 8, 8);
+	memcpy(&s->first_purchase, p + 16, 8);
+	memcpy(&s->last_purchase, p + 24, 8);
+	memcpy(&s->events, p + 32, 8);
+	memcpy(&s->purchases, p + 40, 8);
+	memcpy(&s->purchase_days, p + 48, 8);
+	memcpy(&s->revenue.v, p + 56, 8);
+	s->revenue.scale = p[64];
+	return s->revenue.scale > CRM_DEC_MAXSCALE ? CRM_ESTORE : 0;
+}
+
+int
+crm_stats_put(struct crm_txn *t, uint64_t contact, const struct crm_stats *s)
+{
+	MDB_val k = { 8, &contact }, v = { STATS_LEN, NULL };
+	unsigned char p[STATS_LEN];
+
+	memset(p, 0, sizeof(p));
+	memcpy(p, &s->first_seen, 8);
+	memcpy(p + 8, &s->last_seen, 8);
+	memcpy(p + 16, &s->first_purchase, 8);
+	memcpy(p + 24, &s->last_purchase, 8);
+	memcpy(p + 32, &s->events, 8);
+	memcpy(p + 40, &s->purchases, 8);
+	memcpy(p + 48, &s->purchase_days, 8);
+	memcpy(p + 56, &s->revenue.v, 8);
+	p[64] = (unsigned char)s->revenue.scale;
+	v.mv_data = p;
+	return lmdb_err(t->st, mdb_put(t->t, t->st->stats, &k, &v, 0));
+}
+
+int
+crm_evit_open(struct crm_txn *t, uint64_t contact, int64_t from, int64_t to,
+    int reverse, struct crm_evit **out)
+{
+	struct crm_evit *it;
+	int rc;
+
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return CRM_ENOMEM;
+	if ((rc = mdb_cursor_open(t->t, t->st->events, &it->c))) {
+		free(it);
+		return lmdb_err(t->st, rc);
+	}
+	it->contact = contact;
+	it->from = from;
+	it->to = to;
+	it->reverse = reverse;
+	it->st = t->st;
+	*out = it;
+	return 0;
+}
+
+/* Positions on the first key of the range (the last, reversed). */
+static int
+evit_first(struct crm_evit *it, MDB_val *k, MDB_val *v)
+{
+	unsigned char key[CRM_EVKEY_LEN];
+	int rc;
+
+	if (it->contact == 0)
+		return mdb_cursor_get(it->c, k, v,
+		    it->reverse ? MDB_LAST : MDB_FIRST);
+	if (!it->reverse) {
+		crm_evkey_pack(it->contact, it->from, 0, key);
+		k->mv_size = CRM_EVKEY_LEN;
+		k->mv_data = key;
+		return mdb_cursor_get(it->c, k, v, MDB_SET_RANGE);
+	}
+	/* The first key past the range, then one step back. */
+	if (it->to == INT64_MAX)
+		crm_evkey_pack(it->contact + 1, INT64_MIN, 0, key);
+	else
+		crm_evkey_pack(it->contact, it->to, 0, key);
+	k->mv_size = CRM_EVKEY_LEN;
+	k->mv_data = key;
+	rc = mdb_cursor_get(it->c, k, v, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND)
+		return mdb_cursor_get(it->c, k, v, MDB_LAST);
+	return rc ? rc : mdb_cursor_get(it->c, k, v, MDB_PREV);
+}
+
+int
+crm_evit_next(struct crm_evit *it, struct crm_event *e)
+{
+	MDB_val k, v;
+	int rc;
+
+	for (;;) {
+		if (!it->started)
+			rc = evit_first(it, &k, &v);
+		else
+			rc = mdb_cursor_get(it->c, &k, &v,
+			    it->reverse ? MDB_PREV : MDB_NEXT);
+		it->started = 1;
+		if (rc == MDB_NOTFOUND)
+			return CRM_EOF;
+		if (rc)
+			return lmdb_err(it->st, rc);
+		if (k.mv_size != CRM_EVKEY_LEN)
+			return CRM_ESTORE;
+		crm_evkey_unpack(k.mv_data, &e->contact, &e->ts, &e->id);
+		if (it->contact != 0 && e->contact != it->contact)
+			return CRM_EOF;
+		if (e->ts >= it->from && e->ts < it->to)
+			return crm_event_decode(e, v.mv_data, v.mv_size);
+		/* One contact's timeline is in time order: past the range
+		 * in the direction of travel, nothing more can match. */
+		if (it->contact != 0 && (it->reverse ? e->ts < it->from :
+						       e->ts >= it->to))
+			return CRM_EOF;
+	}
+}
+
+void
+crm_evit_close(struct crm_evit *it)
 {
 	if (it == NULL)
 		return;

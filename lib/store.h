@@ -2,13 +2,18 @@
  * The store: one LMDB environment directory holding contacts, their unique
  * key indexes, a registry of custom field names and the audit log.
  *
- * Named databases (format 1):
- *   meta      "format" -> u32 format number, "next_id" -> u64
+ * Named databases (format 2):
+ *   meta      "format" -> u32 format number, "next_id" -> u64,
+ *             "next_event" -> u64
  *   contacts  u64 id (integer key) -> record (rec.h encoding)
  *   email     normalised e-mail -> u64 id
  *   ext_id    external id -> u64 id
  *   fields    custom field name -> u32 order of first appearance
  *   audit     u64 sequence (integer key) -> record: ts, user, tool, op, ...
+ *   events    contact, time, event id (event.h key) -> type and fields
+ *   evkey     type NUL ext_id -> u64 event id (what makes re-imports
+ *             idempotent)
+ *   stats     u64 contact id (integer key) -> statistics (store.c layout)
  *
  * Many readers and one writer (LMDB's model). A writer first takes an
  * flock(2) on DIR/crm.lock so that it can tell its user that it waits.
@@ -22,18 +27,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event.h"
 #include "rec.h"
 
-#define CRM_STORE_FORMAT 1
+#define CRM_STORE_FORMAT 2
 
 #define CRM_F_RDONLY 0x1 /* open or begin read-only */
 #define CRM_F_NOWAIT 0x2 /* begin: CRM_EBUSY instead of waiting */
 
-enum crm_index { CRM_IDX_EMAIL, CRM_IDX_EXT, CRM_NIDX };
+enum crm_index { CRM_IDX_EMAIL, CRM_IDX_EXT, CRM_IDX_EVKEY, CRM_NIDX };
 
 struct crm_store;
 struct crm_txn;
 struct crm_iter;
+struct crm_evit;
 
 /* The store directory: opt, else $CRM_DB, else $XDG_DATA_HOME/crm, else
  * ~/.local/share/crm. */
@@ -80,6 +87,28 @@ void crm_fields_free(char **names, size_t n);
 
 /* Appends an audit entry (fields of r) with its own sequence number. */
 int crm_audit_add(struct crm_txn *t, const struct crm_rec *r);
+
+/* A fresh event id. */
+uint64_t crm_txn_new_event_id(struct crm_txn *t);
+/* Stores an event under its key (crm_evkey_pack()); value from
+ * crm_event_encode(). Keys given in ascending order are appended. */
+int crm_event_put(struct crm_txn *t, const unsigned char key[CRM_EVKEY_LEN],
+    const void *val, size_t n);
+int crm_event_del(struct crm_txn *t, const unsigned char key[CRM_EVKEY_LEN]);
+/* The statistics of a contact; a contact without events gets empty ones. */
+int crm_stats_get(struct crm_txn *t, uint64_t contact, struct crm_stats *s);
+int crm_stats_put(struct crm_txn *t, uint64_t contact,
+    const struct crm_stats *s);
+
+/*
+ * Events in key order: of one contact (contact 0: of all), with from <= ts
+ * < to, newest first when reverse is set. The event's strings are valid
+ * until the next call.
+ */
+int crm_evit_open(struct crm_txn *t, uint64_t contact, int64_t from,
+    int64_t to, int reverse, struct crm_evit **out);
+int crm_evit_next(struct crm_evit *it, struct crm_event *e);
+void crm_evit_close(struct crm_evit *it);
 
 /* Contacts in id order. The record is valid until the next call. */
 int crm_iter_open(struct crm_txn *t, struct crm_iter **out);

@@ -1,0 +1,744 @@
+/*
+ * crm-log: append interactions to the log, from flags (one event) or rows
+ * (CSV, TSV, NDJSON). One write transaction per run; a run with a bad row
+ * commits nothing unless -r names a reject file. Events with an ext_id (or
+ * an order_id) already stored are skipped, so a nightly import can be run
+ * again safely.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <locale.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crm.h"
+
+#define MAXSHOWN 100 /* bad rows reported one by one */
+
+/* What a column of the input is to an event. */
+enum { R_SKIP, R_CONTACT, R_EMAIL, R_TS, R_TYPE, R_FIELD };
+
+struct ctx {
+	/* options */
+	const char *db, *cfgpath, *rejpath, *type, *contact, *ts;
+	int fmt, quiet, verbose, nowait, flagmode;
+	struct crm_evlog_opts lo;
+	char **fname, **fval; /* flag mode fields */
+	size_t nflag;
+	/* state */
+	struct crm_config *cf;
+	struct crm_store *st;
+	struct crm_txn *t;
+	struct crm_evlog *l;
+	char dir[4096];
+	const char *inname;
+	const char **roles_for; /* the header the roles are for */
+	int *roles;
+	size_t nroles;
+	struct crm_buf vals, val;
+	struct crm_event e;
+	size_t offs[CRM_EV_MAXFIELDS];
+	long rows, nbad;
+	struct crm_out *rej;
+	FILE *rejfp;
+	char **rejcols;
+	size_t nrejcols;
+	double t0, tshown;
+};
+
+static volatile sig_atomic_t gotsig;
+
+static void
+usage(int status)
+{
+	fputs("usage: crm-log [-qv] [--config file] [-D dir] [-F csv|tsv|ndjson]"
+	      " [-t type] [-r rejects]\n"
+	      "               [--as-of time] [--create] [--key column] "
+	      "[--no-wait] [file ...]\n"
+	      "       crm-log [-qv] [--config file] [-D dir] [--as-of time] "
+	      "[--create]\n"
+	      "               -c contact -t type [--ts time] [--subject s] "
+	      "[--note text]\n"
+	      "               [--amount n] [--ext-id x] [--channel x] "
+	      "[--campaign x] [--source x]\n"
+	      "               [--set name=value]...\n",
+	    status ? stderr : stdout);
+	exit(status);
+}
+
+static void
+on_signal(int sig)
+{
+	gotsig = sig;
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* A fatal error: the open transaction is dropped, nothing of it lands. */
+static void
+die(struct ctx *c, int status, const char *fmt, const char *a)
+{
+	crm_evlog_abort(c->l);
+	if (c->t != NULL)
+		crm_txn_abort(c->t);
+	warnx(fmt, a);
+	exit(status);
+}
+
+static void
+die_rc(struct ctx *c, int rc)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s%s%s", crm_strerror(rc),
+	    c->st && *crm_store_error(c->st) ? ": " : "",
+	    c->st ? crm_store_error(c->st) : "");
+	die(c, crm_sysexit(rc), "%s", msg);
+}
+
+static void
+interrupted(struct ctx *c)
+{
+	int sig = gotsig;
+
+	crm_evlog_abort(c->l);
+	c->l = NULL;
+	crm_txn_abort(c->t);
+	c->t = NULL;
+	warnx("interrupted; nothing committed");
+	signal(sig, SIG_DFL);
+	raise(sig);
+	exit(128 + sig);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+progress(struct ctx *c, int last)
+{
+	double t = now_s();
+
+	if (c->quiet || !isatty(2))
+		return;
+	if (last) {
+		if (c->tshown > 0)
+			fputs("\r\033[K", stderr);
+		return;
+	}
+	if (t - c->t0 < 0.5 || t - c->tshown < 1.0)
+		return;
+	c->tshown = t;
+	fprintf(stderr, "\rcrm-log: %ld rows, %.0f rows/s", c->rows,
+	    c->rows / (t - c->t0 > 0 ? t - c->t0 : 1));
+}
+
+/* The reject file gets the input's columns, then _line and _error. */
+static void
+open_rejects(struct ctx *c, const struct crm_inrow *row)
+{
+	const char *tail[] = { "_line", "_error" };
+	size_t i;
+	int rc;
+
+	c->nrejcols = row->n + 2;
+	if ((c->rejcols = calloc(c->nrejcols, sizeof(char *))) == NULL)
+		err(EX_OSERR, NULL);
+	for (i = 0; i < c->nrejcols; i++) {
+		c->rejcols[i] = i < row->n ?
+		    strndup(row->name[i] ? row->name[i] : "", row->nlen[i]) :
+		    strdup(tail[i - row->n]);
+		if (c->rejcols[i] == NULL)
+			err(EX_OSERR, NULL);
+	}
+	if ((rc = crm_out_open(c->rejfp, CRM_FMT_CSV, &c->rej)) ||
+	    (rc = crm_out_names(c->rej, c->rejcols, c->nrejcols)) ||
+	    (rc = crm_out_header(c->rej)))
+		die_rc(c, rc);
+}
+
+static void
+reject(struct ctx *c, const struct crm_inrow *row, const char *msg)
+{
+	struct crm_rec r;
+	char line[24];
+	size_t i;
+	int rc = 0;
+
+	if (c->rej == NULL)
+		open_rejects(c, row);
+	crm_rec_init(&r);
+	for (i = 0; i < row->n && i + 2 < c->nrejcols; i++)
+		rc |= crm_rec_set(&r, CRM_COL_CUSTOM, c->rejcols[i],
+		    strlen(c->rejcols[i]), row->val[i], row->vlen[i]);
+	snprintf(line, sizeof(line), "%ld", row->line);
+	rc |= crm_rec_set(&r, CRM_COL_CUSTOM, "_line", 5, line, strlen(line));
+	rc |= crm_rec_set(&r, CRM_COL_CUSTOM, "_error", 6, msg, strlen(msg));
+	if (rc || crm_out_rec(c->rej, &r))
+		die(c, EX_IOERR, "%s: write error", c->rejpath);
+	crm_rec_free(&r);
+}
+
+static void
+bad_row(struct ctx *c, const struct crm_inrow *row, const char *why)
+{
+	char msg[1600];
+
+	if (c->flagmode)
+		die(c, EX_DATAERR, "%s", why);
+	snprintf(msg, sizeof(msg), "%s:%ld: %s", c->inname, row->line, why);
+	if (++c->nbad <= MAXSHOWN)
+		warnx("%s", msg);
+	else if (c->nbad == MAXSHOWN + 1)
+		warnx("more bad rows are not shown");
+	if (c->rejpath != NULL)
+		reject(c, row, msg);
+}
+
+static int
+role_of(const char *name, size_t n)
+{
+	static const struct {
+		const char *name;
+		int role;
+	} known[] = { { "contact", R_CONTACT }, { "email", R_EMAIL },
+		{ "ts", R_TS }, { "type", R_TYPE }, { "id", R_SKIP } };
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strlen(known[i].name) == n && !memcmp(known[i].name, name, n))
+			return known[i].role;
+	return n > 0 ? R_FIELD : R_SKIP;
+}
+
+/* Roles are worked out once per header (every row of an NDJSON input
+ * names its own keys, so there they are worked out per row). */
+static void
+roles(struct ctx *c, const struct crm_inrow *row)
+{
+	size_t i;
+
+	if (row->name == c->roles_for && row->n <= c->nroles)
+		return;
+	free(c->roles);
+	if ((c->roles = calloc(row->n + 1, sizeof(int))) == NULL)
+		err(EX_OSERR, NULL);
+	for (i = 0; i < row->n; i++)
+		c->roles[i] = row->name[i] ?
+		    role_of(row->name[i], row->nlen[i]) :
+		    R_SKIP;
+	c->roles_for = row->name;
+	c->nroles = row->n;
+}
+
+static int
+set_time(const char *v, size_t n, int64_t *ts, char *why, size_t whylen)
+{
+	const char *s = v;
+	size_t k = n;
+
+	crm_trim(&s, &k);
+	if (k == 0) {
+		snprintf(why, whylen, "ts: missing time");
+		return CRM_EINVAL;
+	}
+	if (crm_time_parse(s, k, ts, NULL)) {
+		snprintf(why, whylen, "ts: invalid time \"%.*s\"",
+		    (int)(k > 64 ? 64 : k), s);
+		return CRM_EINVAL;
+	}
+	return 0;
+}
+
+/* One field value, checked and kept in c->vals; pointers set later. */
+static int
+add_field(struct ctx *c, const char *name, size_t nlen, const char *v,
+    size_t n, char *why, size_t whylen)
+{
+	char sub[400];
+	struct crm_evfield *f;
+
+	if (c->e.n == CRM_EV_MAXFIELDS) {
+		snprintf(why, whylen, "more than %d fields", CRM_EV_MAXFIELDS);
+		return CRM_EINVAL;
+	}
+	if (crm_event_value(name, nlen, v, n, &c->val, sub, sizeof(sub))) {
+		snprintf(why, whylen, "%.*s: %s", (int)nlen, name, sub);
+		return CRM_EINVAL;
+	}
+	if (c->val.len == 0)
+		return 0;
+	f = &c->e.f[c->e.n];
+	f->name = name;
+	f->nlen = nlen;
+	c->offs[c->e.n++] = c->vals.len;
+	f->vlen = c->val.len;
+	return crm_buf_add(&c->vals, c->val.p, c->val.len);
+}
+
+/* The event of a row; the contact is resolved from email or contact. */
+static int
+row_event(struct ctx *c, const struct crm_inrow *row, char *why,
+    size_t whylen)
+{
+	const char *ref = NULL, *v;
+	size_t i, nref = 0, n;
+	int rc = 0, hasts = 0, refisemail = 0;
+
+	c->e.n = 0;
+	c->vals.len = 0;
+	c->e.type = c->type;
+	c->e.tlen = c->type ? strlen(c->type) : 0;
+	roles(c, row);
+	for (i = 0; rc == 0 && i < row->n; i++) {
+		v = row->val[i];
+		n = row->vlen[i];
+		switch (c->roles[i]) {
+		case R_EMAIL:
+			if (n > 0) {
+				ref = v, nref = n;
+				refisemail = 1;
+			}
+			break;
+		case R_CONTACT:
+			if (!refisemail && n > 0)
+				ref = v, nref = n;
+			break;
+		case R_TS:
+			rc = set_time(v, n, &c->e.ts, why, whylen);
+			hasts = 1;
+			break;
+		case R_TYPE:
+			crm_trim(&v, &n);
+			if (n > 0) {
+				c->e.type = v;
+				c->e.tlen = n;
+			}
+			break;
+		case R_FIELD:
+			rc = add_field(c, row->name[i], row->nlen[i], v, n, why,
+			    whylen);
+			break;
+		}
+	}
+	if (rc == 0 && !hasts && c->ts == NULL) {
+		snprintf(why, whylen, "no ts column and no --ts");
+		rc = CRM_EINVAL;
+	} else if (rc == 0 && !hasts)
+		rc = set_time(c->ts, strlen(c->ts), &c->e.ts, why, whylen);
+	if (rc == 0 && ref == NULL) {
+		snprintf(why, whylen, "no contact (an email or contact column)");
+		rc = CRM_EINVAL;
+	}
+	if (rc == 0)
+		rc = crm_event_type_check(c->cf, c->e.type, c->e.tlen, why,
+		    whylen);
+	for (i = 0; rc == 0 && i < c->e.n; i++)
+		c->e.f[i].val = c->vals.p + c->offs[i];
+	if (rc == 0)
+		rc = crm_evlog_contact(c->l, ref, nref, &c->e.contact, why,
+		    whylen);
+	return rc;
+}
+
+static void
+one_row(struct ctx *c, const struct crm_inrow *row)
+{
+	char why[1024];
+	int rc, status;
+
+	rc = row_event(c, row, why, sizeof(why));
+	if (rc == 0)
+		rc = crm_evlog_add(c->l, &c->e, &status, why, sizeof(why));
+	if (rc == CRM_EINVAL) {
+		bad_row(c, row, why);
+		return;
+	}
+	if (rc)
+		die_rc(c, rc);
+	c->rows++;
+}
+
+static void
+read_input(struct ctx *c, const char *path)
+{
+	struct crm_inrow row;
+	char msg[512];
+	int rc;
+	struct crm_in *in;
+
+	c->inname = path == NULL || strcmp(path, "-") == 0 ? "stdin" : path;
+	if ((rc = crm_in_open(path, c->fmt, &in, msg, sizeof(msg))) > 0)
+		die(c, EX_NOINPUT, "%s", c->inname);
+	if (rc)
+		die(c, rc == CRM_EPARSE ? EX_DATAERR : crm_sysexit(rc), "%s",
+		    msg);
+	while ((rc = crm_in_next(in, &row)) == 0 || rc == CRM_EPARSE) {
+		if (gotsig)
+			interrupted(c);
+		if (rc == CRM_EPARSE)
+			bad_row(c, &row, crm_in_error(in));
+		else
+			one_row(c, &row);
+		if ((c->rows & 0x3ff) == 0)
+			progress(c, 0);
+	}
+	if (rc != CRM_EOF) {
+		snprintf(msg, sizeof(msg), "%s: %s", c->inname,
+		    crm_in_error(in));
+		die(c, crm_sysexit(rc), "%s", msg);
+	}
+	crm_in_close(in);
+}
+
+/* Flag mode: the options make one row, checked like any other. */
+static void
+flag_mode(struct ctx *c)
+{
+	struct crm_inrow row = { 0 };
+	const char *names[CRM_EV_MAXFIELDS + 1], *vals[CRM_EV_MAXFIELDS + 1];
+	size_t nl[CRM_EV_MAXFIELDS + 1], vl[CRM_EV_MAXFIELDS + 1], i;
+	char now[CRM_TIME_LEN];
+
+	if (c->ts == NULL) {
+		crm_time_format(c->lo.now, now);
+		c->ts = strdup(now);
+	}
+	names[0] = "contact";
+	vals[0] = c->contact;
+	for (i = 0; i < c->nflag; i++) {
+		names[i + 1] = c->fname[i];
+		vals[i + 1] = c->fval[i];
+	}
+	row.n = c->nflag + 1;
+	for (i = 0; i < row.n; i++) {
+		nl[i] = strlen(names[i]);
+		vl[i] = strlen(vals[i]);
+	}
+	row.name = names;
+	row.val = vals;
+	row.nlen = nl;
+	row.vlen = vl;
+	c->inname = "arguments";
+	one_row(c, &row);
+}
+
+/* One audit entry for the run: counts only, no personal data. */
+static int
+audit(struct ctx *c)
+{
+	const struct crm_evlog_counts *n = crm_evlog_counts(c->l);
+	struct passwd *pw = getpwuid(getuid());
+	char ts[CRM_TIME_LEN], num[160];
+	struct crm_rec a;
+	int rc = 0;
+
+	crm_rec_init(&a);
+	crm_time_format((int64_t)time(NULL), ts);
+	rc |= crm_rec_set(&a, 0, "ts", 2, ts, strlen(ts));
+	snprintf(num, sizeof(num), "%s", pw ? pw->pw_name : "?");
+	rc |= crm_rec_set(&a, 0, "user", 4, num, strlen(num));
+	rc |= crm_rec_set(&a, 0, "tool", 4, "crm-log", 7);
+	rc |= crm_rec_set(&a, 0, "op", 2, "log", 3);
+	snprintf(num, sizeof(num),
+	    "%llu events added, %llu contacts created, %llu consent changes",
+	    (unsigned long long)n->added, (unsigned long long)n->created,
+	    (unsigned long long)n->consent);
+	rc |= crm_rec_set(&a, 0, "rows", 4, num, strlen(num));
+	if (rc == 0)
+		rc = crm_audit_add(c->t, &a);
+	crm_rec_free(&a);
+	return rc;
+}
+
+static void
+begin(struct ctx *c)
+{
+	int rc = crm_txn_begin(c->st, CRM_F_NOWAIT, &c->t);
+
+	if (rc == CRM_EBUSY && !c->nowait) {
+		if (!c->quiet)
+			warnx("store %s is busy, waiting for the lock", c->dir);
+		rc = crm_txn_begin(c->st, 0, &c->t);
+	}
+	if (rc == CRM_EBUSY)
+		die(c, EX_TEMPFAIL, "store %s is busy", c->dir);
+	if (rc == 0)
+		rc = crm_evlog_begin(c->st, c->t, c->cf, &c->lo, &c->l);
+	if (rc)
+		die_rc(c, rc);
+}
+
+/* Writes the events held, then commits, unless a bad row forbids it. */
+static void
+finish(struct ctx *c)
+{
+	const struct crm_evlog_counts *n;
+	int rc;
+
+	progress(c, 1);
+	if (c->nbad && c->rejpath == NULL)
+		die(c, EX_DATAERR, "%s",
+		    c->nbad == 1 ? "1 bad row; nothing committed" :
+				   "bad rows; nothing committed");
+	if (gotsig)
+		interrupted(c);
+	if ((rc = crm_evlog_flush(c->l)))
+		die_rc(c, rc);
+	n = crm_evlog_counts(c->l);
+	rc = n->added || n->created ? audit(c) : 0;
+	if (rc == 0)
+		rc = crm_txn_commit(c->t);
+	else
+		crm_txn_abort(c->t);
+	c->t = NULL;
+	if (rc)
+		die_rc(c, rc);
+	if (c->verbose || (c->flagmode && n->duplicates))
+		warnx("%llu event%s added, %llu already stored, %llu contact%s "
+		      "created",
+		    (unsigned long long)n->added, n->added == 1 ? "" : "s",
+		    (unsigned long long)n->duplicates,
+		    (unsigned long long)n->created, n->created == 1 ? "" : "s");
+	crm_evlog_abort(c->l);
+	c->l = NULL;
+}
+
+static void
+set_flag(struct ctx *c, const char *name, const char *v)
+{
+	char *eq;
+
+	c->flagmode = 1;
+	c->fname = realloc(c->fname, (c->nflag + 1) * sizeof(char *));
+	c->fval = realloc(c->fval, (c->nflag + 1) * sizeof(char *));
+	if (c->fname == NULL || c->fval == NULL)
+		err(EX_OSERR, NULL);
+	if (name == NULL) { /* --set name=value */
+		if ((eq = strchr(v, '=')) == NULL || eq == v)
+			errx(EX_USAGE, "--set wants name=value, not \"%s\"", v);
+		if ((name = strndup(v, (size_t)(eq - v))) == NULL)
+			err(EX_OSERR, NULL);
+		v = eq + 1;
+		if (role_of(name, strlen(name)) != R_FIELD)
+			errx(EX_USAGE, "--set %s: use its own option", name);
+	}
+	c->fname[c->nflag] = (char *)name;
+	c->fval[c->nflag++] = (char *)v;
+}
+
+static void
+load_config(struct ctx *c)
+{
+	char path[4096], msg[1024];
+	int rc;
+
+	rc = crm_config_load(crm_config_path(c->cfgpath, path, sizeof(path)),
+	    &c->cf, msg, sizeof(msg));
+	if (rc == CRM_ECONFIG)
+		errx(EX_CONFIG, "%s", msg);
+	if (rc)
+		errx(EX_SOFTWARE, "%s", crm_strerror(rc));
+}
+
+static void
+open_store(struct ctx *c)
+{
+	const char *d = crm_store_path(c->db, c->dir, sizeof(c->dir));
+	int rc;
+
+	if (d != c->dir)
+		snprintf(c->dir, sizeof(c->dir), "%s", d);
+	if ((rc = crm_store_open(c->dir, 0, &c->st)))
+		errx(crm_sysexit(rc), "%s",
+		    c->st ? crm_store_error(c->st) : crm_strerror(rc));
+}
+
+static const struct option longopts[] = { { "amount", required_argument, NULL,
+					      'a' },
+	{ "as-of", required_argument, NULL, 'A' },
+	{ "campaign", required_argument, NULL, 'P' },
+	{ "channel", required_argument, NULL, 'H' },
+	{ "config", required_argument, NULL, 'C' },
+	{ "contact", required_argument, NULL, 'c' },
+	{ "create", no_argument, NULL, 'N' },
+	{ "db", required_argument, NULL, 'D' },
+	{ "ext-id", required_argument, NULL, 'X' },
+	{ "format", required_argument, NULL, 'F' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "key", required_argument, NULL, 'K' },
+	{ "no-wait", no_argument, NULL, 'W' },
+	{ "note", required_argument, NULL, 'T' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "reject", required_argument, NULL, 'r' },
+	{ "set", required_argument, NULL, 'E' },
+	{ "source", required_argument, NULL, 'S' },
+	{ "subject", required_argument, NULL, 'U' },
+	{ "ts", required_argument, NULL, 'Z' },
+	{ "type", required_argument, NULL, 't' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 } };
+
+static void
+options(struct ctx *c, int argc, char *argv[])
+{
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:D:F:hqr:t:v", longopts,
+		    NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			set_flag(c, "amount", optarg);
+			break;
+		case 'A':
+			if (crm_time_parse(optarg, strlen(optarg), &c->lo.now,
+				NULL))
+				errx(EX_USAGE, "invalid time \"%s\"", optarg);
+			break;
+		case 'c':
+			c->contact = optarg;
+			c->flagmode = 1;
+			break;
+		case 'C':
+			c->cfgpath = optarg;
+			break;
+		case 'D':
+			c->db = optarg;
+			break;
+		case 'E':
+			set_flag(c, NULL, optarg);
+			break;
+		case 'F':
+			c->fmt = crm_fmt_parse(optarg);
+			if (c->fmt < 0 || c->fmt == CRM_FMT_YAML)
+				errx(EX_USAGE, "unknown format \"%s\"", optarg);
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'H':
+			set_flag(c, "channel", optarg);
+			break;
+		case 'K':
+			c->lo.key_col = optarg;
+			break;
+		case 'N':
+			c->lo.create = 1;
+			break;
+		case 'P':
+			set_flag(c, "campaign", optarg);
+			break;
+		case 'q':
+			c->quiet = 1;
+			break;
+		case 'r':
+			c->rejpath = optarg;
+			break;
+		case 'S':
+			set_flag(c, "source", optarg);
+			break;
+		case 't':
+			c->type = optarg;
+			break;
+		case 'T':
+			set_flag(c, "text", optarg);
+			break;
+		case 'U':
+			set_flag(c, "subject", optarg);
+			break;
+		case 'v':
+			c->verbose = 1;
+			break;
+		case 'V':
+			puts("crm-log (crm) " CRM_VERSION);
+			exit(0);
+		case 'W':
+			c->nowait = 1;
+			break;
+		case 'X':
+			set_flag(c, "ext_id", optarg);
+			break;
+		case 'Z':
+			c->ts = optarg;
+			break;
+		default:
+			usage(EX_USAGE);
+		}
+	}
+}
+
+static void
+check_options(struct ctx *c, int argc)
+{
+	if (c->flagmode && argc > 0)
+		errx(EX_USAGE, "event options do not go with files");
+	if (c->flagmode && c->contact == NULL)
+		errx(EX_USAGE, "which contact? (-c id or email)");
+	if (c->flagmode && c->type == NULL)
+		errx(EX_USAGE, "which type of event? (-t type)");
+	if (c->flagmode && c->rejpath != NULL)
+		errx(EX_USAGE, "-r goes with files, not event options");
+	if (c->rejpath != NULL &&
+	    (c->rejfp = fopen(c->rejpath, "w")) == NULL)
+		err(EX_CANTCREAT, "%s", c->rejpath);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ctx c = { .fmt = CRM_FMT_CSV };
+	int i;
+
+	setlocale(LC_ALL, "");
+	c.lo.now = (int64_t)time(NULL);
+	c.lo.key_col = "order_id";
+	options(&c, argc, argv);
+	argc -= optind;
+	argv += optind;
+	check_options(&c, argc);
+	load_config(&c);
+	open_store(&c);
+	catch_signals();
+	c.t0 = now_s();
+	begin(&c);
+	if (c.flagmode)
+		flag_mode(&c);
+	else if (argc == 0)
+		read_input(&c, NULL);
+	for (i = 0; i < argc; i++)
+		read_input(&c, argv[i]);
+	finish(&c);
+	if (c.rej != NULL && crm_out_close(c.rej))
+		err(EX_IOERR, "%s", c.rejpath);
+	if (c.rejfp != NULL && fclose(c.rejfp))
+		err(EX_IOERR, "%s", c.rejpath);
+	if (c.nbad)
+		warnx("%ld bad row%s written to %s", c.nbad,
+		    c.nbad == 1 ? "" : "s", c.rejpath);
+	crm_store_close(c.st);
+	crm_config_free(c.cf);
+	return 0;
+}

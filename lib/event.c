@@ -1,0 +1,336 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "errors.h"
+#include "event.h"
+#include "text.h"
+#include "times.h"
+
+const char *const crm_evtype_names[CRM_NEVTYPE] = { "", "purchase", "refund",
+	"email", "call", "meeting", "note", "visit", "email_sent", "email_open",
+	"email_click", "subscribe", "unsubscribe", "survey", "ticket_open",
+	"ticket_close", "deal" };
+
+/* Field names with a tag of their own in the encoding (index = tag). */
+static const char *const fnames[] = { "", "ext_id", "amount", "order_id",
+	"channel", "subject", "text", "campaign", "metric", "score", "case_id",
+	"priority", "deal_id", "stage", "source", "currency" };
+#define NFNAMES (sizeof(fnames) / sizeof(fnames[0]))
+
+static int
+lookup(const char *const *names, size_t nnames, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < nnames; i++)
+		if (strncmp(names[i], s, n) == 0 && names[i][n] == '\0')
+			return (int)i;
+	return 0;
+}
+
+int
+crm_evtype_lookup(const char *s, size_t n)
+{
+	return lookup(crm_evtype_names, CRM_NEVTYPE, s, n);
+}
+
+const char *
+crm_event_get(const struct crm_event *e, const char *name, size_t *vlen)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < e->n; i++)
+		if (e->f[i].nlen == n && memcmp(e->f[i].name, name, n) == 0) {
+			if (vlen != NULL)
+				*vlen = e->f[i].vlen;
+			return e->f[i].val;
+		}
+	return NULL;
+}
+
+static int
+why_is(char *why, size_t whylen, const char *fmt, const char *a)
+{
+	snprintf(why, whylen, fmt, a);
+	return CRM_EINVAL;
+}
+
+int
+crm_event_type_check(const struct crm_config *cf, const char *s, size_t n,
+    char *why, size_t whylen)
+{
+	char name[80];
+	size_t i;
+
+	if (n == 0)
+		return why_is(why, whylen, "missing type%s", "");
+	if (n >= sizeof(name))
+		return why_is(why, whylen, "type name too long%s", "");
+	memcpy(name, s, n);
+	name[n] = '\0';
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+			s[i] == '-' || s[i] == '.'))
+			return why_is(why, whylen,
+			    "invalid type \"%s\" (letters, digits, _ - . only)",
+			    name);
+	if (cf != NULL && !crm_config_type_ok(cf, s, n))
+		return why_is(why, whylen,
+		    "type \"%s\" is not in the config's types", name);
+	return 0;
+}
+
+int
+crm_event_value(const char *name, size_t nlen, const char *v, size_t n,
+    struct crm_buf *out, char *why, size_t whylen)
+{
+	char tmp[CRM_DEC_LEN];
+	struct crm_dec d;
+	int64_t x;
+
+	out->len = 0;
+	if (!crm_utf8_valid(v, n, NULL))
+		return why_is(why, whylen, "invalid UTF-8 in %s", "a value");
+	if (nlen == 6 && memcmp(name, "amount", 6) == 0) {
+		crm_trim(&v, &n);
+		if (n == 0)
+			return 0;
+		if (crm_dec_parse(v, n, &d))
+			return why_is(why, whylen,
+			    "invalid amount (an exact decimal such as 12.50)%s",
+			    "");
+		crm_dec_format(d, d.scale, tmp);
+		return crm_buf_adds(out, tmp);
+	}
+	if (nlen == 5 && memcmp(name, "score", 5) == 0) {
+		crm_trim(&v, &n);
+		if (n > 0 && crm_int_parse(v, n, &x))
+			return why_is(why, whylen,
+			    "invalid score (a whole number)%s", "");
+	}
+	if ((nlen == 6 && memcmp(name, "ext_id", 6) == 0) ||
+	    (nlen == 8 && memcmp(name, "order_id", 8) == 0) ||
+	    (nlen == 6 && memcmp(name, "metric", 6) == 0))
+		crm_trim(&v, &n);
+	return crm_buf_add(out, v, n);
+}
+
+static int
+check_survey(const struct crm_event *e, char *why, size_t whylen)
+{
+	const char *m, *s;
+	size_t mn, sn;
+	int64_t x, lo, hi;
+
+	if ((m = crm_event_get(e, "metric", &mn)) == NULL)
+		return why_is(why, whylen, "a survey needs a metric%s", "");
+	if (mn == 3 && memcmp(m, "nps", 3) == 0)
+		lo = 0, hi = 10;
+	else if (mn == 4 && memcmp(m, "csat", 4) == 0)
+		lo = 1, hi = 5;
+	else
+		return why_is(why, whylen,
+		    "unknown survey metric (nps or csat)%s", "");
+	if ((s = crm_event_get(e, "score", &sn)) == NULL)
+		return why_is(why, whylen, "a survey needs a score%s", "");
+	if (crm_int_parse(s, sn, &x) || x < lo || x > hi) {
+		snprintf(why, whylen, "%.*s score must be %lld to %lld",
+		    (int)mn, m, (long long)lo, (long long)hi);
+		return CRM_EINVAL;
+	}
+	return 0;
+}
+
+int
+crm_event_check(const struct crm_event *e, char *why, size_t whylen)
+{
+	switch (crm_evtype_lookup(e->type, e->tlen)) {
+	case CRM_EV_PURCHASE:
+	case CRM_EV_REFUND:
+		if (crm_event_get(e, "amount", NULL) == NULL)
+			return why_is(why, whylen, "a %s needs an amount",
+			    e->tlen == 6 ? "refund" : "purchase");
+		return 0;
+	case CRM_EV_SURVEY:
+		return check_survey(e, why, whylen);
+	default:
+		return 0;
+	}
+}
+
+static void
+put64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static uint64_t
+get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+void
+crm_evkey_pack(uint64_t contact, int64_t ts, uint64_t id,
+    unsigned char key[CRM_EVKEY_LEN])
+{
+	/* Flipping the sign bit makes negative times sort before positive. */
+	put64(key, contact);
+	put64(key + 8, (uint64_t)ts ^ (1ULL << 63));
+	put64(key + 16, id);
+}
+
+void
+crm_evkey_unpack(const unsigned char key[CRM_EVKEY_LEN], uint64_t *contact,
+    int64_t *ts, uint64_t *id)
+{
+	*contact = get64(key);
+	*ts = (int64_t)(get64(key + 8) ^ (1ULL << 63));
+	*id = get64(key + 16);
+}
+
+static int
+put_varint(struct crm_buf *b, uint64_t v)
+{
+	unsigned char tmp[10];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	return crm_buf_add(b, tmp, n);
+}
+
+static int
+get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+	int shift = 0;
+
+	*v = 0;
+	while (*p < end && shift < 64) {
+		*v |= (uint64_t)(**p & 0x7f) << shift;
+		if ((*(*p)++ & 0x80) == 0)
+			return 0;
+		shift += 7;
+	}
+	return CRM_ESTORE;
+}
+
+static int
+put_name(struct crm_buf *b, int tag, const char *s, size_t n)
+{
+	if (tag)
+		return put_varint(b, (uint64_t)tag);
+	return put_varint(b, 0) || put_varint(b, n) || crm_buf_add(b, s, n);
+}
+
+int
+crm_event_encode(const struct crm_event *e, struct crm_buf *out)
+{
+	const struct crm_evfield *f;
+	size_t i;
+	int rc;
+
+	out->len = 0;
+	rc = put_name(out, crm_evtype_lookup(e->type, e->tlen), e->type,
+	    e->tlen);
+	for (i = 0; rc == 0 && i < e->n; i++) {
+		f = &e->f[i];
+		rc = put_name(out, lookup(fnames, NFNAMES, f->name, f->nlen),
+			 f->name, f->nlen) ||
+		    put_varint(out, f->vlen) ||
+		    crm_buf_add(out, f->val, f->vlen);
+	}
+	return rc ? CRM_ENOMEM : 0;
+}
+
+static int
+get_name(const unsigned char **p, const unsigned char *end,
+    const char *const *names, size_t nnames, const char **s, size_t *n)
+{
+	uint64_t tag, len;
+
+	if (get_varint(p, end, &tag))
+		return CRM_ESTORE;
+	if (tag != 0) {
+		if (tag >= nnames)
+			return CRM_ESTORE;
+		*s = names[tag];
+		*n = strlen(*s);
+		return 0;
+	}
+	if (get_varint(p, end, &len) || len == 0 || len > (size_t)(end - *p))
+		return CRM_ESTORE;
+	*s = (const char *)*p;
+	*n = len;
+	*p += len;
+	return 0;
+}
+
+int
+crm_event_decode(struct crm_event *e, const void *data, size_t n)
+{
+	const unsigned char *p = data, *end = p + n;
+	struct crm_evfield *f;
+	uint64_t len;
+
+	e->n = 0;
+	if (get_name(&p, end, crm_evtype_names, CRM_NEVTYPE, &e->type,
+		&e->tlen))
+		return CRM_ESTORE;
+	while (p < end) {
+		if (e->n == CRM_EV_MAXFIELDS)
+			return CRM_ESTORE;
+		f = &e->f[e->n];
+		if (get_name(&p, end, fnames, NFNAMES, &f->name, &f->nlen) ||
+		    get_varint(&p, end, &len) || len > (size_t)(end - p))
+			return CRM_ESTORE;
+		f->val = (const char *)p;
+		f->vlen = len;
+		p += len;
+		e->n++;
+	}
+	return 0;
+}
+
+void
+crm_stats_init(struct crm_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->first_seen = s->last_seen = CRM_TIME_NONE;
+	s->first_purchase = s->last_purchase = CRM_TIME_NONE;
+	s->revenue.scale = 2;
+}
+
+static void
+fmt_time(int64_t t, char *out)
+{
+	if (t == CRM_TIME_NONE)
+		out[0] = '\0';
+	else
+		crm_time_format(t, out);
+}
+
+void
+crm_stats_format(const struct crm_stats *s, char out[][32])
+{
+	fmt_time(s->first_seen, out[0]);
+	fmt_time(s->last_seen, out[1]);
+	snprintf(out[2], 32, "%llu", (unsigned long long)s->events);
+	fmt_time(s->first_purchase, out[3]);
+	fmt_time(s->last_purchase, out[4]);
+	snprintf(out[5], 32, "%llu", (unsigned long long)s->purchases);
+	snprintf(out[6], 32, "%llu", (unsigned long long)s->purchase_days);
+	crm_dec_format(s->revenue, 2, out[7]);
+}

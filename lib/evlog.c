@@ -1,0 +1,663 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dec.h"
+#include "errors.h"
+#include "evlog.h"
+#include "text.h"
+#include "times.h"
+
+#define DEFAULT_BATCH (4u << 20)
+#define DAY 86400
+
+/* What an event does to its contact beyond being counted. */
+enum { K_OTHER, K_PURCHASE, K_REFUND, K_SUBSCRIBE, K_UNSUBSCRIBE };
+
+/* An event held in the batch; its encoded value is in the arena. */
+struct pend {
+	uint64_t contact;
+	int64_t ts;
+	uint64_t id;
+	uint32_t off, len;
+	uint16_t kind, keyed;
+};
+
+/* A contact touched in this session: its statistics as they stand. */
+struct slot {
+	uint64_t id;
+	struct crm_stats s;
+	int64_t first0, last0; /* first_seen, last_seen before the session */
+	int dirty, consent; /* consent: 1 opt in, -1 opt out, 0 none */
+	int64_t consent_at;
+	char consent_source[64];
+};
+
+struct crm_evlog {
+	struct crm_store *st;
+	struct crm_txn *t;
+	const struct crm_config *cf;
+	struct crm_evlog_opts o;
+	struct crm_evlog_counts counts;
+	struct pend *p, *tmp;
+	size_t n, cap;
+	struct crm_buf arena, enc, key;
+	struct slot *slots;
+	size_t nslots, capslots;
+	struct crm_map slotmap; /* contact id -> slot index */
+	struct crm_map emails;  /* normal e-mail -> contact id */
+	struct crm_map ids;     /* contact id known to exist -> 1 */
+	struct crm_map seen;    /* type NUL ext_id -> hash of the event */
+	struct crm_rec rec;
+	uint64_t first_id; /* the first event id of the session */
+	struct crm_buf cmp;
+};
+
+int
+crm_evlog_begin(struct crm_store *st, struct crm_txn *t,
+    const struct crm_config *cf, const struct crm_evlog_opts *o,
+    struct crm_evlog **out)
+{
+	struct crm_evlog *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return CRM_ENOMEM;
+	l->st = st;
+	l->t = t;
+	l->cf = cf;
+	l->o = *o;
+	if (l->o.batch == 0)
+		l->o.batch = DEFAULT_BATCH;
+	crm_rec_init(&l->rec);
+	l->first_id = 0;
+	*out = l;
+	return 0;
+}
+
+void
+crm_evlog_txn(struct crm_evlog *l, struct crm_txn *t)
+{
+	l->t = t;
+}
+
+const struct crm_evlog_counts *
+crm_evlog_counts(const struct crm_evlog *l)
+{
+	return &l->counts;
+}
+
+static int
+why_is(char *why, size_t whylen, const char *fmt, const char *a, size_t n)
+{
+	snprintf(why, whylen, fmt, (int)n, a);
+	return CRM_EINVAL;
+}
+
+static int
+contact_by_id(struct crm_evlog *l, const char *ref, size_t n, uint64_t *id,
+    char *why, size_t whylen)
+{
+	uint64_t x;
+	int rc;
+
+	if (crm_id_parse(ref, n, id))
+		return why_is(why, whylen, "invalid contact id \"%.*s\"", ref,
+		    n);
+	if (crm_map_get(&l->ids, id, 8, &x))
+		return 0;
+	if ((rc = crm_contact_get(l->t, *id, &l->rec)) == CRM_ENOTFOUND)
+		return why_is(why, whylen, "no contact with id %.*s", ref, n);
+	return rc ? rc : crm_map_put(&l->ids, id, 8, 1);
+}
+
+/* A contact for an e-mail nobody has yet, as crm-add would create it. */
+static int
+create_contact(struct crm_evlog *l, const char *email, size_t n, uint64_t *id)
+{
+	char now[CRM_TIME_LEN];
+	int rc;
+
+	crm_time_format(l->o.now, now);
+	crm_rec_clear(&l->rec);
+	l->rec.id = *id = crm_txn_new_id(l->t);
+	if ((rc = crm_rec_set(&l->rec, CRM_COL_EMAIL, NULL, 0, email, n)) ||
+	    (rc = crm_rec_set(&l->rec, CRM_COL_CREATED_AT, NULL, 0, now,
+		 strlen(now))) ||
+	    (rc = crm_rec_set(&l->rec, CRM_COL_UPDATED_AT, NULL, 0, now,
+		 strlen(now))) ||
+	    (rc = crm_contact_put(l->t, &l->rec)) ||
+	    (rc = crm_index_put(l->t, CRM_IDX_EMAIL, email, n, *id)))
+		return rc;
+	l->counts.created++;
+	return 0;
+}
+
+int
+crm_evlog_contact(struct crm_evlog *l, const char *ref, size_t n,
+    uint64_t *id, char *why, size_t whylen)
+{
+	char norm[256];
+	size_t nn;
+	int rc;
+
+	crm_trim(&ref, &n);
+	if (n == 0)
+		return why_is(why, whylen, "missing contact%.*s", "", 0);
+	if (ref[0] >= '0' && ref[0] <= '9' && memchr(ref, '@', n) == NULL)
+		return contact_by_id(l, ref, n, id, why, whylen);
+	if (n >= sizeof(norm) || crm_email_norm(ref, n, norm, &nn))
+		return why_is(why, whylen, "invalid email \"%.*s\"", ref, n);
+	if (crm_map_get(&l->emails, norm, nn, id))
+		return 0;
+	rc = crm_index_get(l->t, CRM_IDX_EMAIL, norm, nn, id);
+	if (rc == CRM_ENOTFOUND && l->o.create)
+		rc = create_contact(l, norm, nn, id);
+	else if (rc == CRM_ENOTFOUND)
+		return why_is(why, whylen, "no contact with email \"%.*s\"",
+		    norm, nn);
+	return rc ? rc : crm_map_put(&l->emails, norm, nn, *id);
+}
+
+static uint32_t
+kind_of(const struct crm_event *e)
+{
+	switch (crm_evtype_lookup(e->type, e->tlen)) {
+	case CRM_EV_PURCHASE:
+		return K_PURCHASE;
+	case CRM_EV_REFUND:
+		return K_REFUND;
+	case CRM_EV_SUBSCRIBE:
+		return K_SUBSCRIBE;
+	case CRM_EV_UNSUBSCRIBE:
+		return K_UNSUBSCRIBE;
+	default:
+		return K_OTHER;
+	}
+}
+
+/*
+ * The idempotency key: type NUL ext_id (or the key column's value). An
+ * order's purchase and its refund share an order number, so the type is
+ * part of the key. Returns 0 and leaves l->key empty when there is none.
+ */
+static int
+event_key(struct crm_evlog *l, const struct crm_event *e)
+{
+	const char *v = crm_event_get(e, "ext_id", NULL);
+	size_t n = 0;
+
+	if (v != NULL)
+		v = crm_event_get(e, "ext_id", &n);
+	else if (l->o.key_col != NULL)
+		v = crm_event_get(e, l->o.key_col, &n);
+	l->key.len = 0;
+	if (v == NULL)
+		return 0;
+	if (crm_buf_add(&l->key, e->type, e->tlen) ||
+	    crm_buf_addc(&l->key, '\0') || crm_buf_add(&l->key, v, n))
+		return CRM_ENOMEM;
+	return l->key.len > 511 ? CRM_ETOOBIG : 0;
+}
+
+/* Whether the key is new (0), a repeat (*status), or a contradiction. */
+static int
+check_key(struct crm_evlog *l, const struct crm_event *e, uint64_t h,
+    int *status, char *why, size_t whylen)
+{
+	uint64_t was, id;
+	int rc;
+
+	if (crm_map_get(&l->seen, l->key.p, l->key.len, &was)) {
+		*status = CRM_EVLOG_DUPLICATE;
+		if (was == h)
+			return 0;
+		return why_is(why, whylen,
+		    "%.*s given twice in this input with different values",
+		    crm_event_get(e, "ext_id", NULL) ? "ext_id" : l->o.key_col,
+		    crm_event_get(e, "ext_id", NULL) ? 6 : strlen(l->o.key_col));
+	}
+	rc = crm_index_get(l->t, CRM_IDX_EVKEY, l->key.p, l->key.len, &id);
+	if (rc == 0)
+		*status = CRM_EVLOG_DUPLICATE;
+	return rc == CRM_ENOTFOUND ? 0 : rc;
+}
+
+static int
+hold(struct crm_evlog *l, const struct crm_event *e)
+{
+	struct pend *p;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 4096;
+		if ((p = realloc(l->p, l->cap * sizeof(*p))) == NULL)
+			return CRM_ENOMEM;
+		l->p = p;
+	}
+	if (l->arena.len + l->enc.len > UINT32_MAX)
+		return CRM_ETOOBIG;
+	p = &l->p[l->n++];
+	p->contact = e->contact;
+	p->ts = e->ts;
+	p->id = e->id;
+	p->off = (uint32_t)l->arena.len;
+	p->len = (uint32_t)l->enc.len;
+	p->kind = (uint16_t)kind_of(e);
+	p->keyed = l->key.len > 0;
+	return crm_buf_add(&l->arena, l->enc.p, l->enc.len);
+}
+
+int
+crm_evlog_add(struct crm_evlog *l, struct crm_event *e, int *status,
+    char *why, size_t whylen)
+{
+	uint64_t h;
+	int rc;
+
+	*status = CRM_EVLOG_ADDED;
+	if ((rc = crm_event_check(e, why, whylen)) ||
+	    (rc = crm_event_encode(e, &l->enc)) || (rc = event_key(l, e)))
+		return rc;
+	h = crm_hash(l->enc.p, l->enc.len) ^ e->contact * 0x9e3779b97f4a7c15u ^
+	    (uint64_t)e->ts;
+	if (l->key.len > 0 &&
+	    ((rc = check_key(l, e, h, status, why, whylen)) ||
+		*status == CRM_EVLOG_DUPLICATE)) {
+		if (rc == 0)
+			l->counts.duplicates++;
+		return rc;
+	}
+	e->id = crm_txn_new_event_id(l->t);
+	if (l->first_id == 0)
+		l->first_id = e->id;
+	if (l->key.len > 0 &&
+	    ((rc = crm_index_put(l->t, CRM_IDX_EVKEY, l->key.p, l->key.len,
+		  e->id)) ||
+		(rc = crm_map_put(&l->seen, l->key.p, l->key.len, h))))
+		return rc;
+	if ((rc = hold(l, e)))
+		return rc;
+	l->counts.added++;
+	return l->n >= l->o.batch ? crm_evlog_flush(l) : 0;
+}
+
+/*
+ * A stable least-significant-digit radix sort of the batch by time, then
+ * by contact: events were held in id order, so equal (contact, time) keep
+ * it, and the result is in key order. Only the digits that differ within
+ * the batch are sorted on.
+ */
+static void
+radix_pass(struct pend *src, struct pend *dst, size_t n, int which,
+    uint64_t min, int shift, size_t *count)
+{
+	size_t i, sum, c;
+	uint64_t v;
+
+	memset(count, 0, 65536 * sizeof(*count));
+	for (i = 0; i < n; i++) {
+		v = which ? src[i].contact : (uint64_t)src[i].ts;
+		count[(v - min) >> shift & 0xffff]++;
+	}
+	for (i = sum = 0; i < 65536; i++) {
+		c = count[i];
+		count[i] = sum;
+		sum += c;
+	}
+	for (i = 0; i < n; i++) {
+		v = which ? src[i].contact : (uint64_t)src[i].ts;
+		dst[count[(v - min) >> shift & 0xffff]++] = src[i];
+	}
+}
+
+static int
+sort_batch(struct crm_evlog *l)
+{
+	struct pend *src = l->p, *dst, *sw;
+	uint64_t min[2], max[2], v;
+	size_t *count, i;
+	int which, shift;
+
+	if (l->n < 2)
+		return 0;
+	if ((dst = realloc(l->tmp, l->n * sizeof(*dst))) == NULL)
+		return CRM_ENOMEM;
+	l->tmp = dst;
+	if ((count = malloc(65536 * sizeof(*count))) == NULL)
+		return CRM_ENOMEM;
+	for (which = 0; which < 2; which++) {
+		min[which] = UINT64_MAX;
+		max[which] = 0;
+		for (i = 0; i < l->n; i++) {
+			/* Times are compared with the sign bit flipped. */
+			v = which ? l->p[i].contact :
+				    (uint64_t)l->p[i].ts ^ (1ULL << 63);
+			min[which] = v < min[which] ? v : min[which];
+			max[which] = v > max[which] ? v : max[which];
+		}
+	}
+	/* radix_pass subtracts min from the raw value: undo the flip. */
+	min[0] ^= 1ULL << 63;
+	max[0] ^= 1ULL << 63;
+	for (which = 0; which < 2; which++)
+		for (shift = 0; shift < 64 &&
+		     ((max[which] - min[which]) >> shift) != 0;
+		     shift += 16) {
+			radix_pass(src, dst, l->n, which, min[which], shift,
+			    count);
+			sw = src;
+			src = dst;
+			dst = sw;
+		}
+	free(count);
+	if (src != l->p) {
+		l->tmp = l->p;
+		l->p = src;
+	}
+	return 0;
+}
+
+static struct slot *
+slot_of(struct crm_evlog *l, uint64_t id, int *rc)
+{
+	struct slot *s;
+	uint64_t i;
+
+	if (crm_map_get(&l->slotmap, &id, 8, &i))
+		return &l->slots[i];
+	if (l->nslots == l->capslots) {
+		l->capslots = l->capslots ? l->capslots * 2 : 1024;
+		s = realloc(l->slots, l->capslots * sizeof(*s));
+		if (s == NULL) {
+			*rc = CRM_ENOMEM;
+			return NULL;
+		}
+		l->slots = s;
+	}
+	s = &l->slots[l->nslots];
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	if ((*rc = crm_stats_get(l->t, id, &s->s)) ||
+	    (*rc = crm_map_put(&l->slotmap, &id, 8, l->nslots)))
+		return NULL;
+	s->first0 = s->s.first_seen;
+	s->last0 = s->s.last_seen;
+	l->nslots++;
+	return s;
+}
+
+static int64_t
+day_of(int64_t ts)
+{
+	return ts >= 0 ? ts / DAY : -((-ts + DAY - 1) / DAY);
+}
+
+/* Whether the store holds a purchase of the contact on that day. */
+static int
+stored_purchase_day(struct crm_evlog *l, uint64_t contact, int64_t day,
+    int *found)
+{
+	struct crm_evit *it;
+	struct crm_event e;
+	int rc;
+
+	*found = 0;
+	if ((rc = crm_evit_open(l->t, contact, day * DAY, (day + 1) * DAY, 0,
+		 &it)))
+		return rc;
+	while (!*found && (rc = crm_evit_next(it, &e)) == 0)
+		*found = crm_evtype_lookup(e.type, e.tlen) == CRM_EV_PURCHASE;
+	crm_evit_close(it);
+	return rc == CRM_EOF || rc == 0 ? 0 : rc;
+}
+
+/*
+ * A purchase day is new unless the contact has another purchase that day.
+ * Every purchase lies between the first and the last, and events come in
+ * time order per contact here, so the store is asked only for a day
+ * strictly inside that span.
+ */
+static int
+new_purchase_day(struct crm_evlog *l, const struct slot *s, int64_t ts,
+    int *isnew)
+{
+	int64_t d = day_of(ts), first, last;
+	int rc, found;
+
+	*isnew = 1;
+	if (s->s.purchases == 0)
+		return 0;
+	first = day_of(s->s.first_purchase);
+	last = day_of(s->s.last_purchase);
+	if (d == first || d == last) {
+		*isnew = 0;
+		return 0;
+	}
+	if (d < first || d > last)
+		return 0;
+	if ((rc = stored_purchase_day(l, s->id, d, &found)))
+		return rc;
+	*isnew = !found;
+	return 0;
+}
+
+static int
+money(struct crm_evlog *l, const struct pend *p, struct slot *s)
+{
+	struct crm_event e;
+	struct crm_dec d;
+	const char *a;
+	size_t n;
+	int rc, isnew;
+
+	if ((rc = crm_event_decode(&e, l->arena.p + p->off, p->len)))
+		return rc;
+	if ((a = crm_event_get(&e, "amount", &n)) == NULL ||
+	    crm_dec_parse(a, n, &d))
+		return CRM_ESTORE;
+	if (p->kind == K_REFUND)
+		return crm_dec_sub(s->s.revenue, d, &s->s.revenue);
+	if ((rc = new_purchase_day(l, s, p->ts, &isnew)))
+		return rc;
+	s->s.purchase_days += (uint64_t)isnew;
+	s->s.purchases++;
+	if (s->s.first_purchase == CRM_TIME_NONE || p->ts < s->s.first_purchase)
+		s->s.first_purchase = p->ts;
+	if (s->s.last_purchase == CRM_TIME_NONE || p->ts > s->s.last_purchase)
+		s->s.last_purchase = p->ts;
+	return crm_dec_add(s->s.revenue, d, &s->s.revenue);
+}
+
+/* Subscribe and unsubscribe: the latest in time is kept for the contact. */
+static int
+consent(struct crm_evlog *l, const struct pend *p, struct slot *s)
+{
+	struct crm_event e;
+	const char *src;
+	size_t n;
+	int rc;
+
+	if (s->consent != 0 && p->ts < s->consent_at)
+		return 0;
+	if ((rc = crm_event_decode(&e, l->arena.p + p->off, p->len)))
+		return rc;
+	if ((src = crm_event_get(&e, "source", &n)) == NULL &&
+	    (src = crm_event_get(&e, "channel", &n)) == NULL) {
+		src = "crm-log";
+		n = 7;
+	}
+	if (n >= sizeof(s->consent_source))
+		n = sizeof(s->consent_source) - 1;
+	memcpy(s->consent_source, src, n);
+	s->consent_source[n] = '\0';
+	s->consent = p->kind == K_SUBSCRIBE ? 1 : -1;
+	s->consent_at = p->ts;
+	return 0;
+}
+
+/*
+ * An event without an ext_id is the same as a stored one when every part
+ * of it is: contact, second, type and fields. That makes re-running any
+ * input harmless, not only inputs with ext_ids. Only events stored before
+ * this session count, so that two equal rows of one input are both kept,
+ * and the store is asked only when the time lies within the contact's
+ * stored timeline.
+ */
+static int
+stored_same(struct crm_evlog *l, const struct slot *s, const struct pend *p,
+    int *same)
+{
+	struct crm_evit *it;
+	struct crm_event e;
+	int rc;
+
+	*same = 0;
+	if (p->keyed || s->first0 == CRM_TIME_NONE || p->ts < s->first0 ||
+	    p->ts > s->last0)
+		return 0;
+	if ((rc = crm_evit_open(l->t, p->contact, p->ts, p->ts + 1, 0, &it)))
+		return rc;
+	while (!*same && (rc = crm_evit_next(it, &e)) == 0) {
+		if (e.id >= l->first_id && l->first_id != 0)
+			continue;
+		if ((rc = crm_event_encode(&e, &l->cmp)))
+			break;
+		*same = l->cmp.len == p->len &&
+		    memcmp(l->cmp.p, l->arena.p + p->off, p->len) == 0;
+	}
+	crm_evit_close(it);
+	return rc == CRM_EOF || rc == 0 ? 0 : rc;
+}
+
+static int
+apply(struct crm_evlog *l, const struct pend *p, struct slot *s)
+{
+	s->dirty = 1;
+	s->s.events++;
+	if (s->s.first_seen == CRM_TIME_NONE || p->ts < s->s.first_seen)
+		s->s.first_seen = p->ts;
+	if (s->s.last_seen == CRM_TIME_NONE || p->ts > s->s.last_seen)
+		s->s.last_seen = p->ts;
+	if (p->kind == K_PURCHASE || p->kind == K_REFUND)
+		return money(l, p, s);
+	if (p->kind == K_SUBSCRIBE || p->kind == K_UNSUBSCRIBE)
+		return consent(l, p, s);
+	return 0;
+}
+
+/*
+ * The consent rule of crm-add: the newest answer wins, so an event older
+ * than the contact's consent_at changes nothing.
+ */
+static int
+write_consent(struct crm_evlog *l, struct slot *s)
+{
+	char at[CRM_TIME_LEN], now[CRM_TIME_LEN];
+	const char *cur, *v = s->consent > 0 ? "true" : "false";
+	int64_t t;
+	int rc;
+
+	if ((rc = crm_contact_get(l->t, s->id, &l->rec)))
+		return rc == CRM_ENOTFOUND ? CRM_ESTORE : rc;
+	cur = crm_rec_get(&l->rec, CRM_COL_CONSENT_AT, NULL, 0, NULL);
+	if (cur != NULL && crm_time_parse(cur, strlen(cur), &t, NULL) == 0 &&
+	    t > s->consent_at)
+		return 0;
+	crm_time_format(s->consent_at, at);
+	crm_time_format(l->o.now, now);
+	if ((rc = crm_rec_set(&l->rec, CRM_COL_EMAIL_OPT_IN, NULL, 0, v,
+		 strlen(v))) ||
+	    (rc = crm_rec_set(&l->rec, CRM_COL_CONSENT_AT, NULL, 0, at,
+		 strlen(at))) ||
+	    (rc = crm_rec_set(&l->rec, CRM_COL_CONSENT_SOURCE, NULL, 0,
+		 s->consent_source, strlen(s->consent_source))) ||
+	    (rc = crm_rec_set(&l->rec, CRM_COL_UPDATED_AT, NULL, 0, now,
+		 strlen(now))))
+		return rc;
+	l->counts.consent++;
+	return crm_contact_put(l->t, &l->rec);
+}
+
+static int
+write_slots(struct crm_evlog *l)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < l->nslots; i++) {
+		if (!l->slots[i].dirty)
+			continue;
+		l->slots[i].dirty = 0;
+		rc = crm_stats_put(l->t, l->slots[i].id, &l->slots[i].s);
+		if (rc == 0 && l->slots[i].consent != 0) {
+			rc = write_consent(l, &l->slots[i]);
+			l->slots[i].consent = 0;
+		}
+	}
+	return rc;
+}
+
+int
+crm_evlog_flush(struct crm_evlog *l)
+{
+	unsigned char key[CRM_EVKEY_LEN];
+	const struct pend *p;
+	struct slot *s;
+	size_t i;
+	int rc = 0, same;
+
+	if ((rc = sort_batch(l)))
+		return rc;
+	for (i = 0; i < l->n; i++) {
+		p = &l->p[i];
+		if ((s = slot_of(l, p->contact, &rc)) == NULL ||
+		    (rc = stored_same(l, s, p, &same)))
+			return rc;
+		if (same) {
+			l->counts.added--;
+			l->counts.duplicates++;
+			continue;
+		}
+		crm_evkey_pack(p->contact, p->ts, p->id, key);
+		if ((rc = apply(l, p, s)) ||
+		    (rc = crm_event_put(l->t, key, l->arena.p + p->off,
+			 p->len)))
+			return rc;
+	}
+	l->n = 0;
+	l->arena.len = 0;
+	return write_slots(l);
+}
+
+static void
+evlog_free(struct crm_evlog *l)
+{
+	free(l->p);
+	free(l->tmp);
+	free(l->slots);
+	crm_buf_free(&l->arena);
+	crm_buf_free(&l->enc);
+	crm_buf_free(&l->key);
+	crm_buf_free(&l->cmp);
+	crm_map_free(&l->slotmap);
+	crm_map_free(&l->emails);
+	crm_map_free(&l->ids);
+	crm_map_free(&l->seen);
+	crm_rec_free(&l->rec);
+	free(l);
+}
+
+int
+crm_evlog_end(struct crm_evlog *l)
+{
+	int rc = crm_evlog_flush(l);
+
+	evlog_free(l);
+	return rc;
+}
+
+void
+crm_evlog_abort(struct crm_evlog *l)
+{
+	if (l != NULL)
+		evlog_free(l);
+}

@@ -1,0 +1,64 @@
+/*
+ * Writing the interaction log: a session of events added in one write
+ * transaction. Events are held in a batch, sorted by key (contact, time,
+ * id) and written in that order, so that a bulk import appends to each
+ * contact's timeline rather than inserting at random. The statistics of
+ * every contact touched and the consent fields that subscribe and
+ * unsubscribe events change are brought up to date as the batch is written.
+ */
+#ifndef CRM_EVLOG_H
+#define CRM_EVLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "event.h"
+#include "store.h"
+
+struct crm_evlog_opts {
+	int64_t now;         /* updated_at of contacts changed */
+	int create;          /* an unknown e-mail creates a contact */
+	size_t batch;        /* events held before a sorted write; 0: default */
+	const char *key_col; /* the field that makes an event unique, when
+				there is no ext_id field: NULL none */
+};
+
+enum { CRM_EVLOG_ADDED = 1, CRM_EVLOG_DUPLICATE };
+
+struct crm_evlog_counts {
+	uint64_t added, duplicates, created, consent;
+};
+
+struct crm_evlog;
+
+int crm_evlog_begin(struct crm_store *st, struct crm_txn *t,
+    const struct crm_config *cf, const struct crm_evlog_opts *o,
+    struct crm_evlog **out);
+/*
+ * The contact a reference names: a number is an id, anything else a
+ * normalised e-mail. CRM_EINVAL with why when there is no such contact
+ * (unless the options create one for an e-mail) or the reference is bad.
+ */
+int crm_evlog_contact(struct crm_evlog *l, const char *ref, size_t n,
+    uint64_t *id, char *why, size_t whylen);
+/*
+ * Adds an event with its contact, time, type and (checked, normal) fields.
+ * The event id is assigned here. *status says whether it was added or was
+ * already stored (same type and ext_id). CRM_EINVAL with why: the row is
+ * bad (the same ext_id given twice in this session with other values, or
+ * a failed crm_event_check()); nothing of it was kept.
+ */
+int crm_evlog_add(struct crm_evlog *l, struct crm_event *e, int *status,
+    char *why, size_t whylen);
+/* Writes what is held. Called by crm_evlog_end(); call it before a commit
+ * of a transaction that goes on with crm_evlog_txn(). */
+int crm_evlog_flush(struct crm_evlog *l);
+void crm_evlog_txn(struct crm_evlog *l, struct crm_txn *t);
+const struct crm_evlog_counts *crm_evlog_counts(const struct crm_evlog *l);
+/* Flushes and frees; the transaction stays open for the caller. */
+int crm_evlog_end(struct crm_evlog *l);
+/* Frees without writing (the caller aborts the transaction). */
+void crm_evlog_abort(struct crm_evlog *l);
+
+#endif
