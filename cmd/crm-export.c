@@ -223,8 +223,9 @@ static int export(struct ctx *c)
 		if ((rc = crm_iter_open(c->t, &it)))
 			return rc;
 		while ((rc = crm_iter_next(it, &r)) == 0)
-			if (wanted(c, &r) && ((rc = add_stats(c, &r)) ||
-						 (rc = crm_out_rec(c->out, &r))))
+			if (wanted(c, &r) &&
+			    ((rc = add_stats(c, &r)) ||
+				(rc = crm_out_rec(c->out, &r))))
 				break;
 		crm_iter_close(it);
 		rc = rc == CRM_EOF ? 0 : rc;
@@ -267,9 +268,8 @@ type_wanted(const struct ctx *c, const struct crm_event *e)
  * contacts named, or of all. fn returns nonzero to stop.
  */
 static int
-each_event(struct ctx *c, int (*fn)(struct ctx *, const struct crm_event *,
-			      void *),
-    void *arg)
+each_event(struct ctx *c,
+    int (*fn)(struct ctx *, const struct crm_event *, void *), void *arg)
 {
 	struct crm_evit *it;
 	struct crm_event e;
@@ -281,8 +281,8 @@ each_event(struct ctx *c, int (*fn)(struct ctx *, const struct crm_event *,
 	do {
 		if (c->nids > 0 && i > 0 && c->ids[i] == c->ids[i - 1])
 			continue;
-		if ((rc = crm_evit_open(c->t, c->nids ? c->ids[i] : 0, from,
-			 to, 0, &it)))
+		if ((rc = crm_evit_open(c->t, c->nids ? c->ids[i] : 0, from, to,
+			 0, &it)))
 			return rc;
 		while ((rc = crm_evit_next(it, &e)) == 0)
 			if (type_wanted(c, &e) && (rc = fn(c, &e, arg)))
@@ -366,8 +366,8 @@ put_event(struct ctx *c, const struct crm_event *e, void *arg)
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)e->id);
 	rc = crm_rec_set(&o->r, CRM_COL_CUSTOM, "id", 2, num, strlen(num));
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)e->contact);
-	rc |= crm_rec_set(&o->r, CRM_COL_CUSTOM, "contact", 7, num,
-	    strlen(num));
+	rc |=
+	    crm_rec_set(&o->r, CRM_COL_CUSTOM, "contact", 7, num, strlen(num));
 	if (email != NULL)
 		rc |= crm_rec_set(&o->r, CRM_COL_CUSTOM, "email", 5, email, n);
 	crm_time_format(e->ts, ts);

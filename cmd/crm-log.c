@@ -57,7 +57,8 @@ static volatile sig_atomic_t gotsig;
 static void
 usage(int status)
 {
-	fputs("usage: crm-log [-qv] [--config file] [-D dir] [-F csv|tsv|ndjson]"
+	fputs("usage: crm-log [-qv] [--config file] [-D dir] [-F "
+	      "csv|tsv|ndjson]"
 	      " [-t type] [-r rejects]\n"
 	      "               [--as-of time] [--create] [--key column] "
 	      "[--no-wait] [file ...]\n"
@@ -229,7 +230,8 @@ role_of(const char *name, size_t n)
 	size_t i;
 
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (strlen(known[i].name) == n && !memcmp(known[i].name, name, n))
+		if (strlen(known[i].name) == n &&
+		    !memcmp(known[i].name, name, n))
 			return known[i].role;
 	return n > 0 ? R_FIELD : R_SKIP;
 }
@@ -247,9 +249,8 @@ roles(struct ctx *c, const struct crm_inrow *row)
 	if ((c->roles = calloc(row->n + 1, sizeof(int))) == NULL)
 		err(EX_OSERR, NULL);
 	for (i = 0; i < row->n; i++)
-		c->roles[i] = row->name[i] ?
-		    role_of(row->name[i], row->nlen[i]) :
-		    R_SKIP;
+		c->roles[i] =
+		    row->name[i] ? role_of(row->name[i], row->nlen[i]) : R_SKIP;
 	c->roles_for = row->name;
 	c->nroles = row->n;
 }
@@ -275,8 +276,8 @@ set_time(const char *v, size_t n, int64_t *ts, char *why, size_t whylen)
 
 /* One field value, checked and kept in c->vals; pointers set later. */
 static int
-add_field(struct ctx *c, const char *name, size_t nlen, const char *v,
-    size_t n, char *why, size_t whylen)
+add_field(struct ctx *c, const char *name, size_t nlen, const char *v, size_t n,
+    char *why, size_t whylen)
 {
 	char sub[400];
 	struct crm_evfield *f;
@@ -301,8 +302,7 @@ add_field(struct ctx *c, const char *name, size_t nlen, const char *v,
 
 /* The event of a row; the contact is resolved from email or contact. */
 static int
-row_event(struct ctx *c, const struct crm_inrow *row, char *why,
-    size_t whylen)
+row_event(struct ctx *c, const struct crm_inrow *row, char *why, size_t whylen)
 {
 	const char *ref = NULL, *v;
 	size_t i, nref = 0, n;
@@ -350,7 +350,8 @@ row_event(struct ctx *c, const struct crm_inrow *row, char *why,
 	} else if (rc == 0 && !hasts)
 		rc = set_time(c->ts, strlen(c->ts), &c->e.ts, why, whylen);
 	if (rc == 0 && ref == NULL) {
-		snprintf(why, whylen, "no contact (an email or contact column)");
+		snprintf(why, whylen,
+		    "no contact (an email or contact column)");
 		rc = CRM_EINVAL;
 	}
 	if (rc == 0)
@@ -701,8 +702,7 @@ check_options(struct ctx *c, int argc)
 		errx(EX_USAGE, "which type of event? (-t type)");
 	if (c->flagmode && c->rejpath != NULL)
 		errx(EX_USAGE, "-r goes with files, not event options");
-	if (c->rejpath != NULL &&
-	    (c->rejfp = fopen(c->rejpath, "w")) == NULL)
+	if (c->rejpath != NULL && (c->rejfp = fopen(c->rejpath, "w")) == NULL)
 		err(EX_CANTCREAT, "%s", c->rejpath);
 }
 

@@ -88,8 +88,8 @@ int crm_event_check(const struct crm_event *e, char *why, size_t whylen);
 /* The store key of an event, and back. */
 void crm_evkey_pack(uint64_t contact, int64_t ts, uint64_t id,
     unsigned char key[CRM_EVKEY_LEN]);
-void crm_evkey_unpack(const unsigned char key[CRM_EVKEY_LEN],
-    uint64_t *contact, int64_t *ts, uint64_t *id);
+void crm_evkey_unpack(const unsigned char key[CRM_EVKEY_LEN], uint64_t *contact,
+    int64_t *ts, uint64_t *id);
 
 /*
  * The encoding of an event's type and fields (the value of its key), format

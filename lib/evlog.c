@@ -28,7 +28,7 @@ struct slot {
 	uint64_t id;
 	struct crm_stats s;
 	int64_t first0, last0; /* first_seen, last_seen before the session */
-	int dirty, consent; /* consent: 1 opt in, -1 opt out, 0 none */
+	int dirty, consent;    /* consent: 1 opt in, -1 opt out, 0 none */
 	int64_t consent_at;
 	char consent_source[64];
 };
@@ -133,8 +133,8 @@ create_contact(struct crm_evlog *l, const char *email, size_t n, uint64_t *id)
 }
 
 int
-crm_evlog_contact(struct crm_evlog *l, const char *ref, size_t n,
-    uint64_t *id, char *why, size_t whylen)
+crm_evlog_contact(struct crm_evlog *l, const char *ref, size_t n, uint64_t *id,
+    char *why, size_t whylen)
 {
 	char norm[256];
 	size_t nn;
@@ -214,7 +214,8 @@ check_key(struct crm_evlog *l, const struct crm_event *e, uint64_t h,
 		return why_is(why, whylen,
 		    "%.*s given twice in this input with different values",
 		    crm_event_get(e, "ext_id", NULL) ? "ext_id" : l->o.key_col,
-		    crm_event_get(e, "ext_id", NULL) ? 6 : strlen(l->o.key_col));
+		    crm_event_get(e, "ext_id", NULL) ? 6 :
+						       strlen(l->o.key_col));
 	}
 	rc = crm_index_get(l->t, CRM_IDX_EVKEY, l->key.p, l->key.len, &id);
 	if (rc == 0)
@@ -247,8 +248,8 @@ hold(struct crm_evlog *l, const struct crm_event *e)
 }
 
 int
-crm_evlog_add(struct crm_evlog *l, struct crm_event *e, int *status,
-    char *why, size_t whylen)
+crm_evlog_add(struct crm_evlog *l, struct crm_event *e, int *status, char *why,
+    size_t whylen)
 {
 	uint64_t h;
 	int rc;
@@ -339,8 +340,8 @@ sort_batch(struct crm_evlog *l)
 	min[0] ^= 1ULL << 63;
 	max[0] ^= 1ULL << 63;
 	for (which = 0; which < 2; which++)
-		for (shift = 0; shift < 64 &&
-		     ((max[which] - min[which]) >> shift) != 0;
+		for (shift = 0;
+		     shift < 64 && ((max[which] - min[which]) >> shift) != 0;
 		     shift += 16) {
 			radix_pass(src, dst, l->n, which, min[which], shift,
 			    count);

@@ -11,7 +11,7 @@
 #define FLUSH_AT (128 * 1024)
 
 struct col {
-	int col; /* -1 id, CRM_COL_CUSTOM, or a core column */
+	int col;    /* -1 id, CRM_COL_CUSTOM, or a core column */
 	int number; /* NDJSON writes the value as a number */
 	char *name;
 	size_t nlen;

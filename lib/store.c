@@ -26,7 +26,7 @@ struct crm_txn {
 	MDB_txn *t;
 	int rdonly;
 	uint64_t next_id, max_id, next_event;
-	MDB_cursor *evc;       /* for crm_event_put() */
+	MDB_cursor *evc;                     /* for crm_event_put() */
 	unsigned char evlast[CRM_EVKEY_LEN]; /* the greatest event key */
 	int evlast_known;
 	struct crm_map ov[CRM_NIDX]; /* pending index changes; 0 deletes */
@@ -980,8 +980,8 @@ crm_evit_next(struct crm_evit *it, struct crm_event *e)
 			return crm_event_decode(e, v.mv_data, v.mv_size);
 		/* One contact's timeline is in time order: past the range
 		 * in the direction of travel, nothing more can match. */
-		if (it->contact != 0 && (it->reverse ? e->ts < it->from :
-						       e->ts >= it->to))
+		if (it->contact != 0 &&
+		    (it->reverse ? e->ts < it->from : e->ts >= it->to))
 			return CRM_EOF;
 	}
 }
