@@ -105,8 +105,8 @@ int crm_stats_put(struct crm_txn *t, uint64_t contact,
  * < to, newest first when reverse is set. The event's strings are valid
  * until the next call.
  */
-int crm_evit_open(struct crm_txn *t, uint64_t contact, int64_t from,
-    int64_t to, int reverse, struct crm_evit **out);
+int crm_evit_open(struct crm_txn *t, uint64_t contact, int64_t from, int64_t to,
+    int reverse, struct crm_evit **out);
 int crm_evit_next(struct crm_evit *it, struct crm_event *e);
 void crm_evit_close(struct crm_evit *it);
 
