@@ -19,8 +19,8 @@
 /* One customer's purchases. With purchases == 0, first and last are
  * meaningless and revenue holds only refunds. */
 struct crm_rfm_stat {
-	int64_t first, last; /* first and last purchase, seconds (UTC) */
-	uint64_t purchases;  /* purchase events */
+	int64_t first, last;    /* first and last purchase, seconds (UTC) */
+	uint64_t purchases;     /* purchase events */
 	struct crm_dec revenue; /* purchase amounts minus refund amounts */
 };
 
@@ -76,8 +76,8 @@ struct crm_rfm_table;
  * when the section is absent or has no "segments". On CRM_ECONFIG err
  * holds "file:line: message".
  */
-int crm_rfm_table_load(const struct crm_config *cf,
-    struct crm_rfm_table **out, char *err, size_t errlen);
+int crm_rfm_table_load(const struct crm_config *cf, struct crm_rfm_table **out,
+    char *err, size_t errlen);
 /* The segment of s: the first rule that matches, "" if none does, or the
  * table's segment for customers without purchases. Valid until free. */
 const char *crm_rfm_segment(const struct crm_rfm_table *t,

@@ -1,0 +1,562 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "errors.h"
+#include "rfm.h"
+#include "ydoc.h"
+
+struct crm_rfm {
+	struct crm_map map; /* key -> index in st */
+	struct crm_rfm_stat *st;
+	size_t n, cap;
+	/* crm_rfm_sorted's arrays */
+	const char **skey;
+	size_t *slen;
+	struct crm_rfm_stat *sst;
+};
+
+int
+crm_rfm_open(struct crm_rfm **out)
+{
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		return CRM_ENOMEM;
+	return 0;
+}
+
+void
+crm_rfm_close(struct crm_rfm *s)
+{
+	if (s == NULL)
+		return;
+	crm_map_free(&s->map);
+	free(s->st);
+	free(s->skey);
+	free(s->slen);
+	free(s->sst);
+	free(s);
+}
+
+size_t
+crm_rfm_count(const struct crm_rfm *s)
+{
+	return s->n;
+}
+
+/* The statistics of key, made (empty) if the key is new. */
+static struct crm_rfm_stat *
+lookup(struct crm_rfm *s, const char *key, size_t klen)
+{
+	uint64_t v;
+
+	if (crm_map_get(&s->map, key, klen, &v))
+		return &s->st[v];
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		struct crm_rfm_stat *p = realloc(s->st, cap * sizeof(*p));
+
+		if (p == NULL)
+			return NULL;
+		s->st = p;
+		s->cap = cap;
+	}
+	if (crm_map_put(&s->map, key, klen, s->n))
+		return NULL;
+	memset(&s->st[s->n], 0, sizeof(s->st[0]));
+	return &s->st[s->n++];
+}
+
+/* Folds b into a: the one operation both adding and merging use. */
+static int
+combine(struct crm_rfm_stat *a, const struct crm_rfm_stat *b)
+{
+	struct crm_dec sum;
+
+	if (crm_dec_add(a->revenue, b->revenue, &sum))
+		return CRM_ETOOBIG;
+	a->revenue = sum;
+	if (b->purchases == 0)
+		return 0;
+	if (a->purchases == 0 || b->first < a->first)
+		a->first = b->first;
+	if (a->purchases == 0 || b->last > a->last)
+		a->last = b->last;
+	a->purchases += b->purchases;
+	return 0;
+}
+
+int
+crm_rfm_add(struct crm_rfm *s, const char *key, size_t klen, int kind,
+    int64_t ts, struct crm_dec amount)
+{
+	struct crm_rfm_stat *a, e = { ts, ts, 0, { 0, 0 } };
+
+	if ((a = lookup(s, key, klen)) == NULL)
+		return CRM_ENOMEM;
+	if (kind == CRM_RFM_PURCHASE) {
+		e.purchases = 1;
+		e.revenue = amount;
+	} else if (kind == CRM_RFM_REFUND) {
+		if (amount.v == INT64_MIN)
+			return CRM_ETOOBIG;
+		e.revenue.v = -amount.v;
+		e.revenue.scale = amount.scale;
+	} else
+		return 0;
+	return combine(a, &e);
+}
+
+int
+crm_rfm_merge(struct crm_rfm *dst, const struct crm_rfm *src)
+{
+	const char *k;
+	size_t i = 0, klen;
+	uint64_t v;
+	struct crm_rfm_stat *a;
+	int rc;
+
+	while (crm_map_each(&src->map, &i, &k, &klen, &v)) {
+		if ((a = lookup(dst, k, klen)) == NULL)
+			return CRM_ENOMEM;
+		if ((rc = combine(a, &src->st[v])))
+			return rc;
+	}
+	return 0;
+}
+
+/* Sorting keys: the first eight bytes as a big-endian number decide most
+ * comparisons without touching the keys themselves. */
+struct keyref {
+	uint64_t head;
+	const char *k;
+	size_t len, i;
+};
+
+static int
+cmp_key(const void *pa, const void *pb)
+{
+	const struct keyref *a = pa, *b = pb;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c;
+
+	if (a->head != b->head)
+		return a->head < b->head ? -1 : 1;
+	if ((c = memcmp(a->k, b->k, n)) != 0)
+		return c;
+	return (a->len > b->len) - (a->len < b->len);
+}
+
+static uint64_t
+head8(const char *k, size_t len)
+{
+	uint64_t h = 0;
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		h = h << 8 | (i < len ? (unsigned char)k[i] : 0);
+	return h;
+}
+
+int
+crm_rfm_sorted(struct crm_rfm *s, const char *const **keys, const size_t **klen,
+    const struct crm_rfm_stat **stat)
+{
+	struct keyref *ref;
+	const char *k;
+	size_t i = 0, len;
+	uint64_t v;
+
+	free(s->skey);
+	free(s->slen);
+	free(s->sst);
+	s->skey = malloc((s->n + 1) * sizeof(*s->skey));
+	s->slen = malloc((s->n + 1) * sizeof(*s->slen));
+	s->sst = malloc((s->n + 1) * sizeof(*s->sst));
+	ref = malloc((s->n + 1) * sizeof(*ref));
+	if (s->skey == NULL || s->slen == NULL || s->sst == NULL ||
+	    ref == NULL) {
+		free(ref);
+		return CRM_ENOMEM;
+	}
+	while (crm_map_each(&s->map, &i, &k, &len, &v))
+		ref[v] = (struct keyref){ head8(k, len), k, len, v };
+	qsort(ref, s->n, sizeof(*ref), cmp_key);
+	for (i = 0; i < s->n; i++) {
+		s->skey[i] = ref[i].k;
+		s->slen[i] = ref[i].len;
+		s->sst[i] = s->st[ref[i].i];
+	}
+	free(ref);
+	*keys = s->skey;
+	*klen = s->slen;
+	*stat = s->sst;
+	return 0;
+}
+
+/* ---- scores ------------------------------------------------------- */
+
+/* A value to rank and the customer's position, the tie-breaker. */
+struct rank {
+	int64_t v;
+	size_t i;
+};
+
+static int
+cmp_rank(const void *pa, const void *pb)
+{
+	const struct rank *a = pa, *b = pb;
+
+	if (a->v != b->v)
+		return a->v < b->v ? -1 : 1;
+	return (a->i > b->i) - (a->i < b->i);
+}
+
+/* Revenue is ranked exactly: every value brought to the largest scale
+ * seen, or, if one would overflow there, compared as decimals. */
+struct drank {
+	struct crm_dec d;
+	size_t i;
+};
+
+static int
+cmp_drank(const void *pa, const void *pb)
+{
+	const struct drank *a = pa, *b = pb;
+	int c = crm_dec_cmp(a->d, b->d);
+
+	return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+static int
+scaled(struct crm_dec d, int scale, int64_t *v)
+{
+	int64_t x = d.v;
+	int k;
+
+	for (k = d.scale; k < scale; k++)
+		if (__builtin_mul_overflow(x, 10, &x))
+			return 0;
+	*v = x;
+	return 1;
+}
+
+/* ntile(5): with m rows, the first m % 5 groups have one row more. */
+static unsigned char
+ntile5(size_t p, size_t m)
+{
+	size_t q = m / 5, rem = m % 5, big = rem * (q + 1);
+
+	if (p < big)
+		return (unsigned char)(p / (q + 1) + 1);
+	return (unsigned char)(rem + (p - big) / q + 1);
+}
+
+static void
+assign(struct rank *rk, size_t m, struct crm_rfm_score *out, int which)
+{
+	size_t p;
+
+	for (p = 0; p < m; p++) {
+		unsigned char s = ntile5(p, m);
+
+		if (which == 0)
+			out[rk[p].i].r = s;
+		else if (which == 1)
+			out[rk[p].i].f = s;
+		else
+			out[rk[p].i].m = s;
+	}
+}
+
+static int
+rank_revenue(const struct crm_rfm_stat *st, struct rank *rk, size_t m)
+{
+	struct drank *d;
+	size_t p;
+	int scale = 0, exact = 1;
+
+	for (p = 0; p < m; p++)
+		if (st[rk[p].i].revenue.scale > scale)
+			scale = st[rk[p].i].revenue.scale;
+	for (p = 0; p < m && exact; p++)
+		exact = scaled(st[rk[p].i].revenue, scale, &rk[p].v);
+	if (exact) {
+		qsort(rk, m, sizeof(*rk), cmp_rank);
+		return 0;
+	}
+	/* Sums near 10^18 units: rare, so the slower exact comparison. */
+	if ((d = malloc((m + 1) * sizeof(*d))) == NULL)
+		return CRM_ENOMEM;
+	for (p = 0; p < m; p++)
+		d[p] = (struct drank){ st[rk[p].i].revenue, rk[p].i };
+	qsort(d, m, sizeof(*d), cmp_drank);
+	for (p = 0; p < m; p++)
+		rk[p].i = d[p].i;
+	free(d);
+	return 0;
+}
+
+int
+crm_rfm_score(const struct crm_rfm_stat *st, size_t n,
+    struct crm_rfm_score *out)
+{
+	struct rank *rk;
+	size_t i, m = 0;
+
+	memset(out, 0, n * sizeof(*out));
+	if ((rk = malloc((n + 1) * sizeof(*rk))) == NULL)
+		return CRM_ENOMEM;
+	for (i = 0; i < n; i++)
+		if (st[i].purchases > 0)
+			rk[m++] = (struct rank){ st[i].last, i };
+	qsort(rk, m, sizeof(*rk), cmp_rank);
+	assign(rk, m, out, 0);
+	for (i = 0; i < m; i++)
+		rk[i].v = (int64_t)st[rk[i].i].purchases;
+	qsort(rk, m, sizeof(*rk), cmp_rank);
+	assign(rk, m, out, 1);
+	if (rank_revenue(st, rk, m)) {
+		free(rk);
+		return CRM_ENOMEM;
+	}
+	assign(rk, m, out, 2);
+	free(rk);
+	return 0;
+}
+
+int
+crm_rfm_cell(const struct crm_rfm_score *s)
+{
+	return s->r * 100 + s->f * 10 + s->m;
+}
+
+/* ---- segments ----------------------------------------------------- */
+
+struct rule {
+	const char *name;
+	unsigned char lo[3], hi[3]; /* r, f, m */
+};
+
+/*
+ * The built-in table, first match wins; every one of the 125 cells has a
+ * segment. Recency splits first, as customers who have not bought for a
+ * long time are a different audience whatever they once spent.
+ */
+static const struct rule builtin[] = {
+	{ "Champions", { 4, 4, 4 }, { 5, 5, 5 } },
+	{ "Loyal Customers", { 3, 3, 3 }, { 5, 5, 5 } },
+	{ "New Customers", { 5, 1, 1 }, { 5, 1, 5 } },
+	{ "Promising", { 4, 1, 1 }, { 4, 1, 5 } },
+	{ "Potential Loyalist", { 4, 2, 1 }, { 5, 5, 5 } },
+	{ "Need Attention", { 3, 2, 1 }, { 3, 5, 5 } },
+	{ "About To Sleep", { 3, 1, 1 }, { 3, 1, 5 } },
+	{ "Can't Lose Them", { 1, 4, 4 }, { 1, 5, 5 } },
+	{ "At Risk", { 1, 3, 3 }, { 2, 5, 5 } },
+	{ "Hibernating", { 2, 1, 1 }, { 2, 5, 5 } },
+	{ "Lost", { 1, 1, 1 }, { 1, 5, 5 } },
+};
+
+static const char builtin_none[] = "No Purchases";
+
+struct crm_rfm_table {
+	const char *cell[125]; /* by (r-1)*25 + (f-1)*5 + (m-1) */
+	const char *none;
+	struct crm_buf names; /* the config's names, NUL-separated */
+};
+
+static void
+fill_cells(struct crm_rfm_table *t, const struct rule *rules, size_t n)
+{
+	size_t c, i;
+
+	for (c = 0; c < 125; c++) {
+		unsigned char s[3] = { (unsigned char)(c / 25 + 1),
+			(unsigned char)(c / 5 % 5 + 1),
+			(unsigned char)(c % 5 + 1) };
+
+		t->cell[c] = "";
+		for (i = 0; i < n; i++)
+			if (s[0] >= rules[i].lo[0] && s[0] <= rules[i].hi[0] &&
+			    s[1] >= rules[i].lo[1] && s[1] <= rules[i].hi[1] &&
+			    s[2] >= rules[i].lo[2] && s[2] <= rules[i].hi[2]) {
+				t->cell[c] = rules[i].name;
+				break;
+			}
+	}
+}
+
+/* "N" or "N-M" with 1 <= N <= M <= 5. */
+static int
+parse_range(const struct crm_ynode *v, unsigned char *lo, unsigned char *hi)
+{
+	const char *s = v->s;
+
+	if (v->kind != CRM_Y_SCALAR)
+		return -1;
+	if (v->slen == 1 && s[0] >= '1' && s[0] <= '5') {
+		*lo = *hi = (unsigned char)(s[0] - '0');
+		return 0;
+	}
+	if (v->slen == 3 && s[0] >= '1' && s[0] <= '5' && s[1] == '-' &&
+	    s[2] >= s[0] && s[2] <= '5') {
+		*lo = (unsigned char)(s[0] - '0');
+		*hi = (unsigned char)(s[2] - '0');
+		return 0;
+	}
+	return -1;
+}
+
+struct loader {
+	const struct crm_config *cf;
+	char *err;
+	size_t errlen;
+};
+
+static int
+load_rule(struct loader *L, const struct crm_ynode *item, struct rule *r,
+    size_t *nameoff, struct crm_buf *names)
+{
+	static const char *const keys[] = { "r", "f", "m" };
+	const struct crm_ynode *k, *v;
+	size_t i, j;
+	int named = 0;
+
+	if (item->kind != CRM_Y_MAP)
+		return crm_config_error(L->cf, item, L->err, L->errlen,
+		    "rfm: a segment must be a mapping with a name");
+	memset(r->lo, 1, 3);
+	memset(r->hi, 5, 3);
+	for (i = 0; i + 1 < item->n; i += 2) {
+		k = item->kid[i];
+		v = item->kid[i + 1];
+		if (k->kind != CRM_Y_SCALAR)
+			return crm_config_error(L->cf, k, L->err, L->errlen,
+			    "rfm: a key must be a name");
+		if (strcmp(k->s, "name") == 0 && v->kind == CRM_Y_SCALAR &&
+		    v->slen > 0 && memchr(v->s, '\0', v->slen) == NULL) {
+			named = 1;
+			*nameoff = names->len;
+			if (crm_buf_add(names, v->s, v->slen + 1))
+				return CRM_ENOMEM;
+			continue;
+		}
+		for (j = 0; j < 3 && strcmp(k->s, keys[j]) != 0; j++)
+			;
+		if (j == 3)
+			return crm_config_error(L->cf, k, L->err, L->errlen,
+			    "rfm: unknown key \"%s\" in a segment", k->s);
+		if (parse_range(v, &r->lo[j], &r->hi[j]))
+			return crm_config_error(L->cf, v, L->err, L->errlen,
+			    "rfm: %s must be a score 1-5 or a range such as "
+			    "4-5",
+			    keys[j]);
+	}
+	if (!named)
+		return crm_config_error(L->cf, item, L->err, L->errlen,
+		    "rfm: a segment needs a name");
+	return 0;
+}
+
+static int
+load_rules(struct loader *L, struct crm_rfm_table *t,
+    const struct crm_ynode *seq)
+{
+	struct rule *r;
+	size_t i, *off;
+	int rc = 0;
+
+	if (seq->kind != CRM_Y_SEQ)
+		return crm_config_error(L->cf, seq, L->err, L->errlen,
+		    "rfm: segments must be a list");
+	r = calloc(seq->n + 1, sizeof(*r));
+	off = calloc(seq->n + 1, sizeof(*off));
+	for (i = 0; r && off && rc == 0 && i < seq->n; i++)
+		rc = load_rule(L, seq->kid[i], &r[i], &off[i], &t->names);
+	if (r == NULL || off == NULL)
+		rc = CRM_ENOMEM;
+	/* Names point into the buffer only once it has stopped growing. */
+	for (i = 0; rc == 0 && i < seq->n; i++)
+		r[i].name = t->names.p + off[i];
+	if (rc == 0)
+		fill_cells(t, r, seq->n);
+	free(r);
+	free(off);
+	return rc;
+}
+
+static int
+load_section(struct loader *L, struct crm_rfm_table *t,
+    const struct crm_ynode *sec)
+{
+	const struct crm_ynode *k, *v, *segs = NULL;
+	size_t i;
+	int rc;
+
+	if (sec->kind != CRM_Y_MAP)
+		return crm_config_error(L->cf, sec, L->err, L->errlen,
+		    "rfm: expected a mapping");
+	for (i = 0; i + 1 < sec->n; i += 2) {
+		k = sec->kid[i];
+		v = sec->kid[i + 1];
+		if (k->kind != CRM_Y_SCALAR)
+			return crm_config_error(L->cf, k, L->err, L->errlen,
+			    "rfm: a key must be a name");
+		if (strcmp(k->s, "segments") == 0)
+			segs = v;
+		else if (strcmp(k->s, "none") != 0)
+			return crm_config_error(L->cf, k, L->err, L->errlen,
+			    "rfm: unknown key \"%s\"", k->s);
+		else if (v->kind != CRM_Y_SCALAR ||
+		    memchr(v->s, '\0', v->slen) != NULL)
+			return crm_config_error(L->cf, v, L->err, L->errlen,
+			    "rfm: none must be a segment name");
+	}
+	if (segs != NULL && (rc = load_rules(L, t, segs)))
+		return rc;
+	if ((v = crm_ydoc_get(sec, "none")) != NULL) {
+		/* The rules' names are fixed by now; this copy is separate. */
+		if ((t->none = strdup(v->plain_null ? "" : v->s)) == NULL)
+			return CRM_ENOMEM;
+	}
+	return 0;
+}
+
+int
+crm_rfm_table_load(const struct crm_config *cf, struct crm_rfm_table **out,
+    char *err, size_t errlen)
+{
+	struct crm_rfm_table *t;
+	const struct crm_ynode *sec = crm_config_section(cf, "rfm");
+	struct loader L = { cf, err, errlen };
+	int rc = 0;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return CRM_ENOMEM;
+	fill_cells(t, builtin, sizeof(builtin) / sizeof(builtin[0]));
+	if (sec != NULL && !(sec->kind == CRM_Y_SCALAR && sec->plain_null))
+		rc = load_section(&L, t, sec);
+	if (rc) {
+		crm_rfm_table_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+const char *
+crm_rfm_segment(const struct crm_rfm_table *t, const struct crm_rfm_score *s)
+{
+	if (s->r == 0 || s->f == 0 || s->m == 0)
+		return t->none ? t->none : builtin_none;
+	return t->cell[(s->r - 1) * 25 + (s->f - 1) * 5 + (s->m - 1)];
+}
+
+void
+crm_rfm_table_free(struct crm_rfm_table *t)
+{
+	if (t == NULL)
+		return;
+	free((char *)t->none);
+	crm_buf_free(&t->names);
+	free(t);
+}
