@@ -6,10 +6,22 @@
 #include "rfm.h"
 #include "ydoc.h"
 
+/* A purchase day of customer c and what was spent on it. */
+struct dayent {
+	size_t c;
+	int64_t day;
+	struct crm_dec amount;
+};
+
 struct crm_rfm {
+	unsigned flags;
 	struct crm_map map; /* key -> index in st */
 	struct crm_rfm_stat *st;
 	size_t n, cap;
+	/* CRM_RFM_FDAYS: the day entries, and for each customer 1 + the
+	 * index of its latest entry (0: none yet) */
+	struct dayent *de;
+	size_t nde, capde, *latest;
 	/* crm_rfm_sorted's arrays */
 	const char **skey;
 	size_t *slen;
@@ -17,10 +29,11 @@ struct crm_rfm {
 };
 
 int
-crm_rfm_open(struct crm_rfm **out)
+crm_rfm_open(unsigned flags, struct crm_rfm **out)
 {
 	if ((*out = calloc(1, sizeof(**out))) == NULL)
 		return CRM_ENOMEM;
+	(*out)->flags = flags;
 	return 0;
 }
 
@@ -31,6 +44,8 @@ crm_rfm_close(struct crm_rfm *s)
 		return;
 	crm_map_free(&s->map);
 	free(s->st);
+	free(s->de);
+	free(s->latest);
 	free(s->skey);
 	free(s->slen);
 	free(s->sst);
@@ -43,27 +58,74 @@ crm_rfm_count(const struct crm_rfm *s)
 	return s->n;
 }
 
-/* The statistics of key, made (empty) if the key is new. */
-static struct crm_rfm_stat *
-lookup(struct crm_rfm *s, const char *key, size_t klen)
+static int
+grow(struct crm_rfm *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 1024;
+	struct crm_rfm_stat *p = realloc(s->st, cap * sizeof(*p));
+	size_t *l;
+
+	if (p == NULL)
+		return CRM_ENOMEM;
+	s->st = p;
+	if (s->flags & CRM_RFM_FDAYS) {
+		if ((l = realloc(s->latest, cap * sizeof(*l))) == NULL)
+			return CRM_ENOMEM;
+		s->latest = l;
+	}
+	s->cap = cap;
+	return 0;
+}
+
+/* The index of key's statistics, made (empty) if the key is new. */
+static int
+lookup(struct crm_rfm *s, const char *key, size_t klen, size_t *c)
 {
 	uint64_t v;
 
-	if (crm_map_get(&s->map, key, klen, &v))
-		return &s->st[v];
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		struct crm_rfm_stat *p = realloc(s->st, cap * sizeof(*p));
-
-		if (p == NULL)
-			return NULL;
-		s->st = p;
-		s->cap = cap;
+	if (crm_map_get(&s->map, key, klen, &v)) {
+		*c = (size_t)v;
+		return 0;
 	}
+	if (s->n == s->cap && grow(s))
+		return CRM_ENOMEM;
 	if (crm_map_put(&s->map, key, klen, s->n))
-		return NULL;
+		return CRM_ENOMEM;
 	memset(&s->st[s->n], 0, sizeof(s->st[0]));
-	return &s->st[s->n++];
+	if (s->flags & CRM_RFM_FDAYS)
+		s->latest[s->n] = 0;
+	*c = s->n++;
+	return 0;
+}
+
+static int
+add_day(struct crm_rfm *s, size_t c, int64_t day, struct crm_dec amount)
+{
+	struct dayent *e;
+
+	if (s->latest[c] > 0 && (e = &s->de[s->latest[c] - 1])->day == day &&
+	    e->c == c)
+		return crm_dec_add(e->amount, amount, &e->amount) ?
+		    CRM_ETOOBIG :
+		    0;
+	if (s->nde == s->capde) {
+		size_t cap = s->capde ? s->capde * 2 : 1024;
+
+		if ((e = realloc(s->de, cap * sizeof(*e))) == NULL)
+			return CRM_ENOMEM;
+		s->de = e;
+		s->capde = cap;
+	}
+	s->de[s->nde++] = (struct dayent){ c, day, amount };
+	s->latest[c] = s->nde;
+	return 0;
+}
+
+/* Seconds to days since 1970-01-01, rounding down before 1970 too. */
+static int64_t
+day_of(int64_t t)
+{
+	return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
 }
 
 /* Folds b into a: the one operation both adding and merging use. */
@@ -89,10 +151,12 @@ int
 crm_rfm_add(struct crm_rfm *s, const char *key, size_t klen, int kind,
     int64_t ts, struct crm_dec amount)
 {
-	struct crm_rfm_stat *a, e = { ts, ts, 0, { 0, 0 } };
+	struct crm_rfm_stat e = { ts, ts, 0, { 0, 0 }, 0, { 0, 0 }, { 0, 0 } };
+	size_t c;
+	int rc;
 
-	if ((a = lookup(s, key, klen)) == NULL)
-		return CRM_ENOMEM;
+	if ((rc = lookup(s, key, klen, &c)))
+		return rc;
 	if (kind == CRM_RFM_PURCHASE) {
 		e.purchases = 1;
 		e.revenue = amount;
@@ -103,23 +167,84 @@ crm_rfm_add(struct crm_rfm *s, const char *key, size_t klen, int kind,
 		e.revenue.scale = amount.scale;
 	} else
 		return 0;
-	return combine(a, &e);
+	if ((rc = combine(&s->st[c], &e)))
+		return rc;
+	if ((s->flags & CRM_RFM_FDAYS) && kind == CRM_RFM_PURCHASE)
+		return add_day(s, c, day_of(ts), amount);
+	return 0;
 }
 
 int
 crm_rfm_merge(struct crm_rfm *dst, const struct crm_rfm *src)
 {
 	const char *k;
-	size_t i = 0, klen;
+	size_t i = 0, klen, c, *to;
 	uint64_t v;
-	struct crm_rfm_stat *a;
-	int rc;
+	int rc = 0;
 
-	while (crm_map_each(&src->map, &i, &k, &klen, &v)) {
-		if ((a = lookup(dst, k, klen)) == NULL)
-			return CRM_ENOMEM;
-		if ((rc = combine(a, &src->st[v])))
-			return rc;
+	if ((dst->flags ^ src->flags) & CRM_RFM_FDAYS)
+		return CRM_EINVAL;
+	if ((to = malloc((src->n + 1) * sizeof(*to))) == NULL)
+		return CRM_ENOMEM;
+	while (rc == 0 && crm_map_each(&src->map, &i, &k, &klen, &v)) {
+		if ((rc = lookup(dst, k, klen, &c)) == 0)
+			rc = combine(&dst->st[c], &src->st[v]);
+		to[v] = c;
+	}
+	/* Day entries are appended as they are: the count of distinct days
+	 * is taken when the roll-up is read. */
+	for (i = 0; rc == 0 && i < src->nde; i++) {
+		c = to[src->de[i].c];
+		dst->latest[c] = 0;
+		rc = add_day(dst, c, src->de[i].day, src->de[i].amount);
+	}
+	free(to);
+	return rc;
+}
+
+static int
+cmp_day(const void *pa, const void *pb)
+{
+	const struct dayent *a = pa, *b = pb;
+
+	if (a->c != b->c)
+		return a->c < b->c ? -1 : 1;
+	return (a->day > b->day) - (a->day < b->day);
+}
+
+/* Sorts the day entries, joins those of one customer and day, and sets
+ * each customer's days, first_spend and spend. */
+static int
+count_days(struct crm_rfm *s)
+{
+	size_t i, k = 0;
+	struct dayent *e;
+
+	qsort(s->de, s->nde, sizeof(*s->de), cmp_day);
+	for (i = 0; i < s->nde; i++) {
+		e = &s->de[i];
+		if (k > 0 && s->de[k - 1].c == e->c &&
+		    s->de[k - 1].day == e->day) {
+			if (crm_dec_add(s->de[k - 1].amount, e->amount,
+				&s->de[k - 1].amount))
+				return CRM_ETOOBIG;
+		} else
+			s->de[k++] = *e;
+	}
+	s->nde = k;
+	for (i = 0; i < s->n; i++) {
+		s->st[i].days = 0;
+		s->st[i].spend = s->st[i].first_spend =
+		    (struct crm_dec){ 0, 0 };
+		s->latest[i] = 0;
+	}
+	for (i = 0; i < s->nde; i++) {
+		struct crm_rfm_stat *a = &s->st[s->de[i].c];
+
+		if (a->days++ == 0)
+			a->first_spend = s->de[i].amount;
+		if (crm_dec_add(a->spend, s->de[i].amount, &a->spend))
+			return CRM_ETOOBIG;
 	}
 	return 0;
 }
@@ -165,7 +290,10 @@ crm_rfm_sorted(struct crm_rfm *s, const char *const **keys, const size_t **klen,
 	const char *k;
 	size_t i = 0, len;
 	uint64_t v;
+	int rc;
 
+	if ((s->flags & CRM_RFM_FDAYS) && (rc = count_days(s)))
+		return rc;
 	free(s->skey);
 	free(s->slen);
 	free(s->sst);

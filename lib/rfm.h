@@ -22,22 +22,36 @@ struct crm_rfm_stat {
 	int64_t first, last;    /* first and last purchase, seconds (UTC) */
 	uint64_t purchases;     /* purchase events */
 	struct crm_dec revenue; /* purchase amounts minus refund amounts */
+	/* Kept only by a roll-up opened with CRM_RFM_FDAYS: */
+	uint64_t days;              /* distinct UTC days with a purchase */
+	struct crm_dec first_spend; /* purchase amounts of the first day */
+	struct crm_dec spend;       /* purchase amounts, refunds left out */
 };
 
 enum { CRM_RFM_OTHER, CRM_RFM_PURCHASE, CRM_RFM_REFUND };
 
+/*
+ * Counting distinct purchase days needs the days seen: with this flag the
+ * roll-up keeps one entry per customer and purchase day (in the order of
+ * the input; a customer's same-day purchases in a row share one), so its
+ * memory grows with purchase days. Without it, memory grows with
+ * customers only.
+ */
+#define CRM_RFM_FDAYS 0x1
+
 struct crm_rfm;
 
-int crm_rfm_open(struct crm_rfm **out);
+int crm_rfm_open(unsigned flags, struct crm_rfm **out);
 /*
  * Adds one event of customer key[0..klen): a purchase or a refund of
  * amount at time ts, or (CRM_RFM_OTHER) any other event, which only
  * makes the customer known. Returns 0, CRM_ENOMEM, or CRM_ETOOBIG when
- * the customer's revenue overflows (the state is then unchanged).
+ * the customer's revenue overflows (the roll-up is then of no more use).
  */
 int crm_rfm_add(struct crm_rfm *s, const char *key, size_t klen, int kind,
     int64_t ts, struct crm_dec amount);
-/* Adds every customer of src into dst; src is unchanged. */
+/* Adds every customer of src into dst; src is unchanged. Both must have
+ * the same flags. */
 int crm_rfm_merge(struct crm_rfm *dst, const struct crm_rfm *src);
 size_t crm_rfm_count(const struct crm_rfm *s);
 /*

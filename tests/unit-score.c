@@ -288,7 +288,8 @@ test_ntile(void)
 	CHECK(ok);
 	CHECK(crm_rfm_cell(&sc[0]) == 511);
 	/* Customers without purchases are left out and score 0. */
-	st[7] = (struct crm_rfm_stat){ 0, 0, 0, { -500, 2 } };
+	memset(&st[7], 0, sizeof(st[7]));
+	st[7].revenue = (struct crm_dec){ -500, 2 };
 	CHECK(crm_rfm_score(st, 8, sc) == 0 && sc[7].r == 0 && sc[7].f == 0 &&
 	    sc[7].m == 0 && sc[6].m == 5 && crm_rfm_cell(&sc[7]) == 0);
 	/* Fewer customers than groups: 1, 2, 3. */
@@ -331,7 +332,10 @@ same_rollup(struct crm_rfm *a, struct crm_rfm *b)
 	for (i = 0; i < n; i++) {
 		if (la[i] != lb[i] || memcmp(ka[i], kb[i], la[i]) != 0 ||
 		    sa[i].purchases != sb[i].purchases ||
-		    crm_dec_cmp(sa[i].revenue, sb[i].revenue) != 0)
+		    crm_dec_cmp(sa[i].revenue, sb[i].revenue) != 0 ||
+		    sa[i].days != sb[i].days ||
+		    crm_dec_cmp(sa[i].spend, sb[i].spend) != 0 ||
+		    crm_dec_cmp(sa[i].first_spend, sb[i].first_spend) != 0)
 			return 0;
 		if (sa[i].purchases &&
 		    (sa[i].first != sb[i].first || sa[i].last != sb[i].last))
@@ -341,6 +345,49 @@ same_rollup(struct crm_rfm *a, struct crm_rfm *b)
 			return 0;
 	}
 	return 1;
+}
+
+/* Replays the generator of test_rollup and counts each customer's
+ * distinct days (day = ts / 86400 rounded down) by brute force. */
+static int
+days_right(struct crm_rfm *r, int nev)
+{
+	static int64_t day[997][64];
+	static size_t nday[997];
+	const char *const *k;
+	const size_t *kl;
+	const struct crm_rfm_stat *st;
+	uint64_t seed = 42;
+	size_t i, j;
+	int e, ok = 1;
+
+	memset(nday, 0, sizeof(nday));
+	for (e = 0; e < nev; e++) {
+		int kind = (int)(lcg(&seed) % 3);
+		int64_t ts, d;
+		unsigned c;
+
+		(void)lcg(&seed); /* the part */
+		ts = (int64_t)(lcg(&seed) % 2000000) - 1000000;
+		c = (unsigned)(lcg(&seed) % 997);
+		(void)lcg(&seed);
+		(void)lcg(&seed);
+		if (kind != CRM_RFM_PURCHASE)
+			continue;
+		d = ts >= 0 ? ts / 86400 : -((-ts + 86399) / 86400);
+		for (j = 0; j < nday[c] && day[c][j] != d; j++)
+			;
+		if (j == nday[c] && nday[c] < 64)
+			day[c][nday[c]++] = d;
+	}
+	if (crm_rfm_sorted(r, &k, &kl, &st))
+		return 0;
+	for (i = 0; i < crm_rfm_count(r); i++) {
+		unsigned c = (unsigned)atoi(k[i] + 1);
+
+		ok &= st[i].days == nday[c];
+	}
+	return ok;
 }
 
 static void
@@ -354,13 +401,14 @@ test_rollup(void)
 	uint64_t seed = 42;
 	int i, ok = 1;
 
-	CHECK(crm_rfm_open(&all) == 0 && crm_rfm_open(&m1) == 0 &&
-	    crm_rfm_open(&m2) == 0);
+	CHECK(crm_rfm_open(CRM_RFM_FDAYS, &all) == 0 &&
+	    crm_rfm_open(CRM_RFM_FDAYS, &m1) == 0 &&
+	    crm_rfm_open(CRM_RFM_FDAYS, &m2) == 0);
 	for (i = 0; i < 3; i++)
-		CHECK(crm_rfm_open(&part[i]) == 0);
+		CHECK(crm_rfm_open(CRM_RFM_FDAYS, &part[i]) == 0);
 	for (i = 0; i < 20000; i++) {
 		int kind = (int)(lcg(&seed) % 3), p = (int)(lcg(&seed) % 3);
-		int64_t ts = (int64_t)(lcg(&seed) % 100000);
+		int64_t ts = (int64_t)(lcg(&seed) % 2000000) - 1000000;
 		size_t n = (size_t)snprintf(key, sizeof(key), "c%u",
 		    (unsigned)(lcg(&seed) % 997));
 
@@ -379,6 +427,7 @@ test_rollup(void)
 	CHECK(same_rollup(all, m1));
 	CHECK(same_rollup(all, m2));
 	CHECK(crm_rfm_count(all) == 997);
+	CHECK(days_right(all, 20000));
 	crm_rfm_close(all);
 	crm_rfm_close(m1);
 	crm_rfm_close(m2);
@@ -387,7 +436,10 @@ test_rollup(void)
 
 	/* Refunds alone make a customer known without purchases; keys sort
 	 * bytewise, a prefix first. */
-	CHECK(crm_rfm_open(&all) == 0);
+	CHECK(crm_rfm_open(0, &all) == 0 &&
+	    crm_rfm_open(CRM_RFM_FDAYS, &m1) == 0);
+	CHECK(crm_rfm_merge(all, m1) == CRM_EINVAL);
+	crm_rfm_close(m1);
 	CHECK(crm_rfm_add(all, "bb", 2, CRM_RFM_REFUND, 5, dec("3.5")) == 0);
 	CHECK(crm_rfm_add(all, "b", 1, CRM_RFM_OTHER, 5, dec("0")) == 0);
 	CHECK(crm_rfm_add(all, "a", 1, CRM_RFM_PURCHASE, 9, dec("10")) == 0);
