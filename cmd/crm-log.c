@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -475,6 +476,21 @@ audit(struct ctx *c)
 	return rc;
 }
 
+/* About how many rows the named files hold, for sizing. */
+static size_t
+expect_rows(int argc, char *argv[])
+{
+	struct stat sb;
+	size_t bytes = 0;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "-") != 0 && stat(argv[i], &sb) == 0 &&
+		    S_ISREG(sb.st_mode))
+			bytes += (size_t)sb.st_size;
+	return bytes / 64;
+}
+
 static void
 begin(struct ctx *c)
 {
@@ -712,6 +728,7 @@ main(int argc, char *argv[])
 	struct ctx c = { .fmt = CRM_FMT_CSV };
 	int i;
 
+	crm_tune_hugepages(argv);
 	setlocale(LC_ALL, "");
 	c.lo.now = (int64_t)time(NULL);
 	c.lo.key_col = "order_id";
@@ -723,6 +740,7 @@ main(int argc, char *argv[])
 	open_store(&c);
 	catch_signals();
 	c.t0 = now_s();
+	c.lo.expect = expect_rows(argc, argv);
 	begin(&c);
 	if (c.flagmode)
 		flag_mode(&c);

@@ -47,11 +47,33 @@ struct crm_evlog {
 	struct crm_map slotmap; /* contact id -> slot index */
 	struct crm_map emails;  /* normal e-mail -> contact id */
 	struct crm_map ids;     /* contact id known to exist -> 1 */
-	struct crm_map seen;    /* type NUL ext_id -> hash of the event */
+	uint64_t *hash; /* per event id of the session: hash of the event */
+	size_t nhash;
+	size_t lastslot; /* the slot of the contact written last, + 1 */
 	struct crm_rec rec;
 	uint64_t first_id; /* the first event id of the session */
 	struct crm_buf cmp;
 };
+
+/*
+ * Sizing the containers for the rows expected up front saves rehashing and
+ * copying as they grow. Only a hint: if memory is short, they grow later.
+ */
+static void
+reserve(struct crm_evlog *l)
+{
+	size_t n = l->o.expect < l->o.batch ? l->o.expect : l->o.batch;
+	size_t contacts = l->o.expect / 4 + 1024;
+
+	if (l->o.expect == 0)
+		return;
+	if ((l->p = malloc(n * sizeof(*l->p))) != NULL)
+		l->cap = n;
+	crm_buf_grow(&l->arena, n * 24);
+	crm_map_reserve(&l->emails, contacts, 24);
+	crm_map_reserve(&l->slotmap, contacts, 8);
+	crm_txn_expect_index(l->t, CRM_IDX_EVKEY, l->o.expect / 2, 16);
+}
 
 int
 crm_evlog_begin(struct crm_store *st, struct crm_txn *t,
@@ -70,6 +92,7 @@ crm_evlog_begin(struct crm_store *st, struct crm_txn *t,
 		l->o.batch = DEFAULT_BATCH;
 	crm_rec_init(&l->rec);
 	l->first_id = 0;
+	reserve(l);
 	*out = l;
 	return 0;
 }
@@ -199,28 +222,52 @@ event_key(struct crm_evlog *l, const struct crm_event *e)
 	return l->key.len > 511 ? CRM_ETOOBIG : 0;
 }
 
-/* Whether the key is new (0), a repeat (*status), or a contradiction. */
+/*
+ * Whether the key is new (0), a repeat (*status), or a contradiction: an
+ * event of this session with the same key and other content. The index
+ * overlay says which event holds the key; events of this session have a
+ * hash of their content.
+ */
 static int
 check_key(struct crm_evlog *l, const struct crm_event *e, uint64_t h,
     int *status, char *why, size_t whylen)
 {
-	uint64_t was, id;
+	const char *col =
+	    crm_event_get(e, "ext_id", NULL) ? "ext_id" : l->o.key_col;
+	uint64_t id;
 	int rc;
 
-	if (crm_map_get(&l->seen, l->key.p, l->key.len, &was)) {
-		*status = CRM_EVLOG_DUPLICATE;
-		if (was == h)
-			return 0;
-		return why_is(why, whylen,
-		    "%.*s given twice in this input with different values",
-		    crm_event_get(e, "ext_id", NULL) ? "ext_id" : l->o.key_col,
-		    crm_event_get(e, "ext_id", NULL) ? 6 :
-						       strlen(l->o.key_col));
-	}
 	rc = crm_index_get(l->t, CRM_IDX_EVKEY, l->key.p, l->key.len, &id);
-	if (rc == 0)
-		*status = CRM_EVLOG_DUPLICATE;
-	return rc == CRM_ENOTFOUND ? 0 : rc;
+	if (rc == CRM_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	*status = CRM_EVLOG_DUPLICATE;
+	if (l->first_id == 0 || id < l->first_id ||
+	    l->hash[id - l->first_id] == h)
+		return 0;
+	return why_is(why, whylen,
+	    "%.*s given twice in this input with different values", col,
+	    strlen(col));
+}
+
+static int
+note_hash(struct crm_evlog *l, uint64_t id, uint64_t h)
+{
+	size_t i = (size_t)(id - l->first_id), cap;
+	uint64_t *p;
+
+	if (i >= l->nhash) {
+		cap = l->nhash ? l->nhash * 2 : 65536;
+		while (cap <= i)
+			cap *= 2;
+		if ((p = realloc(l->hash, cap * sizeof(*p))) == NULL)
+			return CRM_ENOMEM;
+		l->hash = p;
+		l->nhash = cap;
+	}
+	l->hash[i] = h;
+	return 0;
 }
 
 static int
@@ -273,7 +320,7 @@ crm_evlog_add(struct crm_evlog *l, struct crm_event *e, int *status, char *why,
 	if (l->key.len > 0 &&
 	    ((rc = crm_index_put(l->t, CRM_IDX_EVKEY, l->key.p, l->key.len,
 		  e->id)) ||
-		(rc = crm_map_put(&l->seen, l->key.p, l->key.len, h))))
+		(rc = note_hash(l, e->id, h))))
 		return rc;
 	if ((rc = hold(l, e)))
 		return rc;
@@ -363,8 +410,13 @@ slot_of(struct crm_evlog *l, uint64_t id, int *rc)
 	struct slot *s;
 	uint64_t i;
 
-	if (crm_map_get(&l->slotmap, &id, 8, &i))
+	/* Events come sorted by contact: mostly the same one as before. */
+	if (l->lastslot && l->slots[l->lastslot - 1].id == id)
+		return &l->slots[l->lastslot - 1];
+	if (crm_map_get(&l->slotmap, &id, 8, &i)) {
+		l->lastslot = i + 1;
 		return &l->slots[i];
+	}
 	if (l->nslots == l->capslots) {
 		l->capslots = l->capslots ? l->capslots * 2 : 1024;
 		s = realloc(l->slots, l->capslots * sizeof(*s));
@@ -382,7 +434,7 @@ slot_of(struct crm_evlog *l, uint64_t id, int *rc)
 		return NULL;
 	s->first0 = s->s.first_seen;
 	s->last0 = s->s.last_seen;
-	l->nslots++;
+	l->lastslot = ++l->nslots;
 	return s;
 }
 
@@ -642,7 +694,7 @@ evlog_free(struct crm_evlog *l)
 	crm_map_free(&l->slotmap);
 	crm_map_free(&l->emails);
 	crm_map_free(&l->ids);
-	crm_map_free(&l->seen);
+	free(l->hash);
 	crm_rec_free(&l->rec);
 	free(l);
 }

@@ -20,6 +20,7 @@ struct crm_evlog_opts {
 	int64_t now;         /* updated_at of contacts changed */
 	int create;          /* an unknown e-mail creates a contact */
 	size_t batch;        /* events held before a sorted write; 0: default */
+	size_t expect;       /* about how many rows will come (a hint), or 0 */
 	const char *key_col; /* the field that makes an event unique, when
 				there is no ext_id field: NULL none */
 };

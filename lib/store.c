@@ -569,6 +569,12 @@ crm_txn_expect(struct crm_txn *t, size_t n)
 	crm_map_reserve(&t->ov[CRM_IDX_EMAIL], n, 32);
 }
 
+void
+crm_txn_expect_index(struct crm_txn *t, int idx, size_t n, size_t klen)
+{
+	crm_map_reserve(&t->ov[idx], n, klen);
+}
+
 int
 crm_contact_get(struct crm_txn *t, uint64_t id, struct crm_rec *r)
 {

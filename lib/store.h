@@ -64,6 +64,8 @@ void crm_txn_abort(struct crm_txn *t);
 
 /* A hint: about n rows will be written in this transaction. */
 void crm_txn_expect(struct crm_txn *t, size_t n);
+/* A hint: about n keys of about klen bytes will go into index idx. */
+void crm_txn_expect_index(struct crm_txn *t, int idx, size_t n, size_t klen);
 
 /* CRM_ENOTFOUND if there is no contact with that id. */
 int crm_contact_get(struct crm_txn *t, uint64_t id, struct crm_rec *r);
