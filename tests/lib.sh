@@ -16,6 +16,9 @@ fi
 crm() { $CRM_TEST_WRAP "$BIN/crm" "$@"; }
 crm-add() { $CRM_TEST_WRAP "$BIN/crm-add" "$@"; }
 crm-export() { $CRM_TEST_WRAP "$BIN/crm-export" "$@"; }
+crm-log() { $CRM_TEST_WRAP "$BIN/crm-log" "$@"; }
+crm-show() { $CRM_TEST_WRAP "$BIN/crm-show" "$@"; }
+crm-gen() { "$BIN/crm-gen" "$@"; }
 
 ok() {
 	echo "P $TEST_FILE $1" >>"$RESULTS"
@@ -235,6 +238,13 @@ csv_rows() {
 # The 19 core columns in export order.
 CORE='id,email,first_name,last_name,phone,company,title,city,country,source,stage,owner,tags,email_opt_in,consent_at,consent_source,created_at,updated_at,ext_id'
 
+# The statistics columns crm-export writes after the core columns; their
+# values for a contact without events, with a leading comma to append to a
+# core_row; and the header of a contact export (custom columns follow it).
+STATS='first_seen_at,last_seen_at,events,first_purchase_at,last_purchase_at,purchases,purchase_days,revenue'
+NOSTATS=',,,0,,,0,0,0.00'
+XCORE="$CORE,$STATS"
+
 # core_row KEY=VALUE...: one CSV line in CORE order; values are written as
 # given (quote them yourself when they need it).
 core_row() {
@@ -253,6 +263,14 @@ core_row() {
 		print line
 		exit
 	}' "$@"
+}
+
+# xrow KEY=VALUE...: an exported contact without events: core_row, then
+# the statistics (NOSTATS).  Custom columns are for the caller to append.
+xrow() {
+	local r
+	r=$(core_row "$@") || return
+	printf '%s%s\n' "$r" "$NOSTATS"
 }
 
 # check_lastline_re NAME ERE: the last line of stderr matches ERE.

@@ -15,10 +15,12 @@ check_exit 0 setup-2 crm-add -n --as-of $A2 e2.csv
 printf 'email,city\nb@example.com,Paris\n' >e3.csv
 check_exit 0 setup-3 crm-add -n --as-of $A3 e3.csv
 
-HDR="$CORE,zeta,alpha,mid"
-R1="$(core_row id=1 email=a@example.com first_name=Ann last_name=Lee city=Oslo 'tags=x;y' email_opt_in=true consent_at=2023-12-01T00:00:00Z consent_source=web created_at=$A1 updated_at=$A1),z1,,"
-R2="$(core_row id=2 email=b@example.com first_name=Bo city=Paris email_opt_in=false consent_at=2023-12-02T00:00:00Z consent_source=web created_at=$A1 updated_at=$A3),,,"
-R3="$(core_row id=3 email=c@example.com created_at=$A2 updated_at=$A2),z3,a3,m3"
+# The core columns, the statistics (none of these contacts has an event),
+# then the custom columns in order of first appearance.
+HDR="$XCORE,zeta,alpha,mid"
+R1="$(xrow id=1 email=a@example.com first_name=Ann last_name=Lee city=Oslo 'tags=x;y' email_opt_in=true consent_at=2023-12-01T00:00:00Z consent_source=web created_at=$A1 updated_at=$A1),z1,,"
+R2="$(xrow id=2 email=b@example.com first_name=Bo city=Paris email_opt_in=false consent_at=2023-12-02T00:00:00Z consent_source=web created_at=$A1 updated_at=$A3),,,"
+R3="$(xrow id=3 email=c@example.com created_at=$A2 updated_at=$A2),z3,a3,m3"
 
 check_out export-all "$HDR
 $R1
@@ -99,8 +101,8 @@ c@example.com" all2.csv
 ## An empty store: a header alone, or nothing in NDJSON.
 printf 'email\n' >header-only.csv
 check_exit 0 empty-setup crm-add -D "$T/empty" -n header-only.csv
-check_out empty-csv "$CORE" crm-export -D "$T/empty"
-check_out empty-tsv "$(echo "$CORE" | tr , '\t')" crm-export -D "$T/empty" -F tsv
+check_out empty-csv "$XCORE" crm-export -D "$T/empty"
+check_out empty-tsv "$(echo "$XCORE" | tr , '\t')" crm-export -D "$T/empty" -F tsv
 check_out empty-ndjson "" crm-export -D "$T/empty" -F ndjson
 
 ## A closed pipe ends the export quietly.
@@ -120,12 +122,12 @@ check_eq pipe-count 5000 "$(csv_rows "$OUT")"
 Q="-D $T/q"
 printf 'email,first_name,company,note\nq@example.com,"He said ""hi""","A, B","tab\tnl\ncr\rbs\\"\n' >q.csv
 check_exit 0 quote-setup crm-add $Q -n --as-of $A1 q.csv
-printf '%s\n%s\n' "$CORE,note" \
-    "$(core_row id=1 email=q@example.com 'first_name="He said ""hi"""' 'company="A, B"' created_at=$A1 updated_at=$A1),\"$(printf 'tab\tnl\ncr\rbs\\')\"" >q.want
+printf '%s\n%s\n' "$XCORE,note" \
+    "$(xrow id=1 email=q@example.com 'first_name="He said ""hi"""' 'company="A, B"' created_at=$A1 updated_at=$A1),\"$(printf 'tab\tnl\ncr\rbs\\')\"" >q.want
 check_out csv-quoting q.want crm-export $Q
 {
-	printf '%s\n' "$CORE,note" | tr , '\t'
-	core_row id=1 email=q@example.com 'first_name=He said "hi"' 'company=A; B' created_at=$A1 updated_at=$A1 |
+	printf '%s\n' "$XCORE,note" | tr , '\t'
+	xrow id=1 email=q@example.com 'first_name=He said "hi"' 'company=A; B' created_at=$A1 updated_at=$A1 |
 	    tr , '\t' | sed 's/A; B/A, B/' | tr -d '\n'
 	printf '\t%s\n' 'tab\tnl\ncr\rbs\\'
 } >q.tsv.want
@@ -145,10 +147,12 @@ check_ndjson() {
 	jq -S -c . <"$2" >"$2.norm"
 	_same "$1" "$2.norm" "$3.norm"
 }
+# Empty values are left out (the statistics times of a contact without
+# events too); the counts and the revenue are JSON numbers.
 cat >nd.want <<EOF2
-{"id":1,"email":"a@example.com","first_name":"Ann","last_name":"Lee","city":"Oslo","tags":["x","y"],"email_opt_in":true,"consent_at":"2023-12-01T00:00:00Z","consent_source":"web","created_at":"$A1","updated_at":"$A1","zeta":"z1"}
-{"id":2,"email":"b@example.com","first_name":"Bo","city":"Paris","email_opt_in":false,"consent_at":"2023-12-02T00:00:00Z","consent_source":"web","created_at":"$A1","updated_at":"$A3"}
-{"id":3,"email":"c@example.com","created_at":"$A2","updated_at":"$A2","zeta":"z3","alpha":"a3","mid":"m3"}
+{"id":1,"email":"a@example.com","first_name":"Ann","last_name":"Lee","city":"Oslo","tags":["x","y"],"email_opt_in":true,"consent_at":"2023-12-01T00:00:00Z","consent_source":"web","created_at":"$A1","updated_at":"$A1","events":0,"purchases":0,"purchase_days":0,"revenue":0.00,"zeta":"z1"}
+{"id":2,"email":"b@example.com","first_name":"Bo","city":"Paris","email_opt_in":false,"consent_at":"2023-12-02T00:00:00Z","consent_source":"web","created_at":"$A1","updated_at":"$A3","events":0,"purchases":0,"purchase_days":0,"revenue":0.00}
+{"id":3,"email":"c@example.com","created_at":"$A2","updated_at":"$A2","events":0,"purchases":0,"purchase_days":0,"revenue":0.00,"zeta":"z3","alpha":"a3","mid":"m3"}
 EOF2
 run crm-export -F ndjson
 if [ "$RC" -ne 0 ]; then
@@ -158,7 +162,7 @@ else
 	check_eq ndjson-lines 3 "$(wc -l <"$OUT" | tr -d ' ')"
 fi
 cat >ndq.want <<'EOF2'
-{"id":1,"email":"q@example.com","first_name":"He said \"hi\"","company":"A, B","created_at":"2024-01-01T00:00:00Z","updated_at":"2024-01-01T00:00:00Z","note":"tab\tnl\ncr\rbs\\"}
+{"id":1,"email":"q@example.com","first_name":"He said \"hi\"","company":"A, B","created_at":"2024-01-01T00:00:00Z","updated_at":"2024-01-01T00:00:00Z","events":0,"purchases":0,"purchase_days":0,"revenue":0.00,"note":"tab\tnl\ncr\rbs\\"}
 EOF2
 run crm-export $Q -F ndjson
 if [ "$RC" -ne 0 ]; then

@@ -222,15 +222,21 @@ check_eq kill-lock-released 0 "$RC"
 if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; then
 	V="$T/version"
 	check_exit 0 version-make crm-add -n -D "$V" --email v@example.com
-	mdb_dump -p -s meta "$V" | sed 's/^ \\01\\00\\00\\00$/ \\02\\00\\00\\00/' |
+	# This crm writes format 2; a store that says 3 is refused by every
+	# tool, readers and writers alike, and nothing is written to it.
+	mdb_dump -p -s meta "$V" | sed 's/^ \\02\\00\\00\\00$/ \\03\\00\\00\\00/' |
 	    mdb_load -s meta "$V" 2>/dev/null
 	check_exit 65 version-refused-export crm-export -D "$V"
-	check_err version-refused-msg "^crm-export: store .*version has format 2; this crm reads format 1\$"
+	check_err version-refused-msg "^crm-export: store .*version has format 3; this crm reads format 2\$"
 	check_exit 65 version-refused-add crm-add -n -D "$V" --email w@example.com
-	mdb_dump -p -s meta "$V" | sed 's/^ \\02\\00\\00\\00$/ \\01\\00\\00\\00/' |
+	check_exit 65 version-refused-log crm-log -D "$V" -c v@example.com -t call
+	check_err version-refused-log-msg "^crm-log: store .*version has format 3; this crm reads format 2\$"
+	check_exit 65 version-refused-show crm-show -D "$V" v@example.com
+	mdb_dump -p -s meta "$V" | sed 's/^ \\03\\00\\00\\00$/ \\02\\00\\00\\00/' |
 	    mdb_load -s meta "$V" 2>/dev/null
 	check_eq version-refused-nothing-written "v@example.com" \
 	    "$(crm-export -D "$V" --fields email | sed 1d | tr '\n' ' ' | sed 's/ $//')"
+	check_eq version-refused-no-event "id,contact,email,ts,type" "$(crm-export -D "$V" --events)"
 
 	AU="$T/audit"
 	printf 'email,first_name\na1@example.com,Secretname\na2@example.com,B\n' >au.csv
