@@ -14,7 +14,9 @@ static const struct {
 	const char *name, *what;
 } tools[] = {
 	{ "add", "create or update contacts (upsert by id, ext_id, email)" },
-	{ "export", "stream contacts out as CSV, TSV or NDJSON" },
+	{ "export", "stream contacts or events out as CSV, TSV or NDJSON" },
+	{ "log", "append interactions (events) to the log" },
+	{ "show", "one contact at a glance: fields, statistics, timeline" },
 };
 
 #define NTOOLS (sizeof(tools) / sizeof(tools[0]))
