@@ -396,8 +396,8 @@ again:
  */
 
 /* The bytes that end an unquoted field, or make it malformed. */
-static const unsigned char stops[256] = { [','] = 1, ['\r'] = 1,
-	['\n'] = 1, ['"'] = 1 };
+static const unsigned char
+    stops[256] = { [','] = 1, ['\r'] = 1, ['\n'] = 1, ['"'] = 1 };
 
 static long
 count_nl(const char *p, const char *e)
@@ -558,9 +558,10 @@ scan_fields(struct crm_csv *r, struct crm_row *row, const char *p,
 		start = r->data.len;
 		if (q < e && *q == '"') {
 			if ((k = quoted(r, q, e, nl)) == NULL)
-				return r->eof ? bad_raw(r, row, p, e, e,
-						    "unterminated quoted field") :
-						CRM_EAGAIN;
+				return r->eof ?
+				    bad_raw(r, row, p, e, e,
+					"unterminated quoted field") :
+				    CRM_EAGAIN;
 			if (k < e && *k != ',' && *k != '\r' && *k != '\n')
 				return bad_raw(r, row, p, k, e,
 				    "malformed quoted field");
