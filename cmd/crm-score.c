@@ -413,15 +413,16 @@ write_params(struct ctx *c, const struct crm_fit *bf, const struct crm_fit *gf)
 
 /* One parameter of the file: a positive finite number. */
 static double
-param(const char *file, const struct crm_ynode *sec, const char *name)
+param(const char *file, const struct crm_ynode *sec, const char *secname,
+    const char *name)
 {
 	const struct crm_ynode *v = crm_ydoc_get(sec, name);
 	char *end;
 	double d;
 
 	if (v == NULL || v->kind != CRM_Y_SCALAR)
-		errx(EX_DATAERR, "%s:%ld: %s: no number %s", file, sec->line,
-		    sec == NULL ? "" : "parameters", name);
+		errx(EX_DATAERR, "%s:%ld: %s: no parameter %s", file, sec->line,
+		    secname, name);
 	errno = 0;
 	d = strtod(v->s, &end);
 	if (end == v->s || *end != '\0' || errno || !(d > 0) || !isfinite(d))
@@ -465,20 +466,31 @@ read_params(struct ctx *c)
 		errx(EX_USAGE, "%s: fitted in %ss, not in %ss", c->params_in,
 		    u->s, unit_name(c->unit));
 	c->unit = u->s[0] == 'w' ? 7 : 1;
-	c->bg = (struct crm_bgnbd){ param(c->params_in, b, "r"),
-		param(c->params_in, b, "alpha"), param(c->params_in, b, "a"),
-		param(c->params_in, b, "b") };
+	c->bg = (struct crm_bgnbd){ param(c->params_in, b, "bgnbd", "r"),
+		param(c->params_in, b, "bgnbd", "alpha"),
+		param(c->params_in, b, "bgnbd", "a"),
+		param(c->params_in, b, "bgnbd", "b") };
 	if ((g = crm_ydoc_get(d, "gamma_gamma")) != NULL) {
 		if (g->kind != CRM_Y_MAP)
 			errx(EX_DATAERR,
 			    "%s:%ld: gamma_gamma must be a mapping",
 			    c->params_in, g->line);
-		c->gg = (struct crm_gg){ param(c->params_in, g, "p"),
-			param(c->params_in, g, "q"),
-			param(c->params_in, g, "gamma") };
+		c->gg =
+		    (struct crm_gg){ param(c->params_in, g, "gamma_gamma", "p"),
+			    param(c->params_in, g, "gamma_gamma", "q"),
+			    param(c->params_in, g, "gamma_gamma", "gamma") };
 		c->have_gg = 1;
 	}
 	crm_ydoc_free(docs);
+}
+
+static double
+seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void
@@ -488,6 +500,7 @@ fit(struct ctx *c)
 	struct crm_gg_obs *g = malloc((c->n + 1) * sizeof(*g));
 	struct crm_fit bf = { 0 }, gf = { 0 };
 	size_t i, no = 0, ng = 0;
+	double t0;
 	int rc;
 
 	if (o == NULL || g == NULL)
@@ -502,6 +515,7 @@ fit(struct ctx *c)
 	}
 	if (no == 0)
 		errx(EX_DATAERR, "no customer has a purchase: nothing to fit");
+	t0 = seconds();
 	if ((rc = crm_bgnbd_fit(o, no, &c->bg, &bf)))
 		errx(rc == CRM_ENOMEM ? EX_OSERR : EX_DATAERR,
 		    "the BG/NBD fit %s",
@@ -509,9 +523,10 @@ fit(struct ctx *c)
 					"cannot run on these data");
 	if (!c->quiet)
 		warnx("BG/NBD r=%.6f alpha=%.6f a=%.6f b=%.6f LL=%.4f "
-		      "(%zu customers, %zu distinct, %ss)",
+		      "(%zu customers, %zu distinct, %ss; %.3f s)",
 		    c->bg.r, c->bg.alpha, c->bg.a, c->bg.b, bf.ll, bf.n,
-		    bf.distinct, unit_name(c->unit));
+		    bf.distinct, unit_name(c->unit), seconds() - t0);
+	t0 = seconds();
 	if (ng > 0 && (rc = crm_gg_fit(g, ng, &c->gg, &gf)) == 0)
 		c->have_gg = 1;
 	if (!c->have_gg)
@@ -521,8 +536,8 @@ fit(struct ctx *c)
 			      "it did not converge");
 	else if (!c->quiet)
 		warnx("Gamma-Gamma p=%.6f q=%.6f gamma=%.6f LL=%.4f "
-		      "(%zu repeat customers)",
-		    c->gg.p, c->gg.q, c->gg.gamma, gf.ll, gf.n);
+		      "(%zu repeat customers; %.3f s)",
+		    c->gg.p, c->gg.q, c->gg.gamma, gf.ll, gf.n, seconds() - t0);
 	if (c->params_out)
 		write_params(c, &bf, &gf);
 	free(o);

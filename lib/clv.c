@@ -214,8 +214,8 @@ bg_objective(const double *v, void *ctx)
 }
 
 /* Tight enough that the flat direction of b (its standard error on CDNOW
- * is 0.7) is pinned to the fourth decimal. */
-static const struct crm_num_opts fit_opts = { 1.0, 1e-14, 1e-8, 20000, 3 };
+ * is 0.7) is pinned to the fifth decimal; tighter only costs evaluations. */
+static const struct crm_num_opts fit_opts = { 1.0, 1e-13, 1e-7, 20000, 3 };
 
 int
 crm_bgnbd_fit(const struct crm_clv_obs *o, size_t n, struct crm_bgnbd *m,

@@ -19,7 +19,12 @@ crm_num_logsumexp(double x, double y)
 
 	if (hi == -HUGE_VAL)
 		return -HUGE_VAL;
-	return hi + log1p(exp(lo - hi));
+	/* log1p would keep the relative precision of a tiny result, which
+	 * is lost anyway when it is added to hi; log is faster. Below e^-40
+	 * the smaller term no longer changes a double. */
+	if (lo - hi < -40)
+		return hi;
+	return hi + log(1 + exp(lo - hi));
 }
 
 int
