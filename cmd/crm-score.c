@@ -516,11 +516,14 @@ fit(struct ctx *c)
 	if (no == 0)
 		errx(EX_DATAERR, "no customer has a purchase: nothing to fit");
 	t0 = seconds();
-	if ((rc = crm_bgnbd_fit(o, no, &c->bg, &bf)))
+	if ((rc = crm_bgnbd_fit(o, no, &c->bg, &bf)) == CRM_ETOOBIG)
+		errx(EX_DATAERR,
+		    "the BG/NBD fit did not converge in %d evaluations "
+		    "(r=%g alpha=%g a=%g b=%g LL=%.4f)",
+		    bf.evals, c->bg.r, c->bg.alpha, c->bg.a, c->bg.b, bf.ll);
+	if (rc)
 		errx(rc == CRM_ENOMEM ? EX_OSERR : EX_DATAERR,
-		    "the BG/NBD fit %s",
-		    rc == CRM_ETOOBIG ? "did not converge" :
-					"cannot run on these data");
+		    "the BG/NBD fit cannot run on these data");
 	if (!c->quiet)
 		warnx("BG/NBD r=%.6f alpha=%.6f a=%.6f b=%.6f LL=%.4f "
 		      "(%zu customers, %zu distinct, %ss; %.3f s)",

@@ -183,6 +183,24 @@ bg_load(struct bgdata *d, const struct crm_clv_obs *o, size_t n)
 	return 0;
 }
 
+/*
+ * Small or odd data may have no finite optimum (no sign of dropout drives
+ * a to 0, say): the search is kept to parameters within e^+-LOGBOUND, where
+ * it then stops at the edge instead of wandering off.
+ */
+#define LOGBOUND 25.0
+
+static int
+out_of_bounds(const double *v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!(fabs(v[i]) <= LOGBOUND))
+			return 1;
+	return 0;
+}
+
 /* Minus the log-likelihood at exp(v): the objective of the fit. */
 static double
 bg_objective(const double *v, void *ctx)
@@ -193,6 +211,8 @@ bg_objective(const double *v, void *ctx)
 	double gx = 0, xprev = -1, ll = 0, t3, t4;
 	size_t i;
 
+	if (out_of_bounds(v, 4))
+		return HUGE_VAL;
 	for (i = 0; i < d->nT; i++)
 		d->lT[i] = log(al + d->Tv[i]);
 	for (i = 0; i < d->ntx; i++)

@@ -178,6 +178,30 @@ converged(const struct nm *s, double ftol, double xtol)
 	return 1;
 }
 
+/*
+ * Runs the simplex until it converges or stalls: a search along a ridge
+ * that rises without end towards a limit at infinity (a model whose best
+ * fit is a degenerate case of itself) never brings the vertices together,
+ * but there the best value stops improving, and that ends it too.
+ */
+static void
+descend(struct nm *s, double ftol, double xtol)
+{
+	double mark = s->fx[0];
+	int next = s->evals + 200 * (int)s->n;
+
+	while (!converged(s, ftol, xtol) && s->evals < s->maxeval) {
+		step(s);
+		if (s->evals < next)
+			continue;
+		if (mark - s->fx[0] <=
+		    ftol * (fabs(s->fx[0]) > 1 ? fabs(s->fx[0]) : 1))
+			return;
+		mark = s->fx[0];
+		next = s->evals + 200 * (int)s->n;
+	}
+}
+
 static void
 simplex(struct nm *s, const double *x0, double fx0, double h)
 {
@@ -214,8 +238,7 @@ crm_num_minimize(double (*f)(const double *x, void *ctx), void *ctx, size_t n,
 		return CRM_EINVAL;
 	for (round = 0; round <= restarts; round++) {
 		simplex(&s, best, fbest, h);
-		while (!converged(&s, ftol, xtol) && s.evals < s.maxeval)
-			step(&s);
+		descend(&s, ftol, xtol);
 		if (s.evals >= s.maxeval && !converged(&s, ftol, xtol))
 			rc = CRM_ETOOBIG;
 		/* A restart that finds nothing better ends the search. */

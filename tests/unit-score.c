@@ -45,6 +45,14 @@ bowl(const double *x, void *ctx)
 	return x[0] < -5 ? NAN : s;
 }
 
+/* Falls towards 0 along x == y without end: no finite minimum. */
+static double
+ridge(const double *x, void *ctx)
+{
+	(void)ctx;
+	return exp(-(x[0] + x[1])) + (x[0] - x[1]) * (x[0] - x[1]);
+}
+
 static void
 test_numeric(void)
 {
@@ -79,6 +87,10 @@ test_numeric(void)
 	CHECK(crm_num_minimize(bowl, NULL, 4, x, &f, NULL, NULL) == CRM_EINVAL);
 	x[0] = 0;
 	CHECK(crm_num_minimize(bowl, NULL, 0, x, &f, NULL, NULL) == CRM_EINVAL);
+	/* A search along a ridge to infinity stops when it stalls. */
+	x[0] = x[1] = 0;
+	CHECK(crm_num_minimize(ridge, NULL, 2, x, &f, NULL, &n) == 0 &&
+	    f < 1e-6 && fabs(x[0] - x[1]) < 1e-3 && n < 20000);
 	{
 		struct crm_num_opts o = { 0, 0, 0, 50, 0 };
 
