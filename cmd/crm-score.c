@@ -349,18 +349,30 @@ static const char *const clv_evcols[] = { "first_purchase_at",
 	"last_purchase_at", "frequency", "recency", "T", "monetary_value",
 	"p_alive", "exp_purchases", "exp_spend", "clv", NULL };
 
-/* A customer as the models see it: x repeat days, tx and T in units, and
- * the mean repeat spend (see crm-score(1) for contact rows). */
+/*
+ * A customer as the models see it: x repeat days, tx and T in units, and
+ * the spend the Gamma-Gamma model reads, a mean zbar over n purchase days.
+ * From events that is the exact mean of the repeat days (n = x). Contact
+ * rows give only revenue over all purchase days, so there zbar is that
+ * mean, first day included, and n = x + 1 days: the first purchase is
+ * taken as one more draw of the customer's spend (see crm-score(1)).
+ */
 struct summary {
-	double x, tx, T, zbar;
+	double x, tx, T, zbar, n;
 	int ok, spend_ok;
 };
+
+static double
+dec_value(struct crm_dec d)
+{
+	return (double)d.v / pow(10, d.scale);
+}
 
 static struct summary
 summarise(const struct ctx *c, const struct crm_rfm_stat *s)
 {
-	struct summary m = { 0, 0, 0, 0, 0, 0 };
-	double u = c->unit, num;
+	struct summary m = { 0, 0, 0, 0, 0, 0, 0 };
+	double u = c->unit;
 
 	if (s->purchases == 0 || s->days == 0)
 		return m;
@@ -369,15 +381,14 @@ summarise(const struct ctx *c, const struct crm_rfm_stat *s)
 	m.tx = (double)(day_of(s->last) - day_of(s->first)) / u;
 	m.T = (double)(day_of(c->asof) - day_of(s->first)) / u;
 	if (c->events) {
-		/* Exact: the repeat days' spend is all but the first day's. */
-		num = ((double)s->spend.v -
-			  (double)s->first_spend.v *
-			      pow(10, s->spend.scale - s->first_spend.scale)) /
-		    pow(10, s->spend.scale);
-		m.zbar = m.x > 0 ? num / m.x : 0;
-	} else
-		m.zbar = ((double)s->revenue.v / pow(10, s->revenue.scale)) /
-		    (double)s->days;
+		m.n = m.x;
+		m.zbar = m.x > 0 ?
+		    (dec_value(s->spend) - dec_value(s->first_spend)) / m.x :
+		    0;
+	} else {
+		m.n = (double)s->days;
+		m.zbar = dec_value(s->revenue) / m.n;
+	}
 	m.spend_ok = m.x > 0 && m.zbar > 0 && isfinite(m.zbar);
 	return m;
 }
@@ -511,7 +522,7 @@ fit(struct ctx *c)
 		if (m.ok)
 			o[no++] = (struct crm_clv_obs){ m.x, m.tx, m.T };
 		if (m.spend_ok)
-			g[ng++] = (struct crm_gg_obs){ m.x, m.zbar };
+			g[ng++] = (struct crm_gg_obs){ m.n, m.zbar };
 	}
 	if (no == 0)
 		errx(EX_DATAERR, "no customer has a purchase: nothing to fit");
@@ -578,7 +589,7 @@ clv_cells(struct ctx *c, size_t i, int events)
 		    "x=%g, T=%g",
 		    m.x, m.T);
 	if (m.ok && c->have_gg) {
-		spend = crm_gg_expect(&c->gg, m.spend_ok ? m.x : 0, m.zbar);
+		spend = crm_gg_expect(&c->gg, m.spend_ok ? m.n : 0, m.zbar);
 		if (crm_clv_value(&c->bg, m.x, m.tx, m.T, spend, c->horizon,
 			c->discount, &v) == 0)
 			has_v = 1;
