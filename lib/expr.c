@@ -335,11 +335,12 @@ lex_quoted(struct parser *p, int q)
 {
 	size_t i = p->pos + 1;
 
-	for (; at(p, i) != '\0' && at(p, i) != q; i++)
-		if (at(p, i) == '\\' && q != '`' && at(p, i + 1) != '\0')
-			i++;
-		else if (q == '`' && at(p, i) == '`' && at(p, i + 1) == '`')
-			i++;
+	for (; at(p, i) != '\0'; i++) {
+		if (at(p, i) == q && !(q == '`' && at(p, i + 1) == '`'))
+			break;
+		if (at(p, i) == (q == '`' ? '`' : '\\'))
+			i += at(p, i + 1) != '\0';
+	}
 	if (at(p, i) == '\0')
 		return fail(p, p->pos, CRM_EPARSE, "%s is not closed",
 		    q == '`'     ? "quoted column name" :
@@ -363,9 +364,11 @@ lex_quoted(struct parser *p, int q)
 static int
 lex_date(struct parser *p)
 {
-	size_t i = p->pos + 10;
+	size_t i = p->pos;
 	int is_date;
 
+	while (is_digit(at(p, i)) || at(p, i) == '-')
+		i++;
 	if ((at(p, i) == 'T' || at(p, i) == 't') && is_digit(at(p, i + 1))) {
 		for (i++;
 		     is_digit(at(p, i)) || at(p, i) == ':' || at(p, i) == '.';
@@ -1145,6 +1148,102 @@ in_list(struct parser *p, struct operand *a, int neg, size_t *idx)
 	return lex(p);
 }
 
+/*
+ * An estimate of the size of the automaton regcomp(3) builds: glibc copies
+ * what + and an interval repeat, so nested repetitions multiply, and
+ * ((a{100}){100}){100} alone would take gigabytes. Sizes are doubles so
+ * that the estimate itself cannot overflow.
+ */
+#define RE_MAXSIZE 20000.0
+
+static size_t
+re_bracket(const char *re, size_t i)
+{
+	size_t j = i + 1;
+
+	j += re[j] == '^';
+	j += re[j] == ']';
+	for (; re[j] != '\0' && re[j] != ']'; j++)
+		if (re[j] == '[' &&
+		    (re[j + 1] == ':' || re[j + 1] == '=' ||
+			re[j + 1] == '.')) {
+			const char *e = strchr(re + j + 2, ']');
+
+			if (e == NULL)
+				return strlen(re) - 1;
+			j = (size_t)(e - re);
+		}
+	return re[j] == '\0' ? j - 1 : j;
+}
+
+/* The most copies an interval {m}, {m,} or {m,n} at re + i makes, and
+ * where it ends; 0 if it is not an interval. */
+static double
+re_interval(const char *re, size_t *i)
+{
+	char *end;
+	double m, n;
+
+	if (!is_digit((unsigned char)re[*i + 1]))
+		return 0;
+	m = n = strtod(re + *i + 1, &end);
+	if (*end == ',')
+		n = is_digit((unsigned char)end[1]) ? strtod(end + 1, &end) :
+						      (end++, m);
+	if (*end != '}')
+		return 0;
+	*i = (size_t)(end - re);
+	return n > m ? n : m > 1 ? m : 1;
+}
+
+static int
+re_too_big(const char *re)
+{
+	double group[MAXDEPTH + 1], last = 0, k, size;
+	size_t i;
+	int d = 0;
+
+	group[0] = 0;
+	for (i = 0; re[i] != '\0'; i++) {
+		k = 0;
+		size = 1;
+		switch (re[i]) {
+		case '(':
+			if (d < MAXDEPTH) {
+				group[++d] = 0;
+				continue;
+			}
+			break;
+		case ')':
+			if (d > 0)
+				size = group[d--] + 1;
+			break;
+		case '+':
+			k = 2;
+			break;
+		case '*':
+		case '?':
+			k = 1;
+			break;
+		case '{':
+			k = re_interval(re, &i);
+			break;
+		case '[':
+			i = re_bracket(re, i);
+			break;
+		case '\\':
+			i += re[i + 1] != '\0';
+			break;
+		}
+		/* A repetition copies what it repeats k times. */
+		group[d] += k > 0 ? last * (k - 1) : size;
+		last = k > 0 ? last * k : size;
+		if (group[d] > RE_MAXSIZE || last > RE_MAXSIZE)
+			return 1;
+	}
+	return 0;
+}
+
 static int
 regex(struct parser *p, struct operand *a, int neg, size_t *idx)
 {
@@ -1168,6 +1267,12 @@ regex(struct parser *p, struct operand *a, int neg, size_t *idx)
 		return fail(p, p->tok.pos, CRM_ENOMEM, " ");
 	}
 	e->res = res;
+	if (re_too_big(p->tmp.p)) {
+		free(re);
+		return fail(p, p->tok.pos, CRM_EINVAL,
+		    "regular expression too large: its repetitions nest too "
+		    "deep");
+	}
 	if ((rc = regcomp(re, p->tmp.p,
 		 REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0)))) {
 		regerror(rc, re, msg, sizeof(msg));
