@@ -312,8 +312,10 @@ note_names(struct ctx *c, const struct crm_event *e, void *arg)
 	return 0;
 }
 
+/* The columns: id, contact, email, ts, type, then the fields of the
+ * selected events (none when the selection names no contact). */
 static int
-event_columns(struct ctx *c)
+event_columns(struct ctx *c, int none)
 {
 	static char *fixed[] = { "id", "contact", "email", "ts", "type" };
 	struct crm_map m = { 0 };
@@ -323,7 +325,7 @@ event_columns(struct ctx *c)
 	uint64_t v;
 	int rc;
 
-	if ((rc = each_event(c, note_names, &m)))
+	if (!none && (rc = each_event(c, note_names, &m)))
 		return rc;
 	if ((names = calloc(m.n + 5, sizeof(char *))) == NULL)
 		return CRM_ENOMEM;
@@ -379,19 +381,50 @@ put_event(struct ctx *c, const struct crm_event *e, void *arg)
 	return rc ? CRM_ENOMEM : crm_out_rec(c->out, &o->r);
 }
 
+/*
+ * The selected ids that name no contact are reported, as for contacts, and
+ * dropped: an event log has nothing to say about them.
+ */
+static int
+known_ids(struct ctx *c)
+{
+	struct crm_rec r;
+	size_t i, n = 0;
+	int rc = 0;
+
+	crm_rec_init(&r);
+	for (i = 0; rc == 0 && i < c->nids; i++) {
+		if (i > 0 && c->ids[i] == c->ids[i - 1])
+			continue;
+		if ((rc = crm_contact_get(c->t, c->ids[i], &r)) ==
+		    CRM_ENOTFOUND) {
+			warnx("no contact with id %llu",
+			    (unsigned long long)c->ids[i]);
+			c->missing = 1;
+			rc = 0;
+		} else if (rc == 0)
+			c->ids[n++] = c->ids[i];
+	}
+	c->nids = n;
+	crm_rec_free(&r);
+	return rc;
+}
+
 /* Events: a first pass finds the columns, the second writes the rows. */
 static int
 export_events(struct ctx *c)
 {
 	struct evout o = { .last = 0 };
-	int rc;
+	int rc, selected = c->nids > 0 || c->nemails > 0, none;
 
 	select_ids(c);
-	if (c->nemails > 0 && c->nids == 0)
-		return 0;
+	if ((rc = known_ids(c)))
+		return rc;
+	none = selected && c->nids == 0;
 	crm_rec_init(&o.r);
 	crm_rec_init(&o.contact);
-	if ((rc = event_columns(c)) == 0 && (rc = crm_out_header(c->out)) == 0)
+	if ((rc = event_columns(c, none)) == 0 &&
+	    (rc = crm_out_header(c->out)) == 0 && !none)
 		rc = each_event(c, put_event, &o);
 	crm_rec_free(&o.r);
 	crm_rec_free(&o.contact);

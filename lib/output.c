@@ -89,8 +89,10 @@ crm_out_names(struct crm_out *o, char *const *names, size_t n)
 	size_t i;
 	int rc = 0;
 
+	/* Plain names: an event field called revenue is no statistic. */
 	for (i = 0; rc == 0 && i < n; i++)
-		rc = add_col(o, names[i], 1);
+		if ((rc = add_col(o, names[i], 1)) == 0)
+			o->c[o->nc - 1].number = 0;
 	return rc;
 }
 
