@@ -1,4 +1,4 @@
-# Bash completion for crm(1), crm-add(1) and crm-export(1).
+# Bash completion for crm(1), crm-add(1), crm-export(1) and crm-score(1).
 #
 # Install as $(pkg-config --variable=completionsdir bash-completion)/crm with
 # links crm-add and crm-export to it, so that bash-completion loads it for any
@@ -148,6 +148,47 @@ _crm_export_args() {
 	return 0
 }
 
+_crm_score_args() {
+	case $prev in
+	-c | --config | -o | --output | --params | --use-params)
+		_crm_files
+		return 0
+		;;
+	-F | --format)
+		_crm_reply "$eq" csv tsv ndjson
+		return 0
+		;;
+	--unit)
+		_crm_reply "$eq" week day
+		return 0
+		;;
+	--as-of | --discount | --horizon | -j | --jobs | --key)
+		COMPREPLY=()
+		return 0
+		;;
+	esac
+	if [[ $cur == -* ]]; then
+		_crm_reply '' -c -F -h -j -o -q --as-of= --config= --discount= \
+			--events --format= --help --horizon= --jobs= --key= \
+			--output= --params= --quiet --skip-bad --unit= \
+			--use-params= --version
+		_crm_nospace
+		return 0
+	fi
+	# The first operand is the score, the others are files.
+	local w
+	for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+		[[ $w == rfm || $w == clv ]] && { _crm_files; return 0; }
+	done
+	_crm_reply '' rfm clv
+}
+
+_crm_score() {
+	local cur prev eq
+	_crm_words 1
+	_crm_score_args
+}
+
 _crm_add() {
 	local cur prev eq
 	_crm_words 1
@@ -171,6 +212,7 @@ _crm() {
 	case $tool in
 	add) _crm_add_args ;;
 	export) _crm_export_args ;;
+	score) _crm_score_args ;;
 	help)
 		((COMP_CWORD == 2)) && _crm_reply '' add export
 		;;
@@ -181,3 +223,4 @@ _crm() {
 complete -F _crm crm
 complete -F _crm_add crm-add
 complete -F _crm_export crm-export
+complete -F _crm_score crm-score
