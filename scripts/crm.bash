@@ -183,6 +183,42 @@ _crm_score_args() {
 	_crm_reply '' rfm clv
 }
 
+_crm_segment_args() {
+	case $prev in
+	-c | --config | -o | --output)
+		_crm_files
+		return 0
+		;;
+	--split)
+		_crm_dirs
+		return 0
+		;;
+	-F | --format)
+		_crm_reply "$eq" csv tsv ndjson
+		return 0
+		;;
+	-e | --expr | -s | --segment | --as-of | --default)
+		COMPREPLY=()
+		return 0
+		;;
+	esac
+	if [[ $cur == -* ]]; then
+		_crm_reply '' -c -e -F -h -o -q -s -v --as-of= --campaign \
+			--config= --count --default= --expr= --format= --help \
+			--invert --label --label= --output= --quiet --segment= \
+			--split= --version
+		_crm_nospace
+		return 0
+	fi
+	_crm_files
+}
+
+_crm_segment() {
+	local cur prev eq
+	_crm_words 1
+	_crm_segment_args
+}
+
 _crm_score() {
 	local cur prev eq
 	_crm_words 1
@@ -213,6 +249,7 @@ _crm() {
 	add) _crm_add_args ;;
 	export) _crm_export_args ;;
 	score) _crm_score_args ;;
+	segment) _crm_segment_args ;;
 	help)
 		((COMP_CWORD == 2)) && _crm_reply '' add export
 		;;
@@ -224,3 +261,4 @@ complete -F _crm crm
 complete -F _crm_add crm-add
 complete -F _crm_export crm-export
 complete -F _crm_score crm-score
+complete -F _crm_segment crm-segment
