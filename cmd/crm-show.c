@@ -5,7 +5,9 @@
  */
 #include <err.h>
 #include <getopt.h>
+#include <limits.h>
 #include <locale.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,16 +67,36 @@ thread_of(struct thread *v, size_t *n, const char *id, size_t idlen)
 	if (*n == MAXOPEN)
 		return NULL;
 	memset(&v[*n], 0, sizeof(v[*n]));
+	v[*n].since = CRM_TIME_NONE;
 	copy(v[*n].id, sizeof(v[*n].id), id, idlen);
 	return &v[(*n)++];
 }
 
-/* A deal is open until its stage says won, lost or closed. */
+/* Whether s holds word, in any case. */
+static int
+has_word(const char *s, const char *word)
+{
+	size_t i, n = strlen(word);
+
+	for (; *s; s++) {
+		for (i = 0; i < n && s[i] != '\0'; i++)
+			if ((s[i] | 0x20) != word[i])
+				break;
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A deal is open until its stage says won, lost or closed, in any case:
+ * "closed_won" and "Closed Lost" (the usual names of sales tools) alike.
+ */
 static int
 deal_open(const char *stage)
 {
-	return strstr(stage, "won") == NULL && strstr(stage, "lost") == NULL &&
-	    strstr(stage, "closed") == NULL;
+	return !has_word(stage, "won") && !has_word(stage, "lost") &&
+	    !has_word(stage, "closed");
 }
 
 static void
@@ -88,7 +110,7 @@ follow(struct ctx *c, const struct crm_event *e)
 	if (type == CRM_EV_DEAL && (id = crm_event_get(e, "deal_id", &n))) {
 		if ((th = thread_of(c->deals, &c->ndeals, id, n)) == NULL)
 			return;
-		if (th->since == 0)
+		if (th->since == CRM_TIME_NONE)
 			th->since = e->ts;
 		th->at = e->ts;
 		if ((v = crm_event_get(e, "stage", &vn)))
@@ -145,6 +167,37 @@ find(struct ctx *c, const char *ref)
 	return crm_contact_get(c->t, id, &c->r);
 }
 
+/*
+ * Writes at most max bytes of s for a terminal: a control character (a
+ * line end, an escape) becomes a space, and a cut never splits a UTF-8
+ * character.
+ */
+static void
+put_text(const char *s, size_t n, size_t max)
+{
+	size_t i;
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	for (i = 0; i < n; i++)
+		putchar(
+		    (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i]);
+}
+
+/* put_text() of a whole string, padded with spaces to width bytes. */
+static void
+put_pad(const char *s, size_t width)
+{
+	size_t n = strlen(s);
+
+	put_text(s, n, SIZE_MAX);
+	for (; n < width; n++)
+		putchar(' ');
+}
+
 static const char *
 field(const struct ctx *c, int col)
 {
@@ -158,22 +211,26 @@ text_head(struct ctx *c)
 {
 	const char *first = field(c, CRM_COL_FIRST_NAME);
 	const char *last = field(c, CRM_COL_LAST_NAME);
-	const char *nm;
+	const char *nm, *v;
 	size_t i, nl, vl;
+	int col;
 
-	printf("%s%s%s <%s>  (id %llu)\n", first, *first && *last ? " " : "",
-	    last, field(c, CRM_COL_EMAIL), (unsigned long long)c->r.id);
+	put_text(first, strlen(first), SIZE_MAX);
+	fputs(*first && *last ? " " : "", stdout);
+	put_text(last, strlen(last), SIZE_MAX);
+	printf("%s<%s>  (id %llu)\n", *first || *last ? " " : "",
+	    field(c, CRM_COL_EMAIL), (unsigned long long)c->r.id);
 	for (i = 0; i < c->r.n; i++) {
 		nm = crm_rec_name(&c->r, i, &nl);
-		if (c->r.f[i].col == CRM_COL_EMAIL ||
-		    c->r.f[i].col == CRM_COL_FIRST_NAME ||
-		    c->r.f[i].col == CRM_COL_LAST_NAME ||
-		    c->r.f[i].col == CRM_COL_EMAIL_OPT_IN ||
-		    c->r.f[i].col == CRM_COL_CONSENT_AT ||
-		    c->r.f[i].col == CRM_COL_CONSENT_SOURCE)
+		col = c->r.f[i].col;
+		if (col == CRM_COL_EMAIL || col == CRM_COL_FIRST_NAME ||
+		    col == CRM_COL_LAST_NAME || col == CRM_COL_EMAIL_OPT_IN ||
+		    col == CRM_COL_CONSENT_AT || col == CRM_COL_CONSENT_SOURCE)
 			continue;
-		printf("  %-16.*s %s\n", (int)nl, nm,
-		    crm_rec_val(&c->r, i, &vl));
+		printf("  %-16.*s ", (int)nl, nm);
+		v = crm_rec_val(&c->r, i, &vl);
+		put_text(v, vl, SIZE_MAX);
+		putchar('\n');
 	}
 }
 
@@ -213,9 +270,15 @@ text_threads(const char *title, struct thread *v, size_t n, const char *what)
 		if (shown++ == 0)
 			printf("\n%s\n", title);
 		crm_time_format(v[i].since, since);
-		printf("  %-12s %s %-12s%s%s since %s\n", v[i].id, what,
-		    v[i].state[0] ? v[i].state : "-",
-		    v[i].amount[0] ? " amount " : "", v[i].amount, since);
+		fputs("  ", stdout);
+		put_pad(v[i].id, 12);
+		printf(" %s ", what);
+		put_pad(v[i].state[0] ? v[i].state : "-", 12);
+		if (v[i].amount[0]) {
+			fputs(" amount ", stdout);
+			put_text(v[i].amount, strlen(v[i].amount), SIZE_MAX);
+		}
+		printf(" since %s\n", since);
 	}
 }
 
@@ -228,9 +291,12 @@ text_event(struct ctx *c, const struct crm_event *e)
 	(void)c;
 	crm_time_format(e->ts, ts);
 	printf("  %.10s %.5s  %-12.*s", ts, ts + 11, (int)e->tlen, e->type);
-	for (i = 0; i < e->n; i++)
-		printf(" %.*s=%.*s", (int)e->f[i].nlen, e->f[i].name,
-		    (int)(e->f[i].vlen > 60 ? 60 : e->f[i].vlen), e->f[i].val);
+	for (i = 0; i < e->n; i++) {
+		putchar(' ');
+		put_text(e->f[i].name, e->f[i].nlen, SIZE_MAX);
+		putchar('=');
+		put_text(e->f[i].val, e->f[i].vlen, 60);
+	}
 	putchar('\n');
 	return 0;
 }
@@ -282,6 +348,34 @@ jstr(struct ctx *c, const char *k, const char *v, size_t n, int first)
 	crm_json_str(&c->b, v, n);
 }
 
+/* A contact's value as crm-export -F ndjson writes it: email_opt_in a
+ * boolean, tags an array of strings, anything else a string. */
+static void
+json_value(struct ctx *c, int col, const char *v, size_t n)
+{
+	struct crm_buf item = { 0 };
+	size_t pos = 0;
+
+	if (col == CRM_COL_EMAIL_OPT_IN &&
+	    ((n == 4 && memcmp(v, "true", 4) == 0) ||
+		(n == 5 && memcmp(v, "false", 5) == 0))) {
+		crm_buf_add(&c->b, v, n);
+		return;
+	}
+	if (col != CRM_COL_TAGS) {
+		crm_json_str(&c->b, v, n);
+		return;
+	}
+	crm_buf_addc(&c->b, '[');
+	while (crm_tags_next(v, n, &pos, &item) == 1) {
+		if (c->b.p[c->b.len - 1] != '[')
+			crm_buf_addc(&c->b, ',');
+		crm_json_str(&c->b, item.p, item.len);
+	}
+	crm_buf_addc(&c->b, ']');
+	crm_buf_free(&item);
+}
+
 static void
 json_contact(struct ctx *c)
 {
@@ -299,7 +393,7 @@ json_contact(struct ctx *c)
 		crm_json_str(&c->b, nm, nl);
 		crm_buf_addc(&c->b, ':');
 		val = crm_rec_val(&c->r, i, &vl);
-		crm_json_str(&c->b, val, vl);
+		json_value(c, c->r.f[i].col, val, vl);
 	}
 	crm_buf_adds(&c->b, "},\"stats\":{");
 	crm_stats_format(&c->s, v);
@@ -413,6 +507,7 @@ main(int argc, char *argv[])
 	struct ctx c = { .last = 20 };
 	char dir[4096];
 	const char *d;
+	int64_t n;
 	int ch, rc;
 
 	setlocale(LC_ALL, "");
@@ -435,9 +530,10 @@ main(int argc, char *argv[])
 			usage(0);
 			break;
 		case 'n':
-			c.last = strtol(optarg, NULL, 10);
-			if (c.last < 0)
+			if (crm_int_parse(optarg, strlen(optarg), &n) ||
+			    n < 0 || n > LONG_MAX)
 				errx(EX_USAGE, "invalid count \"%s\"", optarg);
+			c.last = (long)n;
 			break;
 		case 'V':
 			puts("crm-show (crm) " CRM_VERSION);
