@@ -399,58 +399,32 @@ unit_name(int unit)
 	return unit == 7 ? "week" : "day";
 }
 
-static int
+static void
 write_params(struct ctx *c, const struct crm_fit *bf, const struct crm_fit *gf)
 {
-	FILE *fp = fopen(c->params_out, "w");
+	struct crm_clv_params p = { c->unit, c->bg, *bf, c->have_gg, c->gg,
+		*gf };
+	struct crm_buf b = { 0 };
+	FILE *fp;
 
-	if (fp == NULL)
+	if (crm_clv_params_format(&p, &b))
+		err(EX_OSERR, NULL);
+	if ((fp = fopen(c->params_out, "w")) == NULL)
 		err(EX_CANTCREAT, "%s", c->params_out);
-	fprintf(fp,
-	    "# crm-score clv parameters (crm-score --use-params reads them)\n"
-	    "unit: %s\nbgnbd:\n  r: %.17g\n  alpha: %.17g\n  a: %.17g\n"
-	    "  b: %.17g\n  loglik: %.10g\n  customers: %zu\n",
-	    unit_name(c->unit), c->bg.r, c->bg.alpha, c->bg.a, c->bg.b, bf->ll,
-	    bf->n);
-	if (c->have_gg)
-		fprintf(fp,
-		    "gamma_gamma:\n  p: %.17g\n  q: %.17g\n  gamma: %.17g\n"
-		    "  loglik: %.10g\n  customers: %zu\n",
-		    c->gg.p, c->gg.q, c->gg.gamma, gf->ll, gf->n);
-	if (ferror(fp) | fclose(fp))
+	if (fwrite(b.p, 1, b.len, fp) != b.len || fclose(fp))
 		errx(EX_IOERR, "%s: write error", c->params_out);
-	return 0;
-}
-
-/* One parameter of the file: a positive finite number. */
-static double
-param(const char *file, const struct crm_ynode *sec, const char *secname,
-    const char *name)
-{
-	const struct crm_ynode *v = crm_ydoc_get(sec, name);
-	char *end;
-	double d;
-
-	if (v == NULL || v->kind != CRM_Y_SCALAR)
-		errx(EX_DATAERR, "%s:%ld: %s: no parameter %s", file, sec->line,
-		    secname, name);
-	errno = 0;
-	d = strtod(v->s, &end);
-	if (end == v->s || *end != '\0' || errno || !(d > 0) || !isfinite(d))
-		errx(EX_DATAERR, "%s:%ld: %s must be a positive number", file,
-		    v->line, name);
-	return d;
+	crm_buf_free(&b);
 }
 
 static void
 read_params(struct ctx *c)
 {
-	struct crm_ynode *docs = NULL;
-	const struct crm_ynode *d, *u, *b, *g;
+	struct crm_clv_params p;
 	struct crm_buf text = { 0 };
 	char e[256], chunk[4096];
 	size_t n;
 	FILE *fp = fopen(c->params_in, "r");
+	int rc;
 
 	if (fp == NULL)
 		err(errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s",
@@ -458,41 +432,22 @@ read_params(struct ctx *c)
 	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
 		if (crm_buf_add(&text, chunk, n))
 			err(EX_OSERR, NULL);
+	if (ferror(fp))
+		err(EX_IOERR, "%s", c->params_in);
 	fclose(fp);
-	if (crm_ydoc_parse(text.p ? text.p : "", text.len, &docs, e, sizeof(e)))
-		errx(EX_DATAERR, "%s:%s", c->params_in, e);
+	rc = crm_clv_params_parse(text.p ? text.p : "", text.len, &p, e,
+	    sizeof(e));
 	crm_buf_free(&text);
-	if (docs->n != 1 || (d = docs->kid[0])->kind != CRM_Y_MAP)
-		errx(EX_DATAERR, "%s: expected one mapping of parameters",
-		    c->params_in);
-	if ((b = crm_ydoc_get(d, "bgnbd")) == NULL || b->kind != CRM_Y_MAP)
-		errx(EX_DATAERR, "%s:%ld: no bgnbd parameters", c->params_in,
-		    d->line);
-	u = crm_ydoc_get(d, "unit");
-	if (u == NULL || u->kind != CRM_Y_SCALAR ||
-	    (strcmp(u->s, "week") != 0 && strcmp(u->s, "day") != 0))
-		errx(EX_DATAERR, "%s:%ld: unit must be week or day",
-		    c->params_in, u ? u->line : d->line);
-	if (c->unit_set && c->unit != (u->s[0] == 'w' ? 7 : 1))
+	if (rc)
+		errx(rc == CRM_ENOMEM ? EX_OSERR : EX_DATAERR, "%s:%s",
+		    c->params_in, e);
+	if (c->unit_set && c->unit != p.unit)
 		errx(EX_USAGE, "%s: fitted in %ss, not in %ss", c->params_in,
-		    u->s, unit_name(c->unit));
-	c->unit = u->s[0] == 'w' ? 7 : 1;
-	c->bg = (struct crm_bgnbd){ param(c->params_in, b, "bgnbd", "r"),
-		param(c->params_in, b, "bgnbd", "alpha"),
-		param(c->params_in, b, "bgnbd", "a"),
-		param(c->params_in, b, "bgnbd", "b") };
-	if ((g = crm_ydoc_get(d, "gamma_gamma")) != NULL) {
-		if (g->kind != CRM_Y_MAP)
-			errx(EX_DATAERR,
-			    "%s:%ld: gamma_gamma must be a mapping",
-			    c->params_in, g->line);
-		c->gg =
-		    (struct crm_gg){ param(c->params_in, g, "gamma_gamma", "p"),
-			    param(c->params_in, g, "gamma_gamma", "q"),
-			    param(c->params_in, g, "gamma_gamma", "gamma") };
-		c->have_gg = 1;
-	}
-	crm_ydoc_free(docs);
+		    unit_name(p.unit), unit_name(c->unit));
+	c->unit = p.unit;
+	c->bg = p.bg;
+	c->gg = p.gg;
+	c->have_gg = p.have_gg;
 }
 
 static double
@@ -843,6 +798,10 @@ struct worker {
 	int parse_error; /* a malformed CSV row: the split may be wrong */
 	int rc;
 	struct crm_buf msgs, key;
+	/* events waiting for crm_rfm_add_batch(), their keys in bkeys */
+	struct crm_rfm_event batch[CRM_RFM_BATCH];
+	size_t nbatch, boff[CRM_RFM_BATCH];
+	struct crm_buf bkeys;
 	pthread_t tid;
 };
 
@@ -899,6 +858,21 @@ kind_of(const char *s, size_t n)
 	return CRM_RFM_OTHER;
 }
 
+static void
+flush(struct worker *w)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < w->nbatch; i++)
+		w->batch[i].key = w->bkeys.p + w->boff[i];
+	if (w->nbatch > 0 &&
+	    (rc = crm_rfm_add_batch(w->roll, w->batch, w->nbatch)))
+		w->rc = rc;
+	w->nbatch = 0;
+	w->bkeys.len = 0;
+}
+
 /* One event: v[] and len[] are the key, ts, type (NULL: none) and amount. */
 static void
 event(struct worker *w, long line, const char *const *v, const size_t *len)
@@ -934,8 +908,16 @@ event(struct worker *w, long line, const char *const *v, const size_t *len)
 		    "amount: invalid amount \"%.*s\"", (int)len[3], v[3]);
 		return;
 	}
-	if ((rc = crm_rfm_add(w->roll, k, kn, kind, ts, amt)))
-		w->rc = rc;
+	/* The row's memory is the reader's: the key is copied to wait. */
+	w->boff[w->nbatch] = w->bkeys.len;
+	if (crm_buf_add(&w->bkeys, k, kn)) {
+		w->rc = CRM_ENOMEM;
+		return;
+	}
+	w->batch[w->nbatch++] =
+	    (struct crm_rfm_event){ NULL, kn, kind, ts, amt };
+	if (w->nbatch == CRM_RFM_BATCH)
+		flush(w);
 }
 
 static void
@@ -971,8 +953,10 @@ work(void *arg)
 
 	while (w->rc == 0 &&
 	    ((rc = crm_csv_next(w->csv, &r)) == 0 || rc == CRM_EPARSE)) {
-		if (w->stop > 0 && w->line0 + r.line >= w->stop)
+		if (w->stop > 0 && w->line0 + r.line >= w->stop) {
+			flush(w);
 			return NULL;
+		}
 		if (rc == CRM_EPARSE) {
 			w->parse_error = 1;
 			bad_row(&w->nbad, &w->msgs, w->file, w->line0 + r.line,
@@ -982,6 +966,7 @@ work(void *arg)
 	}
 	if (w->rc == 0 && rc != CRM_EOF)
 		w->rc = rc;
+	flush(w);
 	return NULL;
 }
 
@@ -1116,6 +1101,7 @@ worker_free(struct worker *w)
 	crm_rfm_close(w->roll);
 	crm_buf_free(&w->msgs);
 	crm_buf_free(&w->key);
+	crm_buf_free(&w->bkeys);
 }
 
 /* Opens part k of the file at at: its own descriptor and reader. */
@@ -1321,6 +1307,7 @@ read_events_ndjson(struct ctx *c, const char *path)
 	}
 	if (rc != CRM_EOF && w.rc == 0)
 		w.rc = rc;
+	flush(&w);
 	crm_in_close(in);
 	gather(c, &w, 1);
 	worker_free(&w);

@@ -1,10 +1,14 @@
+#include <errno.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clv.h"
 #include "errors.h"
 #include "numeric.h"
+#include "ydoc.h"
 
 /* ---- BG/NBD -------------------------------------------------------- */
 
@@ -426,4 +430,141 @@ crm_clv_value(const struct crm_bgnbd *m, double x, double tx, double T,
 	}
 	*out = spend * sum;
 	return 0;
+}
+
+/* ---- parameter files ------------------------------------------------ */
+
+static int
+addf(struct crm_buf *b, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return CRM_EINVAL;
+	return crm_buf_add(b, line, (size_t)n);
+}
+
+int
+crm_clv_params_format(const struct crm_clv_params *p, struct crm_buf *out)
+{
+	int rc;
+
+	rc = addf(out,
+	    "# crm-score clv parameters (crm-score --use-params reads them)\n"
+	    "unit: %s\nbgnbd:\n",
+	    p->unit == 7 ? "week" : "day");
+	if (rc == 0)
+		rc = addf(out,
+		    "  r: %.17g\n  alpha: %.17g\n  a: %.17g\n  b: %.17g\n"
+		    "  loglik: %.10g\n  customers: %zu\n",
+		    p->bg.r, p->bg.alpha, p->bg.a, p->bg.b, p->bgfit.ll,
+		    p->bgfit.n);
+	if (rc == 0 && p->have_gg)
+		rc = addf(out,
+		    "gamma_gamma:\n  p: %.17g\n  q: %.17g\n  gamma: %.17g\n"
+		    "  loglik: %.10g\n  customers: %zu\n",
+		    p->gg.p, p->gg.q, p->gg.gamma, p->ggfit.ll, p->ggfit.n);
+	return rc;
+}
+
+struct preader {
+	char *err;
+	size_t errlen;
+};
+
+static int
+perr(struct preader *R, long line, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(R->err, R->errlen, "%ld: %s", line, msg);
+	return CRM_EPARSE;
+}
+
+/* The number under key name of section sec: positive and finite. */
+static int
+pnum(struct preader *R, const struct crm_ynode *sec, const char *secname,
+    const char *name, double *out)
+{
+	const struct crm_ynode *v = crm_ydoc_get(sec, name);
+	char *end;
+
+	if (v == NULL || v->kind != CRM_Y_SCALAR)
+		return perr(R, sec->line, "%s: no parameter %s", secname, name);
+	errno = 0;
+	*out = strtod(v->s, &end);
+	if (end == v->s || *end != '\0' || errno || !(*out > 0) ||
+	    !isfinite(*out))
+		return perr(R, v->line, "%s must be a positive number", name);
+	return 0;
+}
+
+/* The section key of map d: a mapping, or absent (NULL, 0). */
+static int
+psection(struct preader *R, const struct crm_ynode *d, const char *key,
+    const struct crm_ynode **sec)
+{
+	*sec = crm_ydoc_get(d, key);
+	if (*sec != NULL && (*sec)->kind != CRM_Y_MAP)
+		return perr(R, (*sec)->line, "%s must be a mapping", key);
+	return 0;
+}
+
+static int
+pdoc(struct preader *R, const struct crm_ynode *d, struct crm_clv_params *p)
+{
+	const struct crm_ynode *u = crm_ydoc_get(d, "unit"), *b, *g;
+	int rc;
+
+	if (u == NULL || u->kind != CRM_Y_SCALAR ||
+	    (strcmp(u->s, "week") != 0 && strcmp(u->s, "day") != 0))
+		return perr(R, u ? u->line : d->line,
+		    "unit must be week or day");
+	p->unit = u->s[0] == 'w' ? 7 : 1;
+	if ((rc = psection(R, d, "bgnbd", &b)))
+		return rc;
+	if (b == NULL)
+		return perr(R, d->line, "no bgnbd parameters");
+	if ((rc = pnum(R, b, "bgnbd", "r", &p->bg.r)) ||
+	    (rc = pnum(R, b, "bgnbd", "alpha", &p->bg.alpha)) ||
+	    (rc = pnum(R, b, "bgnbd", "a", &p->bg.a)) ||
+	    (rc = pnum(R, b, "bgnbd", "b", &p->bg.b)) ||
+	    (rc = psection(R, d, "gamma_gamma", &g)))
+		return rc;
+	if (g == NULL)
+		return 0;
+	p->have_gg = 1;
+	if ((rc = pnum(R, g, "gamma_gamma", "p", &p->gg.p)) ||
+	    (rc = pnum(R, g, "gamma_gamma", "q", &p->gg.q)))
+		return rc;
+	return pnum(R, g, "gamma_gamma", "gamma", &p->gg.gamma);
+}
+
+int
+crm_clv_params_parse(const char *text, size_t n, struct crm_clv_params *p,
+    char *err, size_t errlen)
+{
+	struct preader R = { err, errlen };
+	struct crm_ynode *docs = NULL;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if ((rc = crm_ydoc_parse(text, n, &docs, err, errlen)))
+		return rc == CRM_ENOMEM ? rc : CRM_EPARSE;
+	if (docs->n != 1 || docs->kid[0]->kind != CRM_Y_MAP)
+		rc = perr(&R, docs->n ? docs->kid[0]->line : 1,
+		    "expected one mapping of parameters");
+	else
+		rc = pdoc(&R, docs->kid[0], p);
+	crm_ydoc_free(docs);
+	return rc;
 }

@@ -17,6 +17,8 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
 /* BG/NBD: purchase rate ~ Gamma(r, alpha), dropout p ~ Beta(a, b). */
 struct crm_bgnbd {
 	double r, alpha, a, b;
@@ -88,5 +90,26 @@ int crm_gg_fit(const struct crm_gg_obs *o, size_t n, struct crm_gg *m,
  */
 int crm_clv_value(const struct crm_bgnbd *m, double x, double tx, double T,
     double spend, int h, double d, double *out);
+
+/*
+ * A fitted model as a parameter file: YAML with the unit, the BG/NBD
+ * parameters and, if fitted, the Gamma-Gamma ones (crm-score(1) shows
+ * one). Parameters are written with 17 significant digits, so that a
+ * model read back scores exactly as the one written.
+ */
+struct crm_clv_params {
+	int unit; /* days per unit of time: 7 (week) or 1 (day) */
+	struct crm_bgnbd bg;
+	struct crm_fit bgfit; /* ll and n are written; 0 if unknown */
+	int have_gg;
+	struct crm_gg gg;
+	struct crm_fit ggfit;
+};
+
+int crm_clv_params_format(const struct crm_clv_params *p, struct crm_buf *out);
+/* Reads text[0..n). Returns 0, CRM_ENOMEM, or CRM_EPARSE with err
+ * "LINE: message". */
+int crm_clv_params_parse(const char *text, size_t n, struct crm_clv_params *p,
+    char *err, size_t errlen);
 
 #endif

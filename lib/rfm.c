@@ -13,11 +13,34 @@ struct dayent {
 	struct crm_dec amount;
 };
 
+/*
+ * A customer: statistics and key side by side, so that one lookup touches
+ * two cache lines of one record; keys longer than INKEY live in the arena.
+ */
+#define INKEY 40
+
+struct rec {
+	struct crm_rfm_stat st;
+	uint64_t hash;
+	uint32_t klen, koff; /* koff into keys when klen > INKEY */
+	char key[INKEY];
+};
+
+/*
+ * The roll-up is an open-addressing table of its own rather than a
+ * crm_map: a slot holds the upper half of the key's hash and 1 + the
+ * record's index, and crm_rfm_add_batch() fetches the slots, then the
+ * records, of a whole batch before it touches any. On 10 million events
+ * of a million customers, waiting for memory is most of the time of a
+ * lookup one at a time.
+ */
 struct crm_rfm {
 	unsigned flags;
-	struct crm_map map; /* key -> index in st */
-	struct crm_rfm_stat *st;
+	uint64_t *slot;
+	size_t nslot;
+	struct rec *rec;
 	size_t n, cap;
+	struct crm_buf keys;
 	/* CRM_RFM_FDAYS: the day entries, and for each customer 1 + the
 	 * index of its latest entry (0: none yet) */
 	struct dayent *de;
@@ -42,8 +65,9 @@ crm_rfm_close(struct crm_rfm *s)
 {
 	if (s == NULL)
 		return;
-	crm_map_free(&s->map);
-	free(s->st);
+	free(s->slot);
+	free(s->rec);
+	crm_buf_free(&s->keys);
 	free(s->de);
 	free(s->latest);
 	free(s->skey);
@@ -58,16 +82,43 @@ crm_rfm_count(const struct crm_rfm *s)
 	return s->n;
 }
 
+static const char *
+rec_key(const struct crm_rfm *s, const struct rec *r)
+{
+	return r->klen > INKEY ? s->keys.p + r->koff : r->key;
+}
+
+/* Doubles the slots (kept at most half full) and places every record. */
+static int
+rehash(struct crm_rfm *s)
+{
+	size_t n = s->nslot ? s->nslot * 2 : 4096, i, k;
+	uint64_t *slot = calloc(n, sizeof(*slot));
+
+	if (slot == NULL)
+		return CRM_ENOMEM;
+	for (i = 0; i < s->n; i++) {
+		for (k = s->rec[i].hash & (n - 1); slot[k] != 0;
+		     k = (k + 1) & (n - 1))
+			;
+		slot[k] = (s->rec[i].hash & 0xffffffff00000000u) | (i + 1);
+	}
+	free(s->slot);
+	s->slot = slot;
+	s->nslot = n;
+	return 0;
+}
+
 static int
 grow(struct crm_rfm *s)
 {
 	size_t cap = s->cap ? s->cap * 2 : 1024;
-	struct crm_rfm_stat *p = realloc(s->st, cap * sizeof(*p));
+	struct rec *p = realloc(s->rec, cap * sizeof(*p));
 	size_t *l;
 
 	if (p == NULL)
 		return CRM_ENOMEM;
-	s->st = p;
+	s->rec = p;
 	if (s->flags & CRM_RFM_FDAYS) {
 		if ((l = realloc(s->latest, cap * sizeof(*l))) == NULL)
 			return CRM_ENOMEM;
@@ -77,25 +128,62 @@ grow(struct crm_rfm *s)
 	return 0;
 }
 
+static int
+insert(struct crm_rfm *s, size_t k, uint64_t h, const char *key, size_t klen)
+{
+	struct rec *r;
+
+	if (klen > UINT32_MAX || s->keys.len > UINT32_MAX - klen)
+		return CRM_ETOOBIG;
+	if (s->n == s->cap && grow(s))
+		return CRM_ENOMEM;
+	r = &s->rec[s->n];
+	memset(&r->st, 0, sizeof(r->st));
+	r->hash = h;
+	r->klen = (uint32_t)klen;
+	if (klen > INKEY) {
+		r->koff = (uint32_t)s->keys.len;
+		if (crm_buf_add(&s->keys, key, klen))
+			return CRM_ENOMEM;
+	} else
+		memcpy(r->key, key, klen);
+	if (s->flags & CRM_RFM_FDAYS)
+		s->latest[s->n] = 0;
+	s->slot[k] = (h & 0xffffffff00000000u) | (s->n + 1);
+	s->n++;
+	return 0;
+}
+
 /* The index of key's statistics, made (empty) if the key is new. */
+static int
+lookup_h(struct crm_rfm *s, uint64_t h, const char *key, size_t klen, size_t *c)
+{
+	size_t k;
+	int rc;
+
+	if ((s->n + 1) * 2 > s->nslot && (rc = rehash(s)))
+		return rc;
+	for (k = h & (s->nslot - 1); s->slot[k] != 0;
+	     k = (k + 1) & (s->nslot - 1)) {
+		const struct rec *r;
+
+		if ((s->slot[k] ^ h) >> 32)
+			continue;
+		r = &s->rec[(s->slot[k] & 0xffffffffu) - 1];
+		if (r->hash == h && r->klen == klen &&
+		    memcmp(rec_key(s, r), key, klen) == 0) {
+			*c = (size_t)(s->slot[k] & 0xffffffffu) - 1;
+			return 0;
+		}
+	}
+	*c = s->n;
+	return insert(s, k, h, key, klen);
+}
+
 static int
 lookup(struct crm_rfm *s, const char *key, size_t klen, size_t *c)
 {
-	uint64_t v;
-
-	if (crm_map_get(&s->map, key, klen, &v)) {
-		*c = (size_t)v;
-		return 0;
-	}
-	if (s->n == s->cap && grow(s))
-		return CRM_ENOMEM;
-	if (crm_map_put(&s->map, key, klen, s->n))
-		return CRM_ENOMEM;
-	memset(&s->st[s->n], 0, sizeof(s->st[0]));
-	if (s->flags & CRM_RFM_FDAYS)
-		s->latest[s->n] = 0;
-	*c = s->n++;
-	return 0;
+	return lookup_h(s, crm_hash(key, klen), key, klen, c);
 }
 
 static int
@@ -147,16 +235,13 @@ combine(struct crm_rfm_stat *a, const struct crm_rfm_stat *b)
 	return 0;
 }
 
-int
-crm_rfm_add(struct crm_rfm *s, const char *key, size_t klen, int kind,
-    int64_t ts, struct crm_dec amount)
+/* Adds an event to customer c's statistics. */
+static int
+apply(struct crm_rfm *s, size_t c, int kind, int64_t ts, struct crm_dec amount)
 {
 	struct crm_rfm_stat e = { ts, ts, 0, { 0, 0 }, 0, { 0, 0 }, { 0, 0 } };
-	size_t c;
 	int rc;
 
-	if ((rc = lookup(s, key, klen, &c)))
-		return rc;
 	if (kind == CRM_RFM_PURCHASE) {
 		e.purchases = 1;
 		e.revenue = amount;
@@ -167,7 +252,7 @@ crm_rfm_add(struct crm_rfm *s, const char *key, size_t klen, int kind,
 		e.revenue.scale = amount.scale;
 	} else
 		return 0;
-	if ((rc = combine(&s->st[c], &e)))
+	if ((rc = combine(&s->rec[c].st, &e)))
 		return rc;
 	if ((s->flags & CRM_RFM_FDAYS) && kind == CRM_RFM_PURCHASE)
 		return add_day(s, c, day_of(ts), amount);
@@ -175,21 +260,74 @@ crm_rfm_add(struct crm_rfm *s, const char *key, size_t klen, int kind,
 }
 
 int
+crm_rfm_add(struct crm_rfm *s, const char *key, size_t klen, int kind,
+    int64_t ts, struct crm_dec amount)
+{
+	size_t c;
+	int rc;
+
+	if ((rc = lookup(s, key, klen, &c)))
+		return rc;
+	return apply(s, c, kind, ts, amount);
+}
+
+/* The record a key's first probe finds, or NULL: only for prefetching. */
+static const struct rec *
+first_probe(const struct crm_rfm *s, uint64_t h)
+{
+	uint64_t v = s->nslot ? s->slot[h & (s->nslot - 1)] : 0;
+
+	return v && !((v ^ h) >> 32) ? &s->rec[(v & 0xffffffffu) - 1] : NULL;
+}
+
+int
+crm_rfm_add_batch(struct crm_rfm *s, const struct crm_rfm_event *ev, size_t n)
+{
+	uint64_t h[CRM_RFM_BATCH];
+	size_t i, c;
+	int rc;
+
+	if (n > CRM_RFM_BATCH)
+		return CRM_EINVAL;
+	/* Three passes, so that each waits for memory fetched by the one
+	 * before: slots, then records, then the work. */
+	for (i = 0; i < n; i++) {
+		h[i] = crm_hash(ev[i].key, ev[i].klen);
+		if (s->nslot)
+			__builtin_prefetch(&s->slot[h[i] & (s->nslot - 1)]);
+	}
+	for (i = 0; i < n; i++) {
+		const struct rec *r = first_probe(s, h[i]);
+
+		if (r != NULL) {
+			__builtin_prefetch(r);
+			__builtin_prefetch((const char *)r + 64);
+		}
+	}
+	for (i = 0; i < n; i++)
+		if ((rc = lookup_h(s, h[i], ev[i].key, ev[i].klen, &c)) ||
+		    (rc = apply(s, c, ev[i].kind, ev[i].ts, ev[i].amount)))
+			return rc;
+	return 0;
+}
+
+int
 crm_rfm_merge(struct crm_rfm *dst, const struct crm_rfm *src)
 {
-	const char *k;
-	size_t i = 0, klen, c, *to;
-	uint64_t v;
+	size_t i, c, *to;
 	int rc = 0;
 
 	if ((dst->flags ^ src->flags) & CRM_RFM_FDAYS)
 		return CRM_EINVAL;
 	if ((to = malloc((src->n + 1) * sizeof(*to))) == NULL)
 		return CRM_ENOMEM;
-	while (rc == 0 && crm_map_each(&src->map, &i, &k, &klen, &v)) {
-		if ((rc = lookup(dst, k, klen, &c)) == 0)
-			rc = combine(&dst->st[c], &src->st[v]);
-		to[v] = c;
+	for (i = 0; rc == 0 && i < src->n; i++) {
+		const struct rec *r = &src->rec[i];
+
+		if ((rc = lookup_h(dst, r->hash, rec_key(src, r), r->klen,
+			 &c)) == 0)
+			rc = combine(&dst->rec[c].st, &r->st);
+		to[i] = c;
 	}
 	/* Day entries are appended as they are: the count of distinct days
 	 * is taken when the roll-up is read. */
@@ -233,13 +371,13 @@ count_days(struct crm_rfm *s)
 	}
 	s->nde = k;
 	for (i = 0; i < s->n; i++) {
-		s->st[i].days = 0;
-		s->st[i].spend = s->st[i].first_spend =
+		s->rec[i].st.days = 0;
+		s->rec[i].st.spend = s->rec[i].st.first_spend =
 		    (struct crm_dec){ 0, 0 };
 		s->latest[i] = 0;
 	}
 	for (i = 0; i < s->nde; i++) {
-		struct crm_rfm_stat *a = &s->st[s->de[i].c];
+		struct crm_rfm_stat *a = &s->rec[s->de[i].c].st;
 
 		if (a->days++ == 0)
 			a->first_spend = s->de[i].amount;
@@ -289,7 +427,6 @@ crm_rfm_sorted(struct crm_rfm *s, const char *const **keys, const size_t **klen,
 	struct keyref *ref;
 	const char *k;
 	size_t i = 0, len;
-	uint64_t v;
 	int rc;
 
 	if ((s->flags & CRM_RFM_FDAYS) && (rc = count_days(s)))
@@ -306,13 +443,16 @@ crm_rfm_sorted(struct crm_rfm *s, const char *const **keys, const size_t **klen,
 		free(ref);
 		return CRM_ENOMEM;
 	}
-	while (crm_map_each(&s->map, &i, &k, &len, &v))
-		ref[v] = (struct keyref){ head8(k, len), k, len, v };
+	for (i = 0; i < s->n; i++) {
+		k = rec_key(s, &s->rec[i]);
+		len = s->rec[i].klen;
+		ref[i] = (struct keyref){ head8(k, len), k, len, i };
+	}
 	qsort(ref, s->n, sizeof(*ref), cmp_key);
 	for (i = 0; i < s->n; i++) {
 		s->skey[i] = ref[i].k;
 		s->slen[i] = ref[i].len;
-		s->sst[i] = s->st[ref[i].i];
+		s->sst[i] = s->rec[ref[i].i].st;
 	}
 	free(ref);
 	*keys = s->skey;

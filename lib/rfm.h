@@ -50,6 +50,25 @@ int crm_rfm_open(unsigned flags, struct crm_rfm **out);
  */
 int crm_rfm_add(struct crm_rfm *s, const char *key, size_t klen, int kind,
     int64_t ts, struct crm_dec amount);
+/* An event for crm_rfm_add_batch(). */
+struct crm_rfm_event {
+	const char *key;
+	size_t klen;
+	int kind;
+	int64_t ts;
+	struct crm_dec amount;
+};
+
+#define CRM_RFM_BATCH 64
+
+/*
+ * Adds n <= CRM_RFM_BATCH events, as crm_rfm_add() one after the other
+ * would, but faster on large roll-ups: the memory of all n customers is
+ * fetched before the first is used. On an error, the events before the
+ * one that failed have been added.
+ */
+int crm_rfm_add_batch(struct crm_rfm *s, const struct crm_rfm_event *ev,
+    size_t n);
 /* Adds every customer of src into dst; src is unchanged. Both must have
  * the same flags. */
 int crm_rfm_merge(struct crm_rfm *dst, const struct crm_rfm *src);

@@ -430,6 +430,42 @@ test_rollup(void)
 		ok &= crm_rfm_add(part[p], key, n, kind, ts, dec(amt)) == 0;
 	}
 	CHECK(ok);
+	/* In batches, with keys both short and longer than a record holds,
+	 * the same roll-up as one event at a time. */
+	{
+		struct crm_rfm *one, *many;
+		struct crm_rfm_event ev[CRM_RFM_BATCH];
+		static char kb[CRM_RFM_BATCH][80];
+		size_t nb = 0;
+
+		CHECK(crm_rfm_open(CRM_RFM_FDAYS, &one) == 0 &&
+		    crm_rfm_open(CRM_RFM_FDAYS, &many) == 0);
+		seed = 7;
+		for (i = 0; i < 30000; i++) {
+			int kind = (int)(lcg(&seed) % 3);
+			int64_t ts = (int64_t)(lcg(&seed) % 5000000);
+			unsigned c = (unsigned)(lcg(&seed) % 3001);
+			size_t n = (size_t)snprintf(kb[nb], sizeof(kb[nb]),
+			    c % 2 ? "c%u" :
+				    "a-rather-long-customer-key-%u-of-a-shop",
+			    c);
+
+			ok &= crm_rfm_add(one, kb[nb], n, kind, ts,
+				  dec("1.5")) == 0;
+			ev[nb] = (struct crm_rfm_event){ kb[nb], n, kind, ts,
+				dec("1.5") };
+			if (++nb == CRM_RFM_BATCH || i == 29999) {
+				ok &= crm_rfm_add_batch(many, ev, nb) == 0;
+				nb = 0;
+			}
+		}
+		CHECK(ok && crm_rfm_count(one) == 3001);
+		CHECK(same_rollup(one, many));
+		CHECK(crm_rfm_add_batch(many, ev, CRM_RFM_BATCH + 1) ==
+		    CRM_EINVAL);
+		crm_rfm_close(one);
+		crm_rfm_close(many);
+	}
 	/* Merged in two different orders, the parts equal the whole. */
 	CHECK(crm_rfm_merge(m1, part[0]) == 0 &&
 	    crm_rfm_merge(m1, part[1]) == 0 && crm_rfm_merge(m1, part[2]) == 0);
