@@ -1,4 +1,5 @@
-# Bash completion for crm(1), crm-add(1), crm-export(1) and crm-score(1).
+# Bash completion for crm(1), crm-add(1), crm-export(1), crm-log(1),
+# crm-score(1), crm-segment(1) and crm-show(1).
 #
 # Install as $(pkg-config --variable=completionsdir bash-completion)/crm with
 # links crm-add and crm-export to it, so that bash-completion loads it for any
@@ -7,7 +8,11 @@
 
 _crm_columns='id email first_name last_name phone company title city country
 source stage owner tags email_opt_in consent_at consent_source created_at
-updated_at ext_id'
+updated_at ext_id first_seen_at last_seen_at events first_purchase_at
+last_purchase_at purchases purchase_days revenue'
+
+_crm_types='purchase refund email call meeting note visit email_sent email_open
+email_click subscribe unsubscribe survey ticket_open ticket_close deal'
 
 # _crm_reply prefix word...: offer the words that start with $cur, each
 # preceded by prefix (the "--opt=" of an unsplit "--opt=value").
@@ -136,16 +141,87 @@ _crm_export_args() {
 		_crm_fields
 		return 0
 		;;
-	--id | --email | --since)
+	--type)
+		_crm_reply "$eq" $_crm_types
+		return 0
+		;;
+	--id | --email | --since | --until)
 		COMPREPLY=()
 		return 0
 		;;
 	esac
 	# crm-export takes no operands: offer the options.
-	_crm_reply '' -c -D -F -h -o --config= --db= --email= --fields= \
-		--format= --help --id= --output= --since= --version
+	_crm_reply '' -c -D -F -h -o --config= --db= --email= --events \
+		--fields= --format= --help --id= --output= --since= --type= \
+		--until= --version
 	_crm_nospace
 	return 0
+}
+
+# crm-log: -c is the contact here, the configuration is --config.
+_crm_log_args() {
+	case $prev in
+	--config | -r | --reject)
+		_crm_files
+		return 0
+		;;
+	-D | --db)
+		_crm_dirs
+		return 0
+		;;
+	-F | --format)
+		_crm_reply "$eq" csv tsv ndjson
+		return 0
+		;;
+	-t | --type)
+		_crm_reply "$eq" $_crm_types
+		return 0
+		;;
+	-c | --contact | --as-of | --ts | --subject | --note | --amount | \
+		--ext-id | --channel | --campaign | --source | --set | --key)
+		COMPREPLY=()
+		return 0
+		;;
+	esac
+	if [[ $cur == -* ]]; then
+		_crm_reply '' -c -D -F -h -q -r -t -v --amount= --as-of= \
+			--campaign= --channel= --config= --contact= --create --db= \
+			--ext-id= --format= --help --key= --no-wait --note= \
+			--quiet --reject= --set= --source= --subject= --ts= \
+			--type= --verbose --version
+		_crm_nospace
+		return 0
+	fi
+	_crm_files
+}
+
+_crm_show_args() {
+	case $prev in
+	-c | --config)
+		_crm_files
+		return 0
+		;;
+	-D | --db)
+		_crm_dirs
+		return 0
+		;;
+	-F | --format)
+		_crm_reply "$eq" text json
+		return 0
+		;;
+	-n)
+		COMPREPLY=()
+		return 0
+		;;
+	esac
+	if [[ $cur == -* ]]; then
+		_crm_reply '' -c -D -F -h -n --config= --db= --format= --help \
+			--version
+		_crm_nospace
+		return 0
+	fi
+	# The operand is a contact's id or e-mail address.
+	COMPREPLY=()
 }
 
 _crm_score_args() {
@@ -231,6 +307,18 @@ _crm_add() {
 	_crm_add_args
 }
 
+_crm_log() {
+	local cur prev eq
+	_crm_words 1
+	_crm_log_args
+}
+
+_crm_show() {
+	local cur prev eq
+	_crm_words 1
+	_crm_show_args
+}
+
 _crm_export() {
 	local cur prev eq
 	_crm_words 1
@@ -241,17 +329,19 @@ _crm() {
 	local cur prev eq tool=${COMP_WORDS[1]}
 	if ((COMP_CWORD == 1)); then
 		_crm_words 1
-		_crm_reply '' add export help -h --help --version
+		_crm_reply '' add export log show help -h --help --version
 		return 0
 	fi
 	_crm_words 2
 	case $tool in
 	add) _crm_add_args ;;
 	export) _crm_export_args ;;
+	log) _crm_log_args ;;
+	show) _crm_show_args ;;
 	score) _crm_score_args ;;
 	segment) _crm_segment_args ;;
 	help)
-		((COMP_CWORD == 2)) && _crm_reply '' add export
+		((COMP_CWORD == 2)) && _crm_reply '' add export log show
 		;;
 	esac
 	return 0
@@ -260,5 +350,7 @@ _crm() {
 complete -F _crm crm
 complete -F _crm_add crm-add
 complete -F _crm_export crm-export
+complete -F _crm_log crm-log
+complete -F _crm_show crm-show
 complete -F _crm_score crm-score
 complete -F _crm_segment crm-segment
