@@ -24,6 +24,8 @@
 
 #include "clv.h"
 #include "crm.h"
+#include "expr.h"
+#include "lead.h"
 #include "rfm.h"
 
 #define MAXSHOWN 10             /* bad rows reported one by one */
@@ -1528,12 +1530,256 @@ parse_args(struct ctx *c, int argc, char *argv[])
 		c->horizon = c->unit == 7 ? 52 : 365;
 }
 
+/*
+ * crm-score lead: a stream filter, unlike rfm and clv, since a lead score
+ * needs no population. Each row gets lead_score (and lead_rules with
+ * --explain); rules over events read the contact's log from the store,
+ * found by the row's id column, else its email.
+ */
+struct lead {
+	const char *db, *cfgpath, *outpath;
+	int fmt, explain;
+	int64_t asof;
+	char **files;
+	size_t nfiles;
+	struct crm_config *cf;
+	struct crm_lead *l;
+	struct crm_store *st;
+	struct crm_txn *t;
+	long idcol, emailcol;
+	struct crm_buf line, why;
+	FILE *fp;
+};
+
+static void
+lead_usage(void)
+{
+	fputs("usage: crm-score lead [-c config] [-D dir] [-F csv|tsv] "
+	      "[-o file] [--as-of time]\n"
+	      "                      [--explain] [file ...]\n",
+	    stderr);
+	exit(EX_USAGE);
+}
+
+/* The contact a row names: by id, else by e-mail; 0 if none. */
+static uint64_t
+lead_contact(struct lead *ld, const struct crm_inrow *r)
+{
+	char norm[256];
+	uint64_t id = 0;
+	size_t n;
+
+	if (ld->idcol >= 0 && (size_t)ld->idcol < r->n &&
+	    crm_id_parse(r->val[ld->idcol], r->vlen[ld->idcol], &id) == 0)
+		return id;
+	if (ld->emailcol >= 0 && (size_t)ld->emailcol < r->n &&
+	    r->vlen[ld->emailcol] < sizeof(norm) &&
+	    crm_email_norm(r->val[ld->emailcol], r->vlen[ld->emailcol], norm,
+		&n) == 0 &&
+	    crm_index_get(ld->t, CRM_IDX_EMAIL, norm, n, &id) == 0)
+		return id;
+	return 0;
+}
+
+static void
+lead_events(struct lead *ld, uint64_t id)
+{
+	struct crm_evit *it;
+	struct crm_event e;
+	int rc;
+
+	if (id == 0 || ld->t == NULL)
+		return;
+	if ((rc = crm_evit_open(ld->t, id, INT64_MIN, ld->asof + 1, 0, &it)))
+		errx(crm_sysexit(rc), "%s", crm_store_error(ld->st));
+	while ((rc = crm_evit_next(it, &e)) == 0)
+		crm_lead_event(ld->l, e.type, e.tlen, e.ts);
+	crm_evit_close(it);
+	if (rc != CRM_EOF)
+		errx(crm_sysexit(rc), "%s", crm_strerror(rc));
+}
+
+static void
+lead_header(struct lead *ld, struct crm_in *in, const char *name)
+{
+	const char *const *names;
+	char err[2048];
+	size_t n, i;
+	int rc;
+
+	n = crm_in_header(in, &names);
+	ld->idcol = crm_expr_lookup(names, n, "id", 2);
+	ld->emailcol = crm_expr_lookup(names, n, "email", 5);
+	if ((rc = crm_lead_load(ld->cf, names, n, ld->asof, &ld->l, err,
+		 sizeof(err))))
+		errx(rc == CRM_ECONFIG ? EX_CONFIG : EX_SOFTWARE, "%s", err);
+	for (i = 0; i < n; i++)
+		crm_csv_field(&ld->line, ld->fmt, i == 0, names[i],
+		    strlen(names[i]));
+	crm_csv_field(&ld->line, ld->fmt, n == 0, "lead_score", 10);
+	if (ld->explain)
+		crm_csv_field(&ld->line, ld->fmt, 0, "lead_rules", 10);
+	crm_csv_end(&ld->line);
+	(void)name;
+}
+
+static void
+lead_row(struct lead *ld, const struct crm_inrow *r)
+{
+	char num[40];
+	double score;
+	size_t i;
+
+	crm_lead_begin(ld->l);
+	if (crm_lead_wants_events(ld->l))
+		lead_events(ld, lead_contact(ld, r));
+	if (crm_lead_end(ld->l, r->val, r->vlen, r->n, &score,
+		ld->explain ? &ld->why : NULL))
+		errx(EX_OSERR, "%s", crm_strerror(CRM_ENOMEM));
+	for (i = 0; i < r->n; i++)
+		crm_csv_field(&ld->line, ld->fmt, i == 0, r->val[i],
+		    r->vlen[i]);
+	snprintf(num, sizeof(num), "%.2f", score);
+	crm_csv_field(&ld->line, ld->fmt, r->n == 0, num, strlen(num));
+	if (ld->explain)
+		crm_csv_field(&ld->line, ld->fmt, 0, ld->why.p ? ld->why.p : "",
+		    ld->why.len);
+	crm_csv_end(&ld->line);
+	if (ld->line.len >= 65536) {
+		fwrite(ld->line.p, 1, ld->line.len, ld->fp);
+		ld->line.len = 0;
+	}
+}
+
+static void
+lead_file(struct lead *ld, const char *path)
+{
+	const char *name = path && strcmp(path, "-") ? path : "stdin";
+	const char *const *names;
+	struct crm_inrow r;
+	struct crm_in *in;
+	char msg[512];
+	int rc;
+
+	if ((rc = crm_in_open(path, ld->fmt, &in, msg, sizeof(msg))) > 0)
+		err(EX_NOINPUT, "%s", name);
+	if (rc)
+		errx(EX_DATAERR, "%s: %s", name, msg);
+	while ((rc = crm_in_next(in, &r)) == 0) {
+		if (ld->l == NULL)
+			lead_header(ld, in, name);
+		lead_row(ld, &r);
+	}
+	if (rc != CRM_EOF)
+		errx(rc == CRM_EPARSE ? EX_DATAERR : crm_sysexit(rc),
+		    "%s:%ld: %s", name, r.line, crm_in_error(in));
+	if (ld->l == NULL && crm_in_header(in, &names) > 0)
+		lead_header(ld, in, name);
+	crm_in_close(in);
+}
+
+static void
+lead_open(struct lead *ld)
+{
+	char path[4096], msg[1024], dir[4096];
+	const char *d;
+	int rc;
+
+	rc = crm_config_load(crm_config_path(ld->cfgpath, path, sizeof(path)),
+	    &ld->cf, msg, sizeof(msg));
+	if (rc)
+		errx(rc == CRM_ECONFIG ? EX_CONFIG : EX_SOFTWARE, "%s",
+		    rc == CRM_ECONFIG ? msg : crm_strerror(rc));
+	d = crm_store_path(ld->db, dir, sizeof(dir));
+	rc = crm_store_open(d, CRM_F_RDONLY, &ld->st);
+	if (rc == 0)
+		rc = crm_txn_begin(ld->st, CRM_F_RDONLY, &ld->t);
+	else if (rc == CRM_ENOSTORE && ld->db == NULL) {
+		crm_store_close(ld->st); /* no store: no event points */
+		ld->st = NULL;
+		rc = 0;
+	}
+	if (rc)
+		errx(crm_sysexit(rc), "%s",
+		    ld->st ? crm_store_error(ld->st) : crm_strerror(rc));
+}
+
+static const struct option lead_longopts[] = { { "as-of", required_argument,
+						   NULL, 'A' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "db", required_argument, NULL, 'D' },
+	{ "explain", no_argument, NULL, 'x' },
+	{ "format", required_argument, NULL, 'F' },
+	{ "output", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 } };
+
+static int
+lead_main(int argc, char *argv[])
+{
+	struct lead ld = { .fmt = CRM_FMT_CSV, .asof = (int64_t)time(NULL) };
+	size_t i;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:D:F:o:", lead_longopts,
+		    NULL)) != -1) {
+		switch (ch) {
+		case 'A':
+			if (crm_time_parse(optarg, strlen(optarg), &ld.asof,
+				NULL))
+				errx(EX_USAGE, "invalid time \"%s\"", optarg);
+			break;
+		case 'c':
+			ld.cfgpath = optarg;
+			break;
+		case 'D':
+			ld.db = optarg;
+			break;
+		case 'F':
+			ld.fmt = crm_fmt_parse(optarg);
+			if (ld.fmt != CRM_FMT_CSV && ld.fmt != CRM_FMT_TSV)
+				errx(EX_USAGE,
+				    "lead reads csv or tsv, not \"%s\"",
+				    optarg);
+			break;
+		case 'o':
+			ld.outpath = optarg;
+			break;
+		case 'x':
+			ld.explain = 1;
+			break;
+		default:
+			lead_usage();
+		}
+	}
+	lead_open(&ld);
+	ld.fp = stdout;
+	if (ld.outpath && (ld.fp = fopen(ld.outpath, "w")) == NULL)
+		err(EX_CANTCREAT, "%s", ld.outpath);
+	if (optind >= argc)
+		lead_file(&ld, NULL);
+	for (i = (size_t)optind; i < (size_t)argc; i++)
+		lead_file(&ld, argv[i]);
+	fwrite(ld.line.p ? ld.line.p : "", 1, ld.line.len, ld.fp);
+	if (fflush(ld.fp) || ferror(ld.fp) || fclose(ld.fp))
+		errx(EX_IOERR, "%s: write error",
+		    ld.outpath ? ld.outpath : "stdout");
+	crm_lead_close(ld.l);
+	crm_txn_abort(ld.t);
+	crm_store_close(ld.st);
+	crm_config_free(ld.cf);
+	crm_buf_free(&ld.line);
+	crm_buf_free(&ld.why);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct ctx c = { .fmt = CRM_FMT_CSV, .unit = 7, .horizon = -1 };
 
 	setlocale(LC_ALL, "");
+	if (argc > 1 && strcmp(argv[1], "lead") == 0)
+		return lead_main(argc - 1, argv + 1);
 	c.fp = stdout;
 	c.asof = (int64_t)time(NULL);
 	parse_args(&c, argc, argv);
