@@ -612,6 +612,55 @@ test_segments(void)
 	    strstr(err, ":4: rfm: unknown key \"q\" in a segment") != NULL);
 }
 
+static void
+test_params(void)
+{
+	struct crm_clv_params p = { 7, { 0.1 + 0.2, 4.4136, 0.79, 2.43 },
+		{ -9582.43, 2357, 0, 0 }, 1, { 6.25, 3.74, 15.44 },
+		{ -4055.92, 946, 0, 0 } },
+			      q;
+	struct crm_buf b = { 0 };
+	char err[200];
+
+	CHECK(crm_clv_params_format(&p, &b) == 0);
+	CHECK(crm_clv_params_parse(b.p, b.len, &q, err, sizeof(err)) == 0);
+	/* 17 digits: the very same doubles come back. */
+	CHECK(q.unit == 7 && q.bg.r == p.bg.r && q.bg.alpha == p.bg.alpha &&
+	    q.bg.a == p.bg.a && q.bg.b == p.bg.b && q.have_gg &&
+	    q.gg.p == p.gg.p && q.gg.q == p.gg.q && q.gg.gamma == p.gg.gamma);
+	b.len = 0;
+	p.have_gg = 0;
+	p.unit = 1;
+	CHECK(crm_clv_params_format(&p, &b) == 0 &&
+	    crm_clv_params_parse(b.p, b.len, &q, err, sizeof(err)) == 0 &&
+	    q.unit == 1 && !q.have_gg);
+	crm_buf_free(&b);
+#define BAD(text, want)                                                        \
+	CHECK(crm_clv_params_parse(text, strlen(text), &q, err,                \
+		  sizeof(err)) == CRM_EPARSE &&                                \
+	    strstr(err, want) != NULL)
+	BAD("unit: week\nbgnbd:\n  r: 1\n  alpha: 2\n  a: 3\n",
+	    "3: bgnbd: no parameter b");
+	BAD("unit: week\nbgnbd: {r: 1, alpha: 0, a: 1, b: 1}\n",
+	    "2: alpha must be a positive number");
+	BAD("unit: week\nbgnbd: {r: 1, alpha: nan, a: 1, b: 1}\n",
+	    "alpha must be a positive number");
+	BAD("unit: week\nbgnbd: {r: 1, alpha: 1e999, a: 1, b: 1}\n",
+	    "alpha must be a positive number");
+	BAD("unit: month\nbgnbd: {r: 1, alpha: 1, a: 1, b: 1}\n",
+	    "1: unit must be week or day");
+	BAD("unit: day\n", "1: no bgnbd parameters");
+	BAD("unit: day\nbgnbd: [1]\n", "2: bgnbd must be a mapping");
+	BAD("- 1\n", "1: expected one mapping");
+	BAD("", "expected one mapping");
+	BAD("unit: day\nbgnbd: {r: 1, alpha: 1, a: 1, b: 1}\n"
+	    "gamma_gamma: {p: 1, q: 2}\n",
+	    "3: gamma_gamma: no parameter gamma");
+	CHECK(crm_clv_params_parse("a: [", 4, &q, err, sizeof(err)) ==
+	    CRM_EPARSE);
+#undef BAD
+}
+
 int
 main(void)
 {
@@ -621,5 +670,6 @@ main(void)
 	test_ntile();
 	test_rollup();
 	test_segments();
+	test_params();
 	return UNIT_DONE("unit-score");
 }
