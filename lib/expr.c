@@ -1149,12 +1149,16 @@ in_list(struct parser *p, struct operand *a, int neg, size_t *idx)
 }
 
 /*
- * An estimate of the size of the automaton regcomp(3) builds: glibc copies
- * what + and an interval repeat, so nested repetitions multiply, and
- * ((a{100}){100}){100} alone would take gigabytes. Sizes are doubles so
- * that the estimate itself cannot overflow.
+ * regcomp(3) and regexec(3) of glibc take exponential time or memory on
+ * some expressions: + and intervals copy what they repeat, so nested
+ * repetitions multiply, and a repetition of a repetition, as in (x*)+,
+ * gets slower by about three times at each level. So an expression is
+ * refused when an estimate of its size is over RE_MAXSIZE, or when
+ * repetitions nest more than RE_MAXNEST deep (POSIX leaves a++ undefined
+ * anyway). Sizes are doubles so that the estimate cannot overflow.
  */
 #define RE_MAXSIZE 20000.0
+#define RE_MAXNEST 3
 
 static size_t
 re_bracket(const char *re, size_t i)
@@ -1196,49 +1200,70 @@ re_interval(const char *re, size_t *i)
 	return n > m ? n : m > 1 ? m : 1;
 }
 
+/* The kind of re[i]: 0 an atom, 1 a repetition, 2 a group's start, 3 its
+ * end; i moves to the atom's or the interval's last byte; *k gets the
+ * copies a repetition makes. */
+static int
+re_part(const char *re, size_t *i, double *k)
+{
+	switch (re[*i]) {
+	case '(':
+		return 2;
+	case ')':
+		return 3;
+	case '+':
+		*k = 2;
+		return 1;
+	case '*':
+	case '?':
+		*k = 1;
+		return 1;
+	case '{':
+		return (*k = re_interval(re, i)) > 0;
+	case '[':
+		*i = re_bracket(re, *i);
+		return 0;
+	case '\\':
+		*i += re[*i + 1] != '\0';
+		return 0;
+	}
+	return 0;
+}
+
 static int
 re_too_big(const char *re)
 {
-	double group[MAXDEPTH + 1], last = 0, k, size;
+	double size[MAXDEPTH + 1], last = 0, k = 0;
+	int nest[MAXDEPTH + 1], lastnest = 0, d = 0, kind;
 	size_t i;
-	int d = 0;
 
-	group[0] = 0;
+	size[0] = 0;
+	nest[0] = 0;
 	for (i = 0; re[i] != '\0'; i++) {
-		k = 0;
-		size = 1;
-		switch (re[i]) {
-		case '(':
-			if (d < MAXDEPTH) {
-				group[++d] = 0;
-				continue;
-			}
-			break;
-		case ')':
-			if (d > 0)
-				size = group[d--] + 1;
-			break;
-		case '+':
-			k = 2;
-			break;
-		case '*':
-		case '?':
-			k = 1;
-			break;
-		case '{':
-			k = re_interval(re, &i);
-			break;
-		case '[':
-			i = re_bracket(re, i);
-			break;
-		case '\\':
-			i += re[i + 1] != '\0';
-			break;
+		kind = re_part(re, &i, &k);
+		if (kind == 2 && d < MAXDEPTH) {
+			size[++d] = 0;
+			nest[d] = 0;
+			continue;
 		}
-		/* A repetition copies what it repeats k times. */
-		group[d] += k > 0 ? last * (k - 1) : size;
-		last = k > 0 ? last * k : size;
-		if (group[d] > RE_MAXSIZE || last > RE_MAXSIZE)
+		if (kind == 1) {
+			/* A repetition copies what it repeats k times. */
+			size[d] += last * (k - 1);
+			last *= k;
+			lastnest++;
+		} else if (kind == 3 && d > 0) {
+			last = size[d] + 1;
+			lastnest = nest[d--];
+			size[d] += last;
+		} else {
+			last = 1;
+			lastnest = 0;
+			size[d] += 1;
+		}
+		if (lastnest > nest[d])
+			nest[d] = lastnest;
+		if (size[d] > RE_MAXSIZE || last > RE_MAXSIZE ||
+		    nest[d] > RE_MAXNEST)
 			return 1;
 	}
 	return 0;
@@ -1270,8 +1295,9 @@ regex(struct parser *p, struct operand *a, int neg, size_t *idx)
 	if (re_too_big(p->tmp.p)) {
 		free(re);
 		return fail(p, p->tok.pos, CRM_EINVAL,
-		    "regular expression too large: its repetitions nest too "
-		    "deep");
+		    "regular expression too large, or its repetitions nest "
+		    "more than %d deep",
+		    RE_MAXNEST);
 	}
 	if ((rc = regcomp(re, p->tmp.p,
 		 REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0)))) {

@@ -446,6 +446,11 @@ test_errors(void)
 	    "too large"));
 	CHECK(err_is("a =~ /(x(a{100}b){10}){30}/", "a", CRM_EINVAL, 5,
 	    "too large"));
+	CHECK(err_is("a =~ /x*+++.m/", "a", CRM_EINVAL, 5, "nest more than 3"));
+	CHECK(err_is("a =~ /((((x*)+)+)+)+/", "a", CRM_EINVAL, 5,
+	    "nest more than 3"));
+	CHECK(ev("a =~ /((x*)+)+y/", "a", "xxy") == T);
+	CHECK(ev("a =~ /(x+)+(y+)+(z*)?w/", "a", "xyw") == T);
 	CHECK(ev("a =~ /^[0-9]{4}-[0-9]{2}(-[0-9]{2}){1,3}$/", "a",
 		  "2024-05-20") == T);
 	CHECK(ev("a =~ /(ab+c?)+[]{}]*\\{z{1000}/", "a", "abbcab]\\{z") == F);
