@@ -395,7 +395,12 @@ days_right(struct crm_rfm *r, int nev)
 	if (crm_rfm_sorted(r, &k, &kl, &st))
 		return 0;
 	for (i = 0; i < crm_rfm_count(r); i++) {
-		unsigned c = (unsigned)atoi(k[i] + 1);
+		char num[16] = { 0 };
+		unsigned c;
+
+		/* Keys are not NUL-terminated. */
+		memcpy(num, k[i] + 1, kl[i] - 1 < 15 ? kl[i] - 1 : 15);
+		c = (unsigned)atoi(num);
 
 		ok &= st[i].days == nday[c];
 	}
