@@ -951,7 +951,7 @@ work(void *arg)
 {
 	struct worker *w = arg;
 	struct crm_row r;
-	int rc;
+	int rc = 0;
 
 	while (w->rc == 0 &&
 	    ((rc = crm_csv_next(w->csv, &r)) == 0 || rc == CRM_EPARSE)) {
