@@ -396,8 +396,8 @@ check_err config-not-yaml-msg '^crm-score: bad-seg4\.yaml:'
 ## Usage.
 check_exit 64 usage-none crm-score
 check_err usage-none-msg '^usage: crm-score rfm.clv'
-check_exit 64 usage-unknown crm-score lead
-check_err usage-unknown-msg 'unknown score "lead"'
+check_exit 64 usage-unknown crm-score churn
+check_err usage-unknown-msg 'unknown score "churn"'
 check_exit 64 usage-horizon-rfm crm-score rfm --horizon 3
 check_exit 64 usage-unit crm-score clv --unit month
 check_exit 64 usage-jobs crm-score --events rfm -j 0
