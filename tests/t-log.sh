@@ -629,6 +629,15 @@ check_err bug-dup-column-msg '^crm-log: dup-col\.csv:1: duplicate column "subjec
 check_exit 64 bug-dup-flag crm-log $X2 -c ada@example.com -t call --ts 2024-02-02 --subject a --set subject=b
 check_eq bug-dup-nothing-stored 0 "$(nevents $X2)"
 
+# BUG (lib/event.c lookup(), cmd/crm-log.c): a header with a NUL byte is
+# refused on line 1 (crm(7): text is UTF-8 without control characters);
+# crm-log takes it as a field name, which makes lib/event.c read past a
+# built-in name ("metric\0x" against "metric"; ASan: global-buffer-overflow)
+# and crm-export then writes the field as "metric" with an empty value.
+printf 'email,ts,type,metric\000x\nada@example.com,2024-02-01,call,v\n' >nul-header.csv
+check_exit 65 bug-nul-in-header crm-log $X2 nul-header.csv
+check_err bug-nul-in-header-msg '^crm-log: nul-header\.csv:1: '
+
 # Missing input: 66; an unreadable config: 78.
 check_exit 66 missing-input crm-log $X nosuch.csv
 check_err missing-input-msg '^crm-log: nosuch\.csv'
