@@ -358,7 +358,8 @@ count_days(struct crm_rfm *s)
 	size_t i, k = 0;
 	struct dayent *e;
 
-	qsort(s->de, s->nde, sizeof(*s->de), cmp_day);
+	if (s->nde > 1)
+		qsort(s->de, s->nde, sizeof(*s->de), cmp_day);
 	for (i = 0; i < s->nde; i++) {
 		e = &s->de[i];
 		if (k > 0 && s->de[k - 1].c == e->c &&
