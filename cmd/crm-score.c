@@ -765,8 +765,15 @@ read_contacts(struct ctx *c, const char *path)
 	}
 	if (rc != CRM_EOF)
 		errx(crm_sysexit(rc), "%s: %s", file, crm_strerror(rc));
-	if (first && c->fmt != CRM_FMT_NDJSON && c->hdr == NULL)
-		errx(EX_DATAERR, "%s: no header row", file);
+	if (first && c->fmt != CRM_FMT_NDJSON) {
+		const char *const *h;
+
+		/* A header and no rows: an empty store's export. */
+		if (crm_in_header(in, &h) > 0)
+			take_header(c, in, file, &nd);
+		else if (c->hdr == NULL)
+			errx(EX_DATAERR, "%s: no header row", file);
+	}
 	crm_in_close(in);
 }
 

@@ -301,12 +301,18 @@ check_empty output-file-stdout "$OUT"
 check_eq output-file-rows 3 "$(csv_rows o.csv)"
 
 ## Missing data in contact rows: no purchases, empty statistics.
+: >empty.csv
 printf 'id,email,last_purchase_at,purchases,revenue,note\n1,a@x.org,2024-01-01T00:00:00Z,2,10.00,"x, y"\n2,b@x.org,,0,0.00,\n3,c@x.org,,,,\n4,d@x.org,2024-02-01T00:00:00Z,1,5.5,z\n' >miss.csv
 check_out missing-data 'id,email,last_purchase_at,purchases,revenue,note,r_score,f_score,m_score,rfm,rfm_segment
 1,a@x.org,2024-01-01T00:00:00Z,2,10.00,"x, y",1,2,2,122,Lost
 2,b@x.org,,0,0.00,,,,,,No Purchases
 3,c@x.org,,,,,,,,,No Purchases
 4,d@x.org,2024-02-01T00:00:00Z,1,5.5,z,2,1,1,211,Hibernating' crm-score rfm miss.csv
+printf 'id,last_purchase_at,purchases,revenue\n' >hdr.csv
+check_out contacts-header-only 'id,last_purchase_at,purchases,revenue,r_score,f_score,m_score,rfm,rfm_segment' \
+    crm-score rfm hdr.csv
+check_exit 65 contacts-empty crm-score rfm empty.csv
+check_stderr contacts-empty-msg 'crm-score: empty.csv: no header row'
 printf 'id,last_purchase_at,purchases,revenue\n1,,3,10\n2,2024-01-01,1,x\n3,2024-01-01,1,1\n' >bad.csv
 check_exit 65 contacts-bad crm-score rfm bad.csv
 check_stderr contacts-bad-msg 'crm-score: bad.csv:2: last_purchase_at: a customer with purchases needs a purchase time
