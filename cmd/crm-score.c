@@ -1,10 +1,11 @@
 /*
  * crm-score: append scores to contact rows, or score customers straight
  * from event rows. Each score is a subcommand: rfm (quintile scores and a
- * segment) and clv (BG/NBD and Gamma-Gamma lifetime value). Both first
- * reduce their input to one crm_rfm_stat per customer, so each works
- * the same on contact rows (the statistics columns of crm-export) and on
- * event rows (--events, rolled up here).
+ * segment) and clv (BG/NBD and Gamma-Gamma lifetime value) rank or fit a
+ * population, so both first reduce their input to one crm_rfm_stat per
+ * customer and work the same on contact rows (the statistics columns of
+ * crm-export) and on event rows (--events, rolled up here). lead, at the
+ * end, needs no population and is a stream filter of its own.
  */
 #include <err.h>
 #include <errno.h>
@@ -35,12 +36,9 @@
 struct ctx;
 
 /*
- * A subcommand: the statistics it needs, the columns it appends, and the
- * work. prepare() runs once over all customers (fits, quintiles); cells()
- * writes customer i's appended cells. A lead subcommand (rules over
- * fields and decayed event counts, from lib/expr.h) would be one more
- * entry whose prepare() compiles the rules and cells() evaluates them on
- * the row's own fields, which it would need passed in as well.
+ * A score over a population: the statistics it needs, the columns it
+ * appends, and the work. prepare() runs once over all customers (fits,
+ * quintiles); cells() writes customer i's appended cells.
  */
 struct subcmd {
 	const char *name;
@@ -97,7 +95,7 @@ struct ctx {
 enum { KEY_EMAIL, KEY_CONTACT, KEY_OTHER };
 
 /* Reasons a contact row's statistics do not add up. */
-enum { CRM_ERANGE_ORDER = 1, CRM_ERANGE_ASOF = 2 };
+enum { BAD_ORDER = 1, BAD_ASOF = 2 };
 
 static void
 usage(int status)
@@ -645,18 +643,18 @@ contact_stats(struct ctx *c, const struct crm_inrow *r, const struct need *nd,
 	if (!have_last || (!have_first && (c->sub->rollup & CRM_RFM_FDAYS)))
 		rc = CRM_EINVAL;
 	else if ((c->sub->rollup & CRM_RFM_FDAYS) && s->last < s->first)
-		rc = CRM_ERANGE_ORDER;
+		rc = BAD_ORDER;
 	else if ((c->sub->rollup & CRM_RFM_FDAYS) && s->last > c->asof)
-		rc = CRM_ERANGE_ASOF;
+		rc = BAD_ASOF;
 	if (rc == CRM_EINVAL)
 		bad_row(&c->nbad, NULL, file, r->line,
 		    "%s: a customer with purchases needs %s",
 		    have_last ? "first_purchase_at" : "last_purchase_at",
 		    "a purchase time");
-	else if (rc == CRM_ERANGE_ORDER)
+	else if (rc == BAD_ORDER)
 		bad_row(&c->nbad, NULL, file, r->line,
 		    "last_purchase_at: before first_purchase_at");
-	else if (rc == CRM_ERANGE_ASOF)
+	else if (rc == BAD_ASOF)
 		bad_row(&c->nbad, NULL, file, r->line,
 		    "last_purchase_at: after --as-of (the statistics cannot be "
 		    "cut back; use --events)");
