@@ -209,9 +209,16 @@ bad_row(struct ctx *c, const struct crm_inrow *row, const char *why)
 {
 	char msg[1600];
 
+	char *p;
+
 	if (c->flagmode)
 		die(c, EX_DATAERR, "%s", why);
 	snprintf(msg, sizeof(msg), "%s:%ld: %s", c->inname, row->line, why);
+	/* A message quoting bad input must not pass its bad bytes on. */
+	if (!crm_utf8_valid(msg, strlen(msg), NULL))
+		for (p = msg; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
 	if (++c->nbad <= MAXSHOWN)
 		warnx("%s", msg);
 	else if (c->nbad == MAXSHOWN + 1)
@@ -227,7 +234,9 @@ role_of(const char *name, size_t n)
 		const char *name;
 		int role;
 	} known[] = { { "contact", R_CONTACT }, { "email", R_EMAIL },
-		{ "ts", R_TS }, { "type", R_TYPE }, { "id", R_SKIP } };
+		{ "ts", R_TS }, { "type", R_TYPE }, { "id", R_SKIP },
+		/* a reject file's own columns, when it is read back */
+		{ "_line", R_SKIP }, { "_error", R_SKIP } };
 	size_t i;
 
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -242,16 +251,27 @@ role_of(const char *name, size_t n)
 static void
 roles(struct ctx *c, const struct crm_inrow *row)
 {
-	size_t i;
+	char msg[600];
+	size_t i, k;
 
 	if (row->name == c->roles_for && row->n <= c->nroles)
 		return;
 	free(c->roles);
 	if ((c->roles = calloc(row->n + 1, sizeof(int))) == NULL)
 		err(EX_OSERR, NULL);
-	for (i = 0; i < row->n; i++)
+	for (i = 0; i < row->n; i++) {
 		c->roles[i] =
 		    row->name[i] ? role_of(row->name[i], row->nlen[i]) : R_SKIP;
+		for (k = 0; c->roles[i] != R_SKIP && k < i; k++)
+			if (row->nlen[k] == row->nlen[i] &&
+			    memcmp(row->name[k], row->name[i], row->nlen[i]) ==
+				0) {
+				snprintf(msg, sizeof(msg),
+				    "%s:1: duplicate column \"%.*s\"",
+				    c->inname, (int)row->nlen[i], row->name[i]);
+				die(c, EX_DATAERR, "%s", msg);
+			}
+	}
 	c->roles_for = row->name;
 	c->nroles = row->n;
 }
@@ -306,6 +326,7 @@ static int
 row_event(struct ctx *c, const struct crm_inrow *row, char *why, size_t whylen)
 {
 	const char *ref = NULL, *v;
+	char sub[900];
 	size_t i, nref = 0, n;
 	int rc = 0, hasts = 0, refisemail = 0;
 
@@ -317,6 +338,12 @@ row_event(struct ctx *c, const struct crm_inrow *row, char *why, size_t whylen)
 	for (i = 0; rc == 0 && i < row->n; i++) {
 		v = row->val[i];
 		n = row->vlen[i];
+		if (c->roles[i] != R_FIELD && c->roles[i] != R_SKIP &&
+		    !crm_utf8_valid(v, n, NULL)) {
+			snprintf(why, whylen, "%.*s: invalid UTF-8",
+			    (int)row->nlen[i], row->name[i]);
+			return CRM_EINVAL;
+		}
 		switch (c->roles[i]) {
 		case R_EMAIL:
 			if (n > 0) {
@@ -360,9 +387,11 @@ row_event(struct ctx *c, const struct crm_inrow *row, char *why, size_t whylen)
 		    whylen);
 	for (i = 0; rc == 0 && i < c->e.n; i++)
 		c->e.f[i].val = c->vals.p + c->offs[i];
-	if (rc == 0)
-		rc = crm_evlog_contact(c->l, ref, nref, &c->e.contact, why,
-		    whylen);
+	if (rc == 0 &&
+	    (rc = crm_evlog_contact(c->l, ref, nref, &c->e.contact, sub,
+		 sizeof(sub))) == CRM_EINVAL)
+		snprintf(why, whylen, "%s: %s",
+		    refisemail ? "email" : "contact", sub);
 	return rc;
 }
 
@@ -514,13 +543,15 @@ static void
 finish(struct ctx *c)
 {
 	const struct crm_evlog_counts *n;
+	char msg[80];
 	int rc;
 
 	progress(c, 1);
-	if (c->nbad && c->rejpath == NULL)
-		die(c, EX_DATAERR, "%s",
-		    c->nbad == 1 ? "1 bad row; nothing committed" :
-				   "bad rows; nothing committed");
+	if (c->nbad && c->rejpath == NULL) {
+		snprintf(msg, sizeof(msg), "%ld bad row%s; nothing committed",
+		    c->nbad, c->nbad == 1 ? "" : "s");
+		die(c, EX_DATAERR, "%s", msg);
+	}
 	if (gotsig)
 		interrupted(c);
 	if ((rc = crm_evlog_flush(c->l)))
@@ -563,6 +594,9 @@ set_flag(struct ctx *c, const char *name, const char *v)
 		if (role_of(name, strlen(name)) != R_FIELD)
 			errx(EX_USAGE, "--set %s: use its own option", name);
 	}
+	for (size_t i = 0; i < c->nflag; i++)
+		if (strcmp(c->fname[i], name) == 0)
+			errx(EX_USAGE, "field %s given twice", name);
 	c->fname[c->nflag] = (char *)name;
 	c->fval[c->nflag++] = (char *)v;
 }

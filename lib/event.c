@@ -63,9 +63,9 @@ crm_event_type_check(const struct crm_config *cf, const char *s, size_t n,
 	size_t i;
 
 	if (n == 0)
-		return why_is(why, whylen, "missing type%s", "");
+		return why_is(why, whylen, "type: missing type%s", "");
 	if (n >= sizeof(name))
-		return why_is(why, whylen, "type name too long%s", "");
+		return why_is(why, whylen, "type: type name too long%s", "");
 	memcpy(name, s, n);
 	name[n] = '\0';
 	for (i = 0; i < n; i++)
@@ -74,11 +74,12 @@ crm_event_type_check(const struct crm_config *cf, const char *s, size_t n,
 			(s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
 			s[i] == '-' || s[i] == '.'))
 			return why_is(why, whylen,
-			    "invalid type \"%s\" (letters, digits, _ - . only)",
+			    "type: invalid type \"%s\" (letters, digits, _ - . "
+			    "only)",
 			    name);
 	if (cf != NULL && !crm_config_type_ok(cf, s, n))
 		return why_is(why, whylen,
-		    "type \"%s\" is not in the config's types", name);
+		    "type: type \"%s\" is not in the config's types", name);
 	return 0;
 }
 
@@ -125,18 +126,20 @@ check_survey(const struct crm_event *e, char *why, size_t whylen)
 	int64_t x, lo, hi;
 
 	if ((m = crm_event_get(e, "metric", &mn)) == NULL)
-		return why_is(why, whylen, "a survey needs a metric%s", "");
+		return why_is(why, whylen, "metric: a survey needs a metric%s",
+		    "");
 	if (mn == 3 && memcmp(m, "nps", 3) == 0)
 		lo = 0, hi = 10;
 	else if (mn == 4 && memcmp(m, "csat", 4) == 0)
 		lo = 1, hi = 5;
 	else
 		return why_is(why, whylen,
-		    "unknown survey metric (nps or csat)%s", "");
+		    "metric: unknown survey metric (nps or csat)%s", "");
 	if ((s = crm_event_get(e, "score", &sn)) == NULL)
-		return why_is(why, whylen, "a survey needs a score%s", "");
+		return why_is(why, whylen, "score: a survey needs a score%s",
+		    "");
 	if (crm_int_parse(s, sn, &x) || x < lo || x > hi) {
-		snprintf(why, whylen, "%.*s score must be %lld to %lld",
+		snprintf(why, whylen, "score: %.*s score must be %lld to %lld",
 		    (int)mn, m, (long long)lo, (long long)hi);
 		return CRM_EINVAL;
 	}
@@ -150,7 +153,8 @@ crm_event_check(const struct crm_event *e, char *why, size_t whylen)
 	case CRM_EV_PURCHASE:
 	case CRM_EV_REFUND:
 		if (crm_event_get(e, "amount", NULL) == NULL)
-			return why_is(why, whylen, "a %s needs an amount",
+			return why_is(why, whylen,
+			    "amount: a %s needs an amount",
 			    e->tlen == 6 ? "refund" : "purchase");
 		return 0;
 	case CRM_EV_SURVEY:

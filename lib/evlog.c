@@ -246,9 +246,9 @@ check_key(struct crm_evlog *l, const struct crm_event *e, uint64_t h,
 	if (l->first_id == 0 || id < l->first_id ||
 	    l->hash[id - l->first_id] == h)
 		return 0;
-	return why_is(why, whylen,
-	    "%.*s given twice in this input with different values", col,
-	    strlen(col));
+	snprintf(why, whylen,
+	    "%s: %s given twice in this input with different values", col, col);
+	return CRM_EINVAL;
 }
 
 static int
