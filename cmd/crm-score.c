@@ -32,6 +32,7 @@
 #define MAXSHOWN 10             /* bad rows reported one by one */
 #define MAXJOBS 8               /* reading threads */
 #define PARALLEL_MIN (16 << 20) /* smaller files are read by one thread */
+#define SPLITBUF (1 << 20)      /* split() reads the file in these */
 
 struct ctx;
 
@@ -1050,7 +1051,7 @@ scan_line(const char *q, size_t n, int fmt)
 static int
 split(int fd, int fmt, off_t size, int parts, off_t *at, long *line)
 {
-	static char buf[1 << 20];
+	char *buf = malloc(SPLITBUF);
 	off_t pos = 0;
 	long nl = 0, quotes = 0, q;
 	ssize_t got;
@@ -1060,15 +1061,17 @@ split(int fd, int fmt, off_t size, int parts, off_t *at, long *line)
 
 	at[0] = 0;
 	line[0] = 1;
-	while (k < parts && (got = pread(fd, buf, sizeof(buf), pos)) > 0) {
+	while (buf && k < parts && (got = pread(fd, buf, SPLITBUF, pos)) > 0) {
 		p = NULL;
 		for (i = 0; i < (size_t)got && k < parts; i += span) {
 			if ((p = memchr(buf + i, '\n', (size_t)got - i)) ==
 			    NULL)
 				break; /* read again whole with the next block */
 			span = (size_t)(p - buf) + 1 - i;
-			if ((q = scan_line(buf + i, span, fmt)) < 0)
-				return 1;
+			if ((q = scan_line(buf + i, span, fmt)) < 0) {
+				k = 1;
+				goto out;
+			}
 			quotes += q;
 			nl++;
 			if (pos + (off_t)(i + span) >= size / parts * k &&
@@ -1081,6 +1084,8 @@ split(int fd, int fmt, off_t size, int parts, off_t *at, long *line)
 			break; /* a line longer than the buffer: stop here */
 		pos += (off_t)(p == NULL ? i : (size_t)got);
 	}
+out:
+	free(buf);
 	return k;
 }
 
@@ -1138,7 +1143,9 @@ parts_for(const struct ctx *c, int fd, off_t *size)
 	struct stat sb;
 	long ncpu;
 
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || c->jobs == 1)
+	/* Parts are cut at offsets from the start of the file. */
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || c->jobs == 1 ||
+	    lseek(fd, 0, SEEK_CUR) != 0)
 		return 1;
 	*size = sb.st_size;
 	if (c->jobs > 1)
@@ -1216,7 +1223,7 @@ read_events_csv(struct ctx *c, const char *path, int n)
 	struct crm_row h;
 	off_t at[MAXJOBS], size = 0;
 	long line[MAXJOBS];
-	int fd = 0, k, rc;
+	int fd = 0, k, rc, ready;
 
 	if (path && strcmp(path, "-") && (fd = open(path, O_RDONLY)) < 0)
 		err(EX_NOINPUT, "%s", path);
@@ -1238,17 +1245,20 @@ read_events_csv(struct ctx *c, const char *path, int n)
 	find_cols(c, &h, file, &col);
 	w[0].col = col;
 	w[0].stop = n > 1 ? line[1] : 0;
-	for (k = 1; k < n; k++) {
+	for (k = 1, ready = 1; k < n && ready == k; k++) {
 		worker_init(&w[k], c, file, &col);
 		w[k].line0 = line[k] - 1;
 		w[k].stop = k + 1 < n ? line[k + 1] : 0;
-		if (open_part(&w[k], name, c->fmt, at[k]))
-			break;
+		ready += open_part(&w[k], name, c->fmt, at[k]) == 0;
 	}
-	if (k < n || run_parts(w, n) < 0) {
-		for (k = 0; k < n; k++)
-			worker_free(&w[k]);
-		read_events_csv(c, path, 1); /* again, on one thread */
+	if (ready < n || run_parts(w, n) < 0) {
+		while (k > 0)
+			worker_free(&w[--k]);
+		/* Again, on one thread, from the start (stdin too: parts are
+		 * only made of a regular file read from its start). */
+		if (fd == 0 && lseek(0, 0, SEEK_SET) != 0)
+			err(EX_IOERR, "stdin");
+		read_events_csv(c, path, 1);
 		return;
 	}
 	gather(c, w, n);

@@ -267,6 +267,13 @@ check_file jobs-broken-same-errors broken1.err "$ERR"
 check_err jobs-broken-msg '^crm-score: broken\.csv:15000: malformed quoted field$'
 check_exit 0 jobs-stdin crm-score --events rfm -j 3 --as-of $ASOF - <big.csv
 check_file jobs-stdin-same j1.out "$OUT"
+check_exit 65 jobs-stdin-broken crm-score --events rfm -j 4 --as-of $ASOF <broken.csv
+sed 's/broken\.csv/stdin/' broken1.err >broken1-stdin.err
+check_file jobs-stdin-broken-same broken1-stdin.err "$ERR"
+# stdin not at the start of its file: read on from there, by one reader.
+{ echo 'a line before the header'; cat big.csv; } >prefixed.csv
+(read -r _; crm-score --events rfm -j 3 --as-of $ASOF >skip.out 2>"$ERR") <prefixed.csv
+check_file jobs-stdin-offset j1.out skip.out
 cat big.csv | crm-score --events rfm --as-of $ASOF >pipe.out 2>"$ERR"
 check_file jobs-pipe-same j1.out pipe.out
 
