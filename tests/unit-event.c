@@ -34,7 +34,7 @@ settype(struct crm_event *e, const char *type)
 static int
 same_str(const char *a, size_t an, const char *b, size_t bn)
 {
-	return an == bn && memcmp(a, b, an) == 0;
+	return an == bn && (an == 0 || memcmp(a, b, an) == 0);
 }
 
 /* Whether the type and the first n fields of a and b are the same. */
