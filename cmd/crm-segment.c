@@ -363,20 +363,34 @@ bad_row(struct ctx *c, long line, const char *why)
 		warnx("more bad rows are not shown");
 }
 
-/* UTF-8 without NUL bytes, eight ASCII bytes at a time where it can. */
+/* UTF-8 without NUL bytes: eight ASCII bytes at a time where it can, a
+ * sequence at a time where it cannot. */
 static int
 utf8_ok(const char *s, size_t n)
 {
 	const uint64_t hi = 0x8080808080808080ULL, lo = 0x0101010101010101ULL;
 	uint64_t w;
-	size_t i = 0, bad;
+	size_t i = 0, k, bad;
+	unsigned char c;
 
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		if ((w & hi) != 0 || ((w - lo) & ~w & hi) != 0)
-			break;
+	while (i < n) {
+		if (i + 8 <= n) {
+			memcpy(&w, s + i, 8);
+			if ((w & hi) == 0 && ((w - lo) & ~w & hi) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		c = (unsigned char)s[i];
+		k = c >= 0x01 && c < 0x80 ? 1 :
+		    c >= 0xf0             ? 4 :
+		    c >= 0xe0             ? 3 :
+					    2;
+		if (i + k > n || !crm_utf8_valid(s + i, k, &bad))
+			return 0;
+		i += k;
 	}
-	return crm_utf8_valid(s + i, n - i, &bad);
+	return 1;
 }
 
 /* Which column of a row holds bad UTF-8, for the message. */

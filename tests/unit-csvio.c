@@ -40,7 +40,8 @@ rows(const char *text, size_t n, int fmt, int raw, struct crm_buf *out)
 	int fd = input(text, n), rc;
 
 	out->len = 0;
-	if ((raw ? crm_csv_open_raw : crm_csv_open)(fd, fmt, &r))
+	rc = raw ? crm_csv_open_raw(fd, fmt, &r) : crm_csv_open(fd, fmt, &r);
+	if (rc != 0)
 		abort();
 	while ((rc = crm_csv_next(r, &row)) == 0 || rc == CRM_EPARSE) {
 		snprintf(num, sizeof(num), "%ld%c", row.line, rc ? '!' : ':');
