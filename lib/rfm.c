@@ -388,6 +388,52 @@ count_days(struct crm_rfm *s)
 	return 0;
 }
 
+/* A value to rank and a customer, the index of whatever is ranked. */
+struct rank {
+	int64_t v;
+	size_t i;
+};
+
+/*
+ * Sorts a[0..n) by v, stably, eight bits at a time from the lowest,
+ * skipping the bytes in which all values agree: a few linear passes where
+ * a comparison sort of a million customers makes twenty. Stable, so that
+ * values that tie stay in the order they came in. tmp holds n.
+ */
+static void
+radix(struct rank *a, struct rank *tmp, size_t n)
+{
+	static const uint64_t flip = (uint64_t)1 << 63;
+	size_t count[8][256], i, sum, *c;
+	struct rank *from = a, *to = tmp, *t;
+	int d;
+
+	memset(count, 0, sizeof(count));
+	for (i = 0; i < n; i++)
+		for (d = 0; d < 8; d++)
+			count[d][((uint64_t)a[i].v ^ flip) >> (8 * d) & 255]++;
+	for (d = 0; d < 8; d++) {
+		c = count[d];
+		if (n == 0 ||
+		    c[((uint64_t)a[0].v ^ flip) >> (8 * d) & 255] == n)
+			continue;
+		for (i = 0, sum = 0; i < 256; i++) {
+			size_t k = c[i];
+
+			c[i] = sum;
+			sum += k;
+		}
+		for (i = 0; i < n; i++)
+			to[c[((uint64_t)from[i].v ^ flip) >> (8 * d) & 255]++] =
+			    from[i];
+		t = from;
+		from = to;
+		to = t;
+	}
+	if (from != a)
+		memcpy(a, from, n * sizeof(*a));
+}
+
 /* Sorting keys: the first eight bytes as a big-endian number decide most
  * comparisons without touching the keys themselves. */
 struct keyref {
@@ -421,13 +467,48 @@ head8(const char *k, size_t len)
 	return h;
 }
 
+/*
+ * ref[0..n) gets the customers in key order: a radix sort on the first
+ * eight bytes, then each run of keys that share them sorted whole.
+ */
+static int
+sort_keys(struct crm_rfm *s, struct keyref *ref)
+{
+	static const uint64_t flip = (uint64_t)1 << 63;
+	struct rank *rk = malloc(2 * (s->n + 1) * sizeof(*rk));
+	size_t i, j;
+
+	if (rk == NULL)
+		return CRM_ENOMEM;
+	for (i = 0; i < s->n; i++) {
+		const char *k = rec_key(s, &s->rec[i]);
+
+		rk[i].v = (int64_t)(head8(k, s->rec[i].klen) ^ flip);
+		rk[i].i = i;
+	}
+	radix(rk, rk + s->n + 1, s->n);
+	for (i = 0; i < s->n; i++) {
+		const struct rec *r = &s->rec[rk[i].i];
+
+		ref[i] = (struct keyref){ (uint64_t)rk[i].v, rec_key(s, r),
+			r->klen, rk[i].i };
+	}
+	for (i = 0; i < s->n; i = j) {
+		for (j = i + 1; j < s->n && ref[j].head == ref[i].head; j++)
+			;
+		if (j - i > 1)
+			qsort(ref + i, j - i, sizeof(*ref), cmp_key);
+	}
+	free(rk);
+	return 0;
+}
+
 int
 crm_rfm_sorted(struct crm_rfm *s, const char *const **keys, const size_t **klen,
     const struct crm_rfm_stat **stat)
 {
 	struct keyref *ref;
-	const char *k;
-	size_t i = 0, len;
+	size_t i;
 	int rc;
 
 	if ((s->flags & CRM_RFM_FDAYS) && (rc = count_days(s)))
@@ -444,12 +525,10 @@ crm_rfm_sorted(struct crm_rfm *s, const char *const **keys, const size_t **klen,
 		free(ref);
 		return CRM_ENOMEM;
 	}
-	for (i = 0; i < s->n; i++) {
-		k = rec_key(s, &s->rec[i]);
-		len = s->rec[i].klen;
-		ref[i] = (struct keyref){ head8(k, len), k, len, i };
+	if ((rc = sort_keys(s, ref))) {
+		free(ref);
+		return rc;
 	}
-	qsort(ref, s->n, sizeof(*ref), cmp_key);
 	for (i = 0; i < s->n; i++) {
 		s->skey[i] = ref[i].k;
 		s->slen[i] = ref[i].len;
@@ -463,22 +542,6 @@ crm_rfm_sorted(struct crm_rfm *s, const char *const **keys, const size_t **klen,
 }
 
 /* ---- scores ------------------------------------------------------- */
-
-/* A value to rank and the customer's position, the tie-breaker. */
-struct rank {
-	int64_t v;
-	size_t i;
-};
-
-static int
-cmp_rank(const void *pa, const void *pb)
-{
-	const struct rank *a = pa, *b = pb;
-
-	if (a->v != b->v)
-		return a->v < b->v ? -1 : 1;
-	return (a->i > b->i) - (a->i < b->i);
-}
 
 /* Revenue is ranked exactly: every value brought to the largest scale
  * seen, or, if one would overflow there, compared as decimals. */
@@ -537,8 +600,11 @@ assign(struct rank *rk, size_t m, struct crm_rfm_score *out, int which)
 	}
 }
 
+/* rk[0..m) holds the buyers in order of position; sorts them by
+ * revenue. */
 static int
-rank_revenue(const struct crm_rfm_stat *st, struct rank *rk, size_t m)
+rank_revenue(const struct crm_rfm_stat *st, struct rank *rk, size_t m,
+    struct rank *tmp)
 {
 	struct drank *d;
 	size_t p;
@@ -550,7 +616,7 @@ rank_revenue(const struct crm_rfm_stat *st, struct rank *rk, size_t m)
 	for (p = 0; p < m && exact; p++)
 		exact = scaled(st[rk[p].i].revenue, scale, &rk[p].v);
 	if (exact) {
-		qsort(rk, m, sizeof(*rk), cmp_rank);
+		radix(rk, tmp, m);
 		return 0;
 	}
 	/* Sums near 10^18 units: rare, so the slower exact comparison. */
@@ -565,26 +631,41 @@ rank_revenue(const struct crm_rfm_stat *st, struct rank *rk, size_t m)
 	return 0;
 }
 
+/* The buyers in order of position, with the value ranked: 0 last
+ * purchase, 1 purchase count. */
+static size_t
+buyers(const struct crm_rfm_stat *st, size_t n, int which, struct rank *rk)
+{
+	size_t i, m = 0;
+
+	for (i = 0; i < n; i++)
+		if (st[i].purchases > 0)
+			rk[m++] = (struct rank){ which == 0 ?
+				    st[i].last :
+				    (int64_t)st[i].purchases,
+				i };
+	return m;
+}
+
 int
 crm_rfm_score(const struct crm_rfm_stat *st, size_t n,
     struct crm_rfm_score *out)
 {
 	struct rank *rk;
-	size_t i, m = 0;
+	size_t m;
 
 	memset(out, 0, n * sizeof(*out));
-	if ((rk = malloc((n + 1) * sizeof(*rk))) == NULL)
+	if ((rk = malloc(2 * (n + 1) * sizeof(*rk))) == NULL)
 		return CRM_ENOMEM;
-	for (i = 0; i < n; i++)
-		if (st[i].purchases > 0)
-			rk[m++] = (struct rank){ st[i].last, i };
-	qsort(rk, m, sizeof(*rk), cmp_rank);
+	/* Sorted stably from the order of position: ties stay in it. */
+	m = buyers(st, n, 0, rk);
+	radix(rk, rk + n + 1, m);
 	assign(rk, m, out, 0);
-	for (i = 0; i < m; i++)
-		rk[i].v = (int64_t)st[rk[i].i].purchases;
-	qsort(rk, m, sizeof(*rk), cmp_rank);
+	m = buyers(st, n, 1, rk);
+	radix(rk, rk + n + 1, m);
 	assign(rk, m, out, 1);
-	if (rank_revenue(st, rk, m)) {
+	m = buyers(st, n, 1, rk);
+	if (rank_revenue(st, rk, m, rk + n + 1)) {
 		free(rk);
 		return CRM_ENOMEM;
 	}
