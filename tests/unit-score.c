@@ -321,6 +321,66 @@ test_ntile(void)
 	CHECK(crm_rfm_score(st, 0, sc) == 0);
 }
 
+/* Brute force: the rank of customer i by (value, position) among the
+ * buyers, as ntile(5) numbers it. */
+static unsigned char
+ntile_of(const int64_t *v, const struct crm_rfm_stat *st, size_t n, size_t i)
+{
+	size_t j, before = 0, m = 0, q, rem, big;
+
+	for (j = 0; j < n; j++) {
+		if (st[j].purchases == 0)
+			continue;
+		m++;
+		before += v[j] < v[i] || (v[j] == v[i] && j < i);
+	}
+	q = m / 5;
+	rem = m % 5;
+	big = rem * (q + 1);
+	return (unsigned char)(before < big ? before / (q + 1) + 1 :
+					      rem + (before - big) / q + 1);
+}
+
+static uint64_t lcg(uint64_t *s);
+
+static void
+test_ntile_random(void)
+{
+	static struct crm_rfm_stat st[1003];
+	static struct crm_rfm_score sc[1003];
+	static int64_t last[1003], freq[1003], rev[1003];
+	uint64_t seed = 99;
+	size_t i, n = 1003;
+	int ok = 1;
+
+	for (i = 0; i < n; i++) {
+		memset(&st[i], 0, sizeof(st[i]));
+		st[i].purchases = lcg(&seed) % 6; /* 0: no purchase */
+		st[i].last = (int64_t)(lcg(&seed) % 40) - 20;
+		/* Cents at scale 2 and whole units at scale 0 mixed. */
+		if (lcg(&seed) % 2)
+			st[i].revenue = (struct crm_dec){
+				(int64_t)(lcg(&seed) % 2000) - 500, 2
+			};
+		else
+			st[i].revenue =
+			    (struct crm_dec){ (int64_t)(lcg(&seed) % 20) - 5,
+				    0 };
+		last[i] = st[i].last;
+		freq[i] = (int64_t)st[i].purchases;
+		rev[i] = st[i].revenue.v * (st[i].revenue.scale ? 1 : 100);
+	}
+	CHECK(crm_rfm_score(st, n, sc) == 0);
+	for (i = 0; i < n; i++)
+		if (st[i].purchases == 0)
+			ok &= sc[i].r == 0 && sc[i].f == 0 && sc[i].m == 0;
+		else
+			ok &= sc[i].r == ntile_of(last, st, n, i) &&
+			    sc[i].f == ntile_of(freq, st, n, i) &&
+			    sc[i].m == ntile_of(rev, st, n, i);
+	CHECK(ok);
+}
+
 /* A little deterministic generator, so that the merge test is the same
  * on every run. */
 static uint64_t
@@ -673,6 +733,7 @@ main(void)
 	test_bgnbd_fixed();
 	test_cdnow_fit();
 	test_ntile();
+	test_ntile_random();
 	test_rollup();
 	test_segments();
 	test_params();
