@@ -125,9 +125,8 @@ static void
 dest_open(struct dest *d, const char *dir, const char *name, int fmt)
 {
 	static const char *const ext[] = { "csv", "tsv", "ndjson" };
-	int fd;
-
 	size_t n = strlen(dir) + strlen(name) + 9;
+	int fd;
 
 	if ((d->path = malloc(n)) == NULL)
 		err(EX_OSERR, NULL);
