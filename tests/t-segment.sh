@@ -109,6 +109,20 @@ done <<'EOF'
 |country == "XX"
 EOF
 
+## --as-of is "now"; without it, the current time.
+check_eq as-of-later '1 3 5' "$(crm-segment --as-of 2024-08-15 -e 'last_purchase_at < now - 90d' c.csv | csv_col id | tr '\n' ' ' | sed 's/ $//')"
+check_eq as-of-today '1 3 5' "$(crm-segment -e 'last_purchase_at < now - 90d' c.csv | csv_col id | tr '\n' ' ' | sed 's/ $//')"
+
+## A field typed in the config is compared as its type.
+printf 'fields:\n  seats: int\n  Plan Type: {type: enum, values: [free, pro, team]}\n' >typed.yaml
+check_eq typed-untyped-text '' "$(ids 'seats > "9"')"
+check_eq typed-int '4 5' "$($S -c typed.yaml -e 'seats > "9"' c.csv | csv_col id | tr '\n' ' ' | sed 's/ $//')"
+check_eq typed-enum-order '4' "$($S -c typed.yaml -e '`Plan Type` > "pro"' c.csv | csv_col id | tr '\n' ' ' | sed 's/ $//')"
+check_exit 64 typed-enum-value $S -c typed.yaml -e '`Plan Type` == "gold"' c.csv
+check_err typed-enum-value-msg '"gold" is not a value of Plan Type: free, pro, team'
+check_exit 78 config-missing $S -c nosuch.yaml -e 'id == 1' c.csv
+check_err config-missing-msg 'nosuch\.yaml'
+
 ## Empty values never compare true; is empty tests for them.
 check_eq empty-never-true '' "$(ids 'email_opt_in == true and email_opt_in == false')"
 check_eq empty-not-either '' "$(ids 'last_purchase_at < now - 90d and id == 2')"
