@@ -1943,7 +1943,10 @@ crm_expr_format(const char *src, const struct crm_expr_err *err,
 		col += ((unsigned char)src[i] & 0xc0) != 0x80;
 	if (outlen > 0)
 		out[0] = '\0';
-	if (memchr(src, '\n', len) != NULL)
+	/* A YAML block scalar ends in a newline: one line all the same. */
+	for (i = len; i > 0 && is_space((unsigned char)src[i - 1]); i--)
+		;
+	if (memchr(src, '\n', i) != NULL)
 		put_fmt(out, outlen, &k, "line %zu, ", line);
 	put_fmt(out, outlen, &k, "column %zu: %s\n%s%.*s\n%s", col, err->msg,
 	    indent, (int)(end - start), src + start, indent);

@@ -548,6 +548,10 @@ test_format(void)
 		  "line 2, column 3: unknown column \"contry\"\n"
 		  "> and b\n"
 		  ">   ^") == 0);
+	/* A newline at the end alone does not make several lines. */
+	e.pos = 0;
+	crm_expr_format("x == 1\n", &e, "", out, sizeof(out));
+	CHECK(strncmp(out, "column 1: ", 10) == 0);
 	/* At the very end. */
 	e.pos = 4;
 	crm_expr_format("a ==", &e, "", out, sizeof(out));
