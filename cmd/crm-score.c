@@ -1792,6 +1792,9 @@ main(int argc, char *argv[])
 {
 	struct ctx c = { .fmt = CRM_FMT_CSV, .unit = 7, .horizon = -1 };
 
+	/* A roll-up of a million customers faults in hundreds of megabytes:
+	 * huge pages save a tenth of the time (lib/tune.h). */
+	crm_tune_hugepages(argv);
 	setlocale(LC_ALL, "");
 	if (argc > 1 && strcmp(argv[1], "lead") == 0)
 		return lead_main(argc - 1, argv + 1);
