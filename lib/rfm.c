@@ -311,6 +311,27 @@ crm_rfm_add_batch(struct crm_rfm *s, const struct crm_rfm_event *ev, size_t n)
 	return 0;
 }
 
+/* Fetches the slots, then the records, that src's records i.. i + n - 1
+ * will look up in dst. */
+static void
+prefetch(const struct crm_rfm *dst, const struct crm_rfm *src, size_t i,
+    size_t n)
+{
+	size_t k, end = i + n < src->n ? i + n : src->n;
+
+	if (dst->nslot == 0)
+		return;
+	for (k = i; k < end; k++)
+		__builtin_prefetch(
+		    &dst->slot[src->rec[k].hash & (dst->nslot - 1)]);
+	for (k = i; k < end; k++) {
+		const struct rec *r = first_probe(dst, src->rec[k].hash);
+
+		if (r != NULL)
+			__builtin_prefetch(r);
+	}
+}
+
 int
 crm_rfm_merge(struct crm_rfm *dst, const struct crm_rfm *src)
 {
@@ -324,6 +345,9 @@ crm_rfm_merge(struct crm_rfm *dst, const struct crm_rfm *src)
 	for (i = 0; rc == 0 && i < src->n; i++) {
 		const struct rec *r = &src->rec[i];
 
+		/* As in crm_rfm_add_batch: fetch ahead what is wanted later. */
+		if (i % CRM_RFM_BATCH == 0)
+			prefetch(dst, src, i, CRM_RFM_BATCH);
 		if ((rc = lookup_h(dst, r->hash, rec_key(src, r), r->klen,
 			 &c)) == 0)
 			rc = combine(&dst->rec[c].st, &r->st);
