@@ -28,6 +28,7 @@ enum { R_SKIP, R_CONTACT, R_EMAIL, R_TS, R_TYPE, R_FIELD };
 struct ctx {
 	/* options */
 	const char *db, *cfgpath, *rejpath, *type, *contact, *ts;
+	char *tsbuf;
 	int fmt, quiet, verbose, nowait, flagmode;
 	struct crm_evlog_opts lo;
 	char **fname, **fval; /* flag mode fields */
@@ -456,7 +457,8 @@ flag_mode(struct ctx *c)
 
 	if (c->ts == NULL) {
 		crm_time_format(c->lo.now, now);
-		c->ts = strdup(now);
+		if ((c->ts = c->tsbuf = strdup(now)) == NULL)
+			err(EX_OSERR, NULL);
 	}
 	names[0] = "contact";
 	vals[0] = c->contact;
@@ -578,7 +580,7 @@ finish(struct ctx *c)
 static void
 set_flag(struct ctx *c, const char *name, const char *v)
 {
-	char *eq;
+	char *eq, *setname = NULL;
 
 	c->flagmode = 1;
 	c->fname = realloc(c->fname, (c->nflag + 1) * sizeof(char *));
@@ -588,15 +590,18 @@ set_flag(struct ctx *c, const char *name, const char *v)
 	if (name == NULL) { /* --set name=value */
 		if ((eq = strchr(v, '=')) == NULL || eq == v)
 			errx(EX_USAGE, "--set wants name=value, not \"%s\"", v);
-		if ((name = strndup(v, (size_t)(eq - v))) == NULL)
+		if ((setname = strndup(v, (size_t)(eq - v))) == NULL)
 			err(EX_OSERR, NULL);
 		v = eq + 1;
-		if (role_of(name, strlen(name)) != R_FIELD)
-			errx(EX_USAGE, "--set %s: use its own option", name);
+		if (role_of(setname, strlen(setname)) != R_FIELD)
+			errx(EX_USAGE, "--set %s: use its own option", setname);
+		name = setname;
 	}
 	for (size_t i = 0; i < c->nflag; i++)
 		if (strcmp(c->fname[i], name) == 0)
 			errx(EX_USAGE, "field %s given twice", name);
+	if (setname == NULL && (name = setname = strdup(name)) == NULL)
+		err(EX_OSERR, NULL);
 	c->fname[c->nflag] = (char *)name;
 	c->fval[c->nflag++] = (char *)v;
 }
@@ -792,5 +797,16 @@ main(int argc, char *argv[])
 		    c.nbad == 1 ? "" : "s", c.rejpath);
 	crm_store_close(c.st);
 	crm_config_free(c.cf);
+	free(c.roles);
+	crm_buf_free(&c.vals);
+	crm_buf_free(&c.val);
+	for (i = 0; i < (int)c.nrejcols; i++)
+		free(c.rejcols[i]);
+	free(c.rejcols);
+	while (c.nflag > 0)
+		free(c.fname[--c.nflag]);
+	free(c.fname);
+	free(c.fval);
+	free(c.tsbuf);
 	return 0;
 }

@@ -23,7 +23,7 @@ lookup(const char *const *names, size_t nnames, const char *s, size_t n)
 	size_t i;
 
 	for (i = 1; i < nnames; i++)
-		if (strncmp(names[i], s, n) == 0 && names[i][n] == '\0')
+		if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
 			return (int)i;
 	return 0;
 }

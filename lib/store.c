@@ -382,8 +382,7 @@ txn_free(struct crm_txn *t)
 {
 	int i;
 
-	if (t->evc != NULL)
-		mdb_cursor_close(t->evc);
+	/* A write transaction's cursors end with it (LMDB frees them). */
 	for (i = 0; i < CRM_NIDX; i++)
 		crm_map_free(&t->ov[i]);
 	crm_map_free(&t->fieldset);
@@ -396,6 +395,8 @@ crm_txn_abort(struct crm_txn *t)
 {
 	if (t == NULL)
 		return;
+	if (t->evc != NULL)
+		mdb_cursor_close(t->evc);
 	mdb_txn_abort(t->t);
 	if (!t->rdonly)
 		flock(t->st->lockfd, LOCK_UN);
@@ -556,6 +557,9 @@ crm_txn_commit(struct crm_txn *t)
 		crm_txn_abort(t);
 		return rc;
 	}
+	if (t->evc != NULL)
+		mdb_cursor_close(t->evc);
+	t->evc = NULL;
 	rc = lmdb_err(t->st, mdb_txn_commit(t->t));
 	flock(t->st->lockfd, LOCK_UN);
 	txn_free(t);
