@@ -254,3 +254,31 @@ crm_map_free(struct crm_map *m)
 	m->slot = NULL;
 	m->nslot = m->n = 0;
 }
+
+int
+crm_varint_put(struct crm_buf *b, uint64_t v)
+{
+	unsigned char tmp[10];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	return crm_buf_add(b, tmp, n);
+}
+
+int
+crm_varint_get(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+	int shift = 0;
+
+	*v = 0;
+	while (*p < end && shift < 64) {
+		*v |= (uint64_t)(**p & 0x7f) << shift;
+		if ((*(*p)++ & 0x80) == 0)
+			return 0;
+		shift += 7;
+	}
+	return CRM_EPARSE;
+}

@@ -23,6 +23,12 @@ void crm_buf_free(struct crm_buf *b);
 
 uint64_t crm_hash(const void *p, size_t n);
 
+/* LEB128 varints (7 bits a byte, low group first), for the encodings of
+ * records and events. crm_varint_get returns CRM_EPARSE when p runs out. */
+int crm_varint_put(struct crm_buf *b, uint64_t v);
+int crm_varint_get(const unsigned char **p, const unsigned char *end,
+    uint64_t *v);
+
 /*
  * A map from byte strings to 64-bit values, open addressing. Keys are copied
  * into the map's own arena; a pointer returned by crm_map_key() is valid

@@ -204,39 +204,12 @@ crm_evkey_unpack(const unsigned char key[CRM_EVKEY_LEN], uint64_t *contact,
 }
 
 static int
-put_varint(struct crm_buf *b, uint64_t v)
-{
-	unsigned char tmp[10];
-	size_t n = 0;
-
-	do {
-		tmp[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-		v >>= 7;
-	} while (v);
-	return crm_buf_add(b, tmp, n);
-}
-
-static int
-get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
-{
-	int shift = 0;
-
-	*v = 0;
-	while (*p < end && shift < 64) {
-		*v |= (uint64_t)(**p & 0x7f) << shift;
-		if ((*(*p)++ & 0x80) == 0)
-			return 0;
-		shift += 7;
-	}
-	return CRM_ESTORE;
-}
-
-static int
 put_name(struct crm_buf *b, int tag, const char *s, size_t n)
 {
 	if (tag)
-		return put_varint(b, (uint64_t)tag);
-	return put_varint(b, 0) || put_varint(b, n) || crm_buf_add(b, s, n);
+		return crm_varint_put(b, (uint64_t)tag);
+	return crm_varint_put(b, 0) || crm_varint_put(b, n) ||
+	    crm_buf_add(b, s, n);
 }
 
 int
@@ -253,7 +226,7 @@ crm_event_encode(const struct crm_event *e, struct crm_buf *out)
 		f = &e->f[i];
 		rc = put_name(out, lookup(fnames, NFNAMES, f->name, f->nlen),
 			 f->name, f->nlen) ||
-		    put_varint(out, f->vlen) ||
+		    crm_varint_put(out, f->vlen) ||
 		    crm_buf_add(out, f->val, f->vlen);
 	}
 	return rc ? CRM_ENOMEM : 0;
@@ -265,7 +238,7 @@ get_name(const unsigned char **p, const unsigned char *end,
 {
 	uint64_t tag, len;
 
-	if (get_varint(p, end, &tag))
+	if (crm_varint_get(p, end, &tag))
 		return CRM_ESTORE;
 	if (tag != 0) {
 		if (tag >= nnames)
@@ -274,7 +247,8 @@ get_name(const unsigned char **p, const unsigned char *end,
 		*n = strlen(*s);
 		return 0;
 	}
-	if (get_varint(p, end, &len) || len == 0 || len > (size_t)(end - *p))
+	if (crm_varint_get(p, end, &len) || len == 0 ||
+	    len > (size_t)(end - *p))
 		return CRM_ESTORE;
 	*s = (const char *)*p;
 	*n = len;
@@ -298,7 +272,7 @@ crm_event_decode(struct crm_event *e, const void *data, size_t n)
 			return CRM_ESTORE;
 		f = &e->f[e->n];
 		if (get_name(&p, end, fnames, NFNAMES, &f->name, &f->nlen) ||
-		    get_varint(&p, end, &len) || len > (size_t)(end - p))
+		    crm_varint_get(&p, end, &len) || len > (size_t)(end - p))
 			return CRM_ESTORE;
 		f->val = (const char *)p;
 		f->vlen = len;

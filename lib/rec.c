@@ -251,34 +251,6 @@ crm_rec_val(const struct crm_rec *r, size_t i, size_t *vlen)
 }
 
 static int
-put_varint(struct crm_buf *b, uint64_t v)
-{
-	unsigned char tmp[10];
-	size_t n = 0;
-
-	do {
-		tmp[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-		v >>= 7;
-	} while (v);
-	return crm_buf_add(b, tmp, n);
-}
-
-static int
-get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
-{
-	int shift = 0;
-
-	*v = 0;
-	while (*p < end && shift < 64) {
-		*v |= (uint64_t)(**p & 0x7f) << shift;
-		if ((*(*p)++ & 0x80) == 0)
-			return 0;
-		shift += 7;
-	}
-	return CRM_EPARSE;
-}
-
-static int
 is_time_col(int col)
 {
 	return col == CRM_COL_CONSENT_AT || col == CRM_COL_CREATED_AT ||
@@ -313,19 +285,20 @@ crm_rec_encode(const struct crm_rec *r, struct crm_buf *out)
 		f = &r->f[i];
 		if (is_time_col(f->col) &&
 		    normal_time(r->arena.p + f->val, f->vlen, &t)) {
-			rc = put_varint(out, (uint64_t)(TAG_TIME + f->col)) ||
-			    put_varint(out,
+			rc = crm_varint_put(out,
+				 (uint64_t)(TAG_TIME + f->col)) ||
+			    crm_varint_put(out,
 				((uint64_t)t << 1) ^ (t < 0 ? UINT64_MAX : 0));
 			if (rc)
 				return CRM_ENOMEM;
 			continue;
 		}
-		rc = put_varint(out, (uint64_t)f->col);
+		rc = crm_varint_put(out, (uint64_t)f->col);
 		if (!rc && f->col == CRM_COL_CUSTOM)
-			rc = put_varint(out, f->nlen) ||
+			rc = crm_varint_put(out, f->nlen) ||
 			    crm_buf_add(out, r->arena.p + f->name, f->nlen);
 		if (!rc)
-			rc = put_varint(out, f->vlen) ||
+			rc = crm_varint_put(out, f->vlen) ||
 			    crm_buf_add(out, r->arena.p + f->val, f->vlen);
 		if (rc)
 			return CRM_ENOMEM;
@@ -345,11 +318,11 @@ crm_rec_decode(struct crm_rec *r, const void *data, size_t n)
 	if (n == 0 || *p++ != CRM_REC_FORMAT)
 		return CRM_EVERSION;
 	while (p < end) {
-		if (get_varint(&p, end, &tag))
+		if (crm_varint_get(&p, end, &tag))
 			return CRM_EPARSE;
 		if (tag >= TAG_TIME && is_time_col((int)(tag - TAG_TIME))) {
 			tag -= TAG_TIME;
-			if (get_varint(&p, end, &zz) ||
+			if (crm_varint_get(&p, end, &zz) ||
 			    find(r, (int)tag, NULL, 0) != NULL)
 				return CRM_EPARSE;
 			crm_time_format((int64_t)(zz >> 1) ^ -(int64_t)(zz & 1),
@@ -362,13 +335,13 @@ crm_rec_decode(struct crm_rec *r, const void *data, size_t n)
 		if (tag >= CRM_NCOL)
 			return CRM_EPARSE;
 		if (tag == CRM_COL_CUSTOM) {
-			if (get_varint(&p, end, &nlen) || nlen == 0 ||
+			if (crm_varint_get(&p, end, &nlen) || nlen == 0 ||
 			    nlen > (uint64_t)(end - p))
 				return CRM_EPARSE;
 			name = p;
 			p += nlen;
 		}
-		if (get_varint(&p, end, &vlen) || vlen == 0 ||
+		if (crm_varint_get(&p, end, &vlen) || vlen == 0 ||
 		    vlen > (uint64_t)(end - p))
 			return CRM_EPARSE;
 		if (find(r, (int)tag, (const char *)name, nlen) != NULL)
