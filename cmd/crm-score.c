@@ -23,11 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clv.h"
 #include "crm.h"
-#include "expr.h"
-#include "lead.h"
-#include "rfm.h"
 
 #define MAXSHOWN 10             /* bad rows reported one by one */
 #define MAXJOBS 8               /* reading threads */
@@ -107,7 +103,10 @@ usage(int status)
 	      "[--skip-bad] [file ...]\n"
 	      "       crm-score clv ... [--unit week|day] [--horizon n] "
 	      "[--discount rate]\n"
-	      "                 [--params file | --use-params file]\n",
+	      "                 [--params file | --use-params file]\n"
+	      "       crm-score lead [-c config] [-D dir] [-F csv|tsv] "
+	      "[-o file] [--as-of time]\n"
+	      "                 [--explain] [file ...]\n",
 	    status ? stderr : stdout);
 	exit(status);
 }
@@ -1567,13 +1566,13 @@ struct lead {
 };
 
 static void
-lead_usage(void)
+lead_usage(int status)
 {
 	fputs("usage: crm-score lead [-c config] [-D dir] [-F csv|tsv] "
 	      "[-o file] [--as-of time]\n"
 	      "                      [--explain] [file ...]\n",
-	    stderr);
-	exit(EX_USAGE);
+	    status ? stderr : stdout);
+	exit(status);
 }
 
 /* The contact a row names: by id, else by e-mail; 0 if none. */
@@ -1725,6 +1724,7 @@ static const struct option lead_longopts[] = { { "as-of", required_argument,
 	{ "db", required_argument, NULL, 'D' },
 	{ "explain", no_argument, NULL, 'x' },
 	{ "format", required_argument, NULL, 'F' },
+	{ "help", no_argument, NULL, 'h' },
 	{ "output", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 } };
 
 static int
@@ -1735,7 +1735,7 @@ lead_main(int argc, char *argv[])
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:D:F:o:", lead_longopts,
+	while ((ch = getopt_long(argc, argv, "c:D:F:ho:", lead_longopts,
 		    NULL)) != -1) {
 		switch (ch) {
 		case 'A':
@@ -1759,11 +1759,14 @@ lead_main(int argc, char *argv[])
 		case 'o':
 			ld.outpath = optarg;
 			break;
+		case 'h':
+			lead_usage(0);
+			break;
 		case 'x':
 			ld.explain = 1;
 			break;
 		default:
-			lead_usage();
+			lead_usage(EX_USAGE);
 		}
 	}
 	lead_open(&ld);

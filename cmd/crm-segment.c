@@ -18,8 +18,6 @@
 #include <unistd.h>
 
 #include "crm.h"
-#include "expr.h"
-#include "segment.h"
 
 #define MAXSHOWN 100         /* bad rows reported one by one */
 #define FLUSH_AT (64 * 1024) /* bytes of output buffered */

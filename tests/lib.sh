@@ -18,6 +18,8 @@ crm-add() { $CRM_TEST_WRAP "$BIN/crm-add" "$@"; }
 crm-export() { $CRM_TEST_WRAP "$BIN/crm-export" "$@"; }
 crm-log() { $CRM_TEST_WRAP "$BIN/crm-log" "$@"; }
 crm-show() { $CRM_TEST_WRAP "$BIN/crm-show" "$@"; }
+crm-segment() { $CRM_TEST_WRAP "$BIN/crm-segment" "$@"; }
+crm-score() { $CRM_TEST_WRAP "$BIN/crm-score" "$@"; }
 crm-gen() { "$BIN/crm-gen" "$@"; }
 
 ok() {

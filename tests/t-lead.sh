@@ -79,3 +79,24 @@ printf 'stages: [lead]\n' >nolead.yaml
 check_exit 78 no-lead-section cs lead -c nolead.yaml rows.csv
 check_err no-lead-section-msg 'no lead section'
 check_exit 64 bad-format cs lead -F ndjson -c lead.yaml rows.csv
+check_exit 0 lead-help cs lead --help
+check_match lead-help-out '^usage: crm-score lead' "$(cat "$OUT")"
+check_exit 0 lead-help-short cs lead -h
+
+# Negative points (an unsubscribe) lower the score; unnamed rules are
+# named by their place; the pipeline of crm-score(1)'s example works.
+printf 'email,ts,type\nb@example.com,2024-05-31T00:00:00Z,unsubscribe\n' >u.csv
+check_exit 0 setup-unsub crm-log u.csv
+cat >neg.yaml <<'YAML'
+lead:
+  rules:
+    - when: 'stage == "lead"'
+      points: 10
+  events:
+    - type: unsubscribe
+      points: -4
+YAML
+check_out lead-negative "id,email,stage,lead_score,lead_rules
+2,b@example.com,lead,6.00,rule1:10;unsubscribe:-4" \
+    sh -c "\"\$0\" --fields id,email,stage | \"\$1\" -e 'stage == \"lead\"' | \"\$2\" lead -c neg.yaml --as-of $NOW --explain" \
+    "$BIN/crm-export" "$BIN/crm-segment" "$BIN/crm-score"

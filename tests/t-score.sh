@@ -4,8 +4,6 @@
 # from a store, several reading threads, formats, missing data, bad rows,
 # bad config and usage.
 
-crm-score() { $CRM_TEST_WRAP "$BIN/crm-score" "$@"; }
-
 CD=$TESTDATA/cdnow
 have_sqlite=
 command -v sqlite3 >/dev/null 2>&1 && have_sqlite=1

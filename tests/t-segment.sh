@@ -3,8 +3,6 @@
 # unchanged, --label/--count/--split, --campaign consent rules, caret
 # messages and exit statuses.
 
-crm-segment() { $CRM_TEST_WRAP "$BIN/crm-segment" "$@"; }
-
 NOW=2024-05-20T00:00:00Z
 S="crm-segment --as-of $NOW"
 
