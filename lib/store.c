@@ -435,29 +435,40 @@ cmp_pending(const void *a, const void *b)
 }
 
 /*
- * Sorts pending keys in LMDB's order: a least-significant-digit radix sort
- * on the first eight bytes, 16 bits a pass, then a comparison sort inside
- * each run of equal prefixes. Much faster than qsort for a million keys.
+ * Sorts p[0..n) in LMDB's order, the keys being equal in their first depth
+ * bytes: a least-significant-digit radix sort on the next eight bytes, 16
+ * bits a pass and only the passes whose digit differs somewhere, then the
+ * same again eight bytes further inside each run of equal bytes. Keys of
+ * one kind share long prefixes ("purchase\0O000..."), so a run can be the
+ * whole set; a comparison sort only finishes short runs.
  */
-static int
-sort_pending(struct pending *p, size_t n)
+static void
+sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
+    size_t depth)
 {
-	struct pending *tmp, *src = p, *dst, *sw;
-	size_t *count, i, j, sum;
-	int pass, shift;
+	struct pending *src = p, *dst = tmp, *sw;
+	uint64_t diff = 0;
+	size_t i, j, sum, maxn = 0;
+	int shift;
 
-	if (n < 4096) {
+	if (n < 64) {
 		qsort(p, n, sizeof(*p), cmp_pending);
-		return 0;
+		return;
 	}
-	if ((tmp = malloc(n * sizeof(*tmp))) == NULL ||
-	    (count = malloc(65536 * sizeof(*count))) == NULL) {
-		free(tmp);
-		return CRM_ENOMEM;
+	for (i = 0; i < n; i++) {
+		p[i].prefix = p[i].n > depth ?
+		    prefix8(p[i].k + depth, p[i].n - depth) :
+		    0;
+		diff |= p[i].prefix ^ p[0].prefix;
+		maxn = p[i].n > maxn ? p[i].n : maxn;
 	}
-	dst = tmp;
-	for (pass = 0; pass < 4; pass++) {
-		shift = pass * 16;
+	if (depth >= maxn) { /* all keys end: only lengths differ */
+		qsort(p, n, sizeof(*p), cmp_pending);
+		return;
+	}
+	for (shift = 0; shift < 64; shift += 16) {
+		if ((diff >> shift & 0xffff) == 0)
+			continue;
 		memset(count, 0, 65536 * sizeof(*count));
 		for (i = 0; i < n; i++)
 			count[src[i].prefix >> shift & 0xffff]++;
@@ -472,13 +483,36 @@ sort_pending(struct pending *p, size_t n)
 		src = dst;
 		dst = sw;
 	}
-	/* Four passes: the sorted keys are back in p. */
+	if (src != p)
+		memcpy(p, src, n * sizeof(*p));
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && p[j].prefix == p[i].prefix; j++)
 			;
 		if (j - i > 1)
-			qsort(p + i, j - i, sizeof(*p), cmp_pending);
+			sort_from(p + i, tmp, count, j - i, depth + 8);
 	}
+}
+
+static int
+sort_pending(struct pending *p, size_t n)
+{
+	struct pending *tmp;
+	size_t *count, i;
+
+	if (n < 4096) {
+		for (i = 0; i < n; i++)
+			p[i].prefix = prefix8(p[i].k, p[i].n);
+		qsort(p, n, sizeof(*p), cmp_pending);
+		return 0;
+	}
+	if ((tmp = malloc(n * sizeof(*tmp))) == NULL ||
+	    (count = malloc(65536 * sizeof(*count))) == NULL) {
+		free(tmp);
+		return CRM_ENOMEM;
+	}
+	sort_from(p, tmp, count, n, 0);
+	for (i = 0; i < n; i++)
+		p[i].prefix = prefix8(p[i].k, p[i].n);
 	free(tmp);
 	free(count);
 	return 0;

@@ -388,6 +388,63 @@ test_map(void)
 	crm_map_free(&m);
 }
 
+/*
+ * Index keys written at commit are sorted in LMDB's order and appended to
+ * an empty index: a mistake in the order makes LMDB refuse the append.
+ * Keys share long prefixes, hold NUL bytes and differ only in length.
+ */
+static void
+test_index_order(void)
+{
+	char dir[] = "/tmp/crm-unit-idx.XXXXXX", key[64], cmd[64];
+	struct crm_store *st;
+	struct crm_txn *t;
+	uint64_t id, x = 88172645463325252ULL;
+	size_t i, n, bad = 0;
+	const size_t nkeys = 30000;
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	CHECK(crm_store_open(dir, 0, &st) == 0);
+	CHECK(crm_txn_begin(st, 0, &t) == 0);
+	for (i = 0; i < nkeys; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		/* "purchase\0O" and a number, some padded with NULs */
+		n = (size_t)snprintf(key, sizeof(key), "%s%cO%0*llu",
+		    x & 1 ? "purchase" : "refund", '\0', (int)(x >> 8 & 15),
+		    (unsigned long long)(i % 7919));
+		if (x & 2)
+			key[n++] = '\0';
+		if (i % 7919 != i) /* repeats only differ in a suffix */
+			n += (size_t)snprintf(key + n, sizeof(key) - n, "%zu",
+			    i / 7919);
+		if (crm_index_put(t, CRM_IDX_EVKEY, key, n, i + 1) != 0)
+			bad++;
+	}
+	CHECK(bad == 0);
+	CHECK(crm_txn_commit(t) == 0);
+	CHECK(crm_txn_begin(st, CRM_F_RDONLY, &t) == 0);
+	x = 88172645463325252ULL;
+	for (i = 0; i < nkeys; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		n = (size_t)snprintf(key, sizeof(key), "%s%cO%0*llu",
+		    x & 1 ? "purchase" : "refund", '\0', (int)(x >> 8 & 15),
+		    (unsigned long long)(i % 7919));
+		if (x & 2)
+			key[n++] = '\0';
+		if (i % 7919 != i)
+			n += (size_t)snprintf(key + n, sizeof(key) - n, "%zu",
+			    i / 7919);
+		if (crm_index_get(t, CRM_IDX_EVKEY, key, n, &id) != 0)
+			bad++;
+	}
+	CHECK(bad == 0);
+	crm_txn_abort(t);
+	crm_store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+}
+
 int
 main(void)
 {
@@ -399,5 +456,6 @@ main(void)
 	test_json();
 	test_csv();
 	test_config();
+	test_index_order();
 	return UNIT_DONE("unit");
 }
