@@ -8,6 +8,7 @@
 #include <err.h>
 #include <getopt.h>
 #include <locale.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,10 +21,35 @@
 
 #include "crm.h"
 
-#define MAXSHOWN 100 /* bad rows reported one by one */
+#define MAXSHOWN 100   /* bad rows reported one by one */
+#define CHUNKROWS 4096 /* rows the reading thread hands over at a time */
+#define NCHUNKS 4      /* chunks in flight */
 
 /* What a column of the input is to an event. */
 enum { R_SKIP, R_CONTACT, R_EMAIL, R_TS, R_TYPE, R_FIELD };
+
+/*
+ * A row made ready by the reading thread: checked, its contact reference
+ * normalised and its event encoded. Offsets are into the chunk's arena.
+ */
+struct prow {
+	long line;
+	int bad, refisemail;
+	struct crm_evready r;
+	int byid;
+	uint64_t id, contact; /* contact: found by the reading thread, or 0 */
+	size_t norm, nn, enc, key, why, cells; /* cells: the row's columns,
+						  kept for a reject file */
+};
+
+struct chunk {
+	struct prow *r;
+	size_t n;
+	struct crm_buf arena;
+	int end, fatal; /* the last chunk; exit status of a fatal error */
+	char msg[1200];
+	struct chunk *next;
+};
 
 struct ctx {
 	/* options */
@@ -46,6 +72,14 @@ struct ctx {
 	struct crm_buf vals, val;
 	struct crm_event e;
 	size_t offs[CRM_EV_MAXFIELDS];
+	struct crm_buf enc, key;
+	/* the reading thread and the chunks it fills */
+	struct crm_in *in;
+	struct crm_txn *rt;     /* its read transaction: committed contacts */
+	struct crm_map remails; /* normal e-mail -> contact id, from rt */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk *full, *free; /* ready to write; to be filled */
 	long rows, nbad;
 	struct crm_out *rej;
 	FILE *rejfp;
@@ -249,14 +283,13 @@ role_of(const char *name, size_t n)
 
 /* Roles are worked out once per header (every row of an NDJSON input
  * names its own keys, so there they are worked out per row). */
-static void
-roles(struct ctx *c, const struct crm_inrow *row)
+static int
+roles(struct ctx *c, const struct crm_inrow *row, char *msg, size_t msglen)
 {
-	char msg[600];
 	size_t i, k;
 
 	if (row->name == c->roles_for && row->n <= c->nroles)
-		return;
+		return 0;
 	free(c->roles);
 	if ((c->roles = calloc(row->n + 1, sizeof(int))) == NULL)
 		err(EX_OSERR, NULL);
@@ -267,14 +300,15 @@ roles(struct ctx *c, const struct crm_inrow *row)
 			if (row->nlen[k] == row->nlen[i] &&
 			    memcmp(row->name[k], row->name[i], row->nlen[i]) ==
 				0) {
-				snprintf(msg, sizeof(msg),
+				snprintf(msg, msglen,
 				    "%s:1: duplicate column \"%.*s\"",
 				    c->inname, (int)row->nlen[i], row->name[i]);
-				die(c, EX_DATAERR, "%s", msg);
+				return EX_DATAERR;
 			}
 	}
 	c->roles_for = row->name;
 	c->nroles = row->n;
+	return 0;
 }
 
 static int
@@ -322,20 +356,50 @@ add_field(struct ctx *c, const char *name, size_t nlen, const char *v, size_t n,
 	return crm_buf_add(&c->vals, c->val.p, c->val.len);
 }
 
-/* The event of a row; the contact is resolved from email or contact. */
+enum { ROW_FATAL = -100 };
+
+/*
+ * A contact stored before this run, looked up by the reading thread in its
+ * own read transaction; 0 when there is none, and the writing thread then
+ * looks (contacts this run creates are only visible there).
+ */
 static int
-row_event(struct ctx *c, const struct crm_inrow *row, char *why, size_t whylen)
+known_email(struct ctx *c, const struct crm_evref *ref, uint64_t *id)
 {
-	const char *ref = NULL, *v;
+	int rc;
+
+	if (crm_map_get(&c->remails, ref->norm, ref->nn, id))
+		return 0;
+	rc = crm_index_get(c->rt, CRM_IDX_EMAIL, ref->norm, ref->nn, id);
+	if (rc == CRM_ENOTFOUND) {
+		*id = 0;
+		return 0;
+	}
+	return rc ? rc : crm_map_put(&c->remails, ref->norm, ref->nn, *id);
+}
+
+/*
+ * The event of a row, without its contact: the reference is checked and
+ * normalised into ref. Runs in the reading thread: it touches the reading
+ * state of c only. ROW_FATAL: why is the whole message of a fatal error.
+ */
+static int
+row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
+    int *refisemail, uint64_t *contact, struct crm_evready *r, char *why,
+    size_t whylen)
+{
+	const char *refp = NULL, *v;
 	char sub[900];
 	size_t i, nref = 0, n;
-	int rc = 0, hasts = 0, refisemail = 0;
+	int rc = 0, hasts = 0;
 
 	c->e.n = 0;
 	c->vals.len = 0;
 	c->e.type = c->type;
 	c->e.tlen = c->type ? strlen(c->type) : 0;
-	roles(c, row);
+	*refisemail = 0;
+	if (roles(c, row, why, whylen))
+		return ROW_FATAL;
 	for (i = 0; rc == 0 && i < row->n; i++) {
 		v = row->val[i];
 		n = row->vlen[i];
@@ -348,13 +412,13 @@ row_event(struct ctx *c, const struct crm_inrow *row, char *why, size_t whylen)
 		switch (c->roles[i]) {
 		case R_EMAIL:
 			if (n > 0) {
-				ref = v, nref = n;
-				refisemail = 1;
+				refp = v, nref = n;
+				*refisemail = 1;
 			}
 			break;
 		case R_CONTACT:
-			if (!refisemail && n > 0)
-				ref = v, nref = n;
+			if (!*refisemail && n > 0)
+				refp = v, nref = n;
 			break;
 		case R_TS:
 			rc = set_time(v, n, &c->e.ts, why, whylen);
@@ -378,7 +442,7 @@ row_event(struct ctx *c, const struct crm_inrow *row, char *why, size_t whylen)
 		rc = CRM_EINVAL;
 	} else if (rc == 0 && !hasts)
 		rc = set_time(c->ts, strlen(c->ts), &c->e.ts, why, whylen);
-	if (rc == 0 && ref == NULL) {
+	if (rc == 0 && refp == NULL) {
 		snprintf(why, whylen,
 		    "no contact (an email or contact column)");
 		rc = CRM_EINVAL;
@@ -389,61 +453,322 @@ row_event(struct ctx *c, const struct crm_inrow *row, char *why, size_t whylen)
 	for (i = 0; rc == 0 && i < c->e.n; i++)
 		c->e.f[i].val = c->vals.p + c->offs[i];
 	if (rc == 0 &&
-	    (rc = crm_evlog_contact(c->l, ref, nref, &c->e.contact, sub,
-		 sizeof(sub))) == CRM_EINVAL)
+	    (rc = crm_evlog_ref(refp, nref, ref, sub, sizeof(sub))) ==
+		CRM_EINVAL)
 		snprintf(why, whylen, "%s: %s",
-		    refisemail ? "email" : "contact", sub);
+		    *refisemail ? "email" : "contact", sub);
+	if (rc == 0)
+		rc = crm_evlog_prepare(c->cf, &c->lo, &c->e, &c->enc, &c->key,
+		    r, why, whylen);
+	*contact = 0;
+	if (rc == 0 && !ref->byid && c->rt != NULL)
+		rc = known_email(c, ref, contact);
 	return rc;
 }
 
-static void
-one_row(struct ctx *c, const struct crm_inrow *row)
+/* Keeps bytes in the chunk's arena; returns their offset. */
+static size_t
+keep(struct chunk *k, const void *p, size_t n, int *rc)
 {
-	char why[1024];
-	int rc, status;
+	size_t off = k->arena.len;
 
-	rc = row_event(c, row, why, sizeof(why));
-	if (rc == 0)
-		rc = crm_evlog_add(c->l, &c->e, &status, why, sizeof(why));
-	if (rc == CRM_EINVAL) {
-		bad_row(c, row, why);
+	if (crm_buf_add(&k->arena, p, n))
+		*rc = CRM_ENOMEM;
+	return off;
+}
+
+/* A row's columns, for a reject file: n, then each name and value. */
+static size_t
+keep_cells(struct chunk *k, const struct crm_inrow *row, int *rc)
+{
+	size_t off = keep(k, &row->n, sizeof(row->n), rc), i, z = 0;
+
+	for (i = 0; i < row->n; i++) {
+		keep(k, row->name[i] ? &row->nlen[i] : &z, sizeof(size_t), rc);
+		keep(k, row->name[i], row->name[i] ? row->nlen[i] : 0, rc);
+		keep(k, &row->vlen[i], sizeof(size_t), rc);
+		keep(k, row->val[i], row->vlen[i], rc);
+	}
+	return off;
+}
+
+/* Reads one row into the chunk; a fatal error ends the chunk. */
+static void
+prepare_row(struct ctx *c, struct chunk *k, const struct crm_inrow *row,
+    const char *parse_error)
+{
+	struct prow *p = &k->r[k->n];
+	struct crm_evref ref;
+	char why[1024];
+	int rc = 0, krc = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->line = row->line;
+	if (parse_error != NULL) {
+		snprintf(why, sizeof(why), "%s", parse_error);
+		rc = CRM_EINVAL;
+	} else
+		rc = row_event(c, row, &ref, &p->refisemail, &p->contact, &p->r,
+		    why, sizeof(why));
+	if (rc == ROW_FATAL || (rc && rc != CRM_EINVAL)) {
+		k->fatal = rc == ROW_FATAL ? EX_DATAERR : crm_sysexit(rc);
+		snprintf(k->msg, sizeof(k->msg), "%s",
+		    rc == ROW_FATAL ? why : crm_strerror(rc));
+		k->end = 1;
 		return;
 	}
-	if (rc)
-		die_rc(c, rc);
-	c->rows++;
+	if (c->rejpath != NULL)
+		p->cells = keep_cells(k, row, &krc);
+	if (rc == CRM_EINVAL) {
+		p->bad = 1;
+		p->why = keep(k, why, strlen(why) + 1, &krc);
+	} else {
+		p->byid = ref.byid;
+		p->id = ref.id;
+		p->nn = ref.byid ? 0 : ref.nn;
+		p->norm = keep(k, ref.norm, p->nn, &krc);
+		p->enc = keep(k, p->r.enc, p->r.enclen, &krc);
+		p->key = keep(k, p->r.key, p->r.keylen, &krc);
+	}
+	if (krc) {
+		k->fatal = EX_OSERR;
+		snprintf(k->msg, sizeof(k->msg), "%s", crm_strerror(krc));
+		k->end = 1;
+		return;
+	}
+	k->n++;
+}
+
+static struct chunk *
+chunk_get(struct ctx *c, struct chunk **list)
+{
+	struct chunk *k;
+
+	pthread_mutex_lock(&c->mu);
+	while (*list == NULL)
+		pthread_cond_wait(&c->cv, &c->mu);
+	k = *list;
+	*list = k->next;
+	pthread_mutex_unlock(&c->mu);
+	return k;
+}
+
+/* Puts a chunk at the end of a list and wakes the other thread. */
+static void
+chunk_put(struct ctx *c, struct chunk **list, struct chunk *k)
+{
+	pthread_mutex_lock(&c->mu);
+	k->next = NULL;
+	while (*list != NULL)
+		list = &(*list)->next;
+	*list = k;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
 }
 
 static void
+chunk_reset(struct chunk *k)
+{
+	k->n = 0;
+	k->arena.len = 0;
+	k->end = k->fatal = 0;
+}
+
+/* The reading thread: rows to chunks, until the end or a fatal error. */
+static void *
+reader(void *arg)
+{
+	struct ctx *c = arg;
+	struct crm_inrow row;
+	struct chunk *k = chunk_get(c, &c->free);
+	int rc = CRM_EOF;
+
+	chunk_reset(k);
+	if (crm_txn_begin(c->st, CRM_F_RDONLY, &c->rt))
+		c->rt = NULL; /* then the writing thread looks up every row */
+	crm_map_reserve(&c->remails, c->lo.expect / 8 + 1024, 24);
+	while (!gotsig &&
+	    ((rc = crm_in_next(c->in, &row)) == 0 || rc == CRM_EPARSE)) {
+		prepare_row(c, k, &row,
+		    rc == CRM_EPARSE ? crm_in_error(c->in) : NULL);
+		if (k->end)
+			break;
+		if (k->n == CHUNKROWS) {
+			chunk_put(c, &c->full, k);
+			k = chunk_get(c, &c->free);
+			chunk_reset(k);
+		}
+	}
+	if (!k->end && !gotsig && rc != CRM_EOF) {
+		k->fatal = crm_sysexit(rc);
+		snprintf(k->msg, sizeof(k->msg), "%s: %s", c->inname,
+		    crm_in_error(c->in));
+	}
+	k->end = 1;
+	if (c->rt != NULL)
+		crm_txn_abort(c->rt);
+	c->rt = NULL;
+	crm_map_free(&c->remails);
+	chunk_put(c, &c->full, k);
+	return NULL;
+}
+
+/* A kept row as the reject file wants it. */
+static void
+unkeep_cells(const struct chunk *k, const struct prow *p, struct crm_inrow *row,
+    const char **names, const char **vals, size_t *nl, size_t *vl, size_t max)
+{
+	const char *q = k->arena.p + p->cells;
+	size_t i, n;
+
+	memset(row, 0, sizeof(*row));
+	row->line = p->line;
+	row->name = names;
+	row->val = vals;
+	row->nlen = nl;
+	row->vlen = vl;
+	if (k->arena.p == NULL)
+		return;
+	memcpy(&n, q, sizeof(n));
+	q += sizeof(n);
+	for (i = 0; i < n; i++) {
+		memcpy(&nl[i < max ? i : 0], q, sizeof(size_t));
+		q += sizeof(size_t);
+		if (i < max)
+			names[i] = q;
+		q += nl[i < max ? i : 0];
+		memcpy(&vl[i < max ? i : 0], q, sizeof(size_t));
+		q += sizeof(size_t);
+		if (i < max)
+			vals[i] = q;
+		q += vl[i < max ? i : 0];
+	}
+	row->n = n < max ? n : max;
+}
+
+static void
+bad_kept(struct ctx *c, const struct chunk *k, const struct prow *p,
+    const char *why)
+{
+	enum { MAXCOLS = 4096 };
+	static const char *names[MAXCOLS], *vals[MAXCOLS];
+	static size_t nl[MAXCOLS], vl[MAXCOLS];
+	struct crm_inrow row;
+
+	if (c->rejpath == NULL) {
+		memset(&row, 0, sizeof(row));
+		row.line = p->line;
+	} else
+		unkeep_cells(k, p, &row, names, vals, nl, vl, MAXCOLS);
+	bad_row(c, &row, why);
+}
+
+/* Writes the rows of a chunk to the log, in the writing thread. */
+static void
+write_chunk(struct ctx *c, struct chunk *k)
+{
+	struct crm_evready r;
+	struct crm_evref ref;
+	struct prow *p;
+	char why[1024], sub[900];
+	uint64_t contact;
+	size_t i;
+	int rc, status;
+
+	for (i = 0; i < k->n; i++) {
+		p = &k->r[i];
+		if (gotsig)
+			interrupted(c);
+		if (p->bad) {
+			bad_kept(c, k, p, k->arena.p + p->why);
+			continue;
+		}
+		rc = 0;
+		if ((contact = p->contact) == 0) {
+			ref.byid = p->byid;
+			ref.id = p->id;
+			ref.nn = p->nn;
+			memcpy(ref.norm, k->arena.p + p->norm, p->nn);
+			rc = crm_evlog_resolve(c->l, &ref, &contact, sub,
+			    sizeof(sub));
+		}
+		if (rc == CRM_EINVAL)
+			snprintf(why, sizeof(why), "%s: %s",
+			    p->refisemail ? "email" : "contact", sub);
+		if (rc == 0) {
+			r = p->r;
+			r.enc = k->arena.p + p->enc;
+			r.key = k->arena.p + p->key;
+			rc = crm_evlog_add_ready(c->l, contact, &r, &status,
+			    why, sizeof(why));
+		}
+		if (rc == CRM_EINVAL) {
+			bad_kept(c, k, p, why);
+			continue;
+		}
+		if (rc)
+			die_rc(c, rc);
+		c->rows++;
+		if ((c->rows & 0x3ff) == 0)
+			progress(c, 0);
+	}
+	if (k->fatal)
+		die(c, k->fatal, "%s", k->msg);
+}
+
+static void
+free_chunks(struct chunk *k)
+{
+	struct chunk *next;
+
+	for (; k != NULL; k = next) {
+		next = k->next;
+		free(k->r);
+		crm_buf_free(&k->arena);
+		free(k);
+	}
+}
+
+/*
+ * Reads an input in a second thread, which parses and checks the rows
+ * and encodes their events while this one writes them: on two cores the
+ * two halves of the work overlap.
+ */
+static void
 read_input(struct ctx *c, const char *path)
 {
-	struct crm_inrow row;
+	struct chunk *k;
+	pthread_t th;
 	char msg[512];
-	int rc;
-	struct crm_in *in;
+	int rc, i, end = 0;
 
 	c->inname = path == NULL || strcmp(path, "-") == 0 ? "stdin" : path;
-	if ((rc = crm_in_open(path, c->fmt, &in, msg, sizeof(msg))) > 0)
+	if ((rc = crm_in_open(path, c->fmt, &c->in, msg, sizeof(msg))) > 0)
 		die(c, EX_NOINPUT, "%s", c->inname);
 	if (rc)
 		die(c, rc == CRM_EPARSE ? EX_DATAERR : crm_sysexit(rc), "%s",
 		    msg);
-	while ((rc = crm_in_next(in, &row)) == 0 || rc == CRM_EPARSE) {
-		if (gotsig)
-			interrupted(c);
-		if (rc == CRM_EPARSE)
-			bad_row(c, &row, crm_in_error(in));
-		else
-			one_row(c, &row);
-		if ((c->rows & 0x3ff) == 0)
-			progress(c, 0);
+	for (i = 0; i < NCHUNKS; i++) {
+		if ((k = calloc(1, sizeof(*k))) == NULL ||
+		    (k->r = calloc(CHUNKROWS, sizeof(*k->r))) == NULL)
+			err(EX_OSERR, NULL);
+		chunk_put(c, &c->free, k);
 	}
-	if (rc != CRM_EOF) {
-		snprintf(msg, sizeof(msg), "%s: %s", c->inname,
-		    crm_in_error(in));
-		die(c, crm_sysexit(rc), "%s", msg);
+	if ((rc = pthread_create(&th, NULL, reader, c)))
+		die(c, EX_OSERR, "cannot start a thread: %s", strerror(rc));
+	while (!end) {
+		k = chunk_get(c, &c->full);
+		end = k->end;
+		write_chunk(c, k);
+		chunk_put(c, &c->free, k);
 	}
-	crm_in_close(in);
+	pthread_join(th, NULL);
+	if (gotsig)
+		interrupted(c);
+	free_chunks(c->free);
+	c->free = NULL;
+	crm_in_close(c->in);
+	c->in = NULL;
 }
 
 /* Flag mode: the options make one row, checked like any other. */
@@ -454,6 +779,7 @@ flag_mode(struct ctx *c)
 	const char *names[CRM_EV_MAXFIELDS + 1], *vals[CRM_EV_MAXFIELDS + 1];
 	size_t nl[CRM_EV_MAXFIELDS + 1], vl[CRM_EV_MAXFIELDS + 1], i;
 	char now[CRM_TIME_LEN];
+	struct chunk *k;
 
 	if (c->ts == NULL) {
 		crm_time_format(c->lo.now, now);
@@ -476,7 +802,12 @@ flag_mode(struct ctx *c)
 	row.nlen = nl;
 	row.vlen = vl;
 	c->inname = "arguments";
-	one_row(c, &row);
+	if ((k = calloc(1, sizeof(*k))) == NULL ||
+	    (k->r = calloc(1, sizeof(*k->r))) == NULL)
+		err(EX_OSERR, NULL);
+	prepare_row(c, k, &row, NULL);
+	write_chunk(c, k);
+	free_chunks(k);
 }
 
 /* One audit entry for the run: counts only, no personal data. */
@@ -764,7 +1095,9 @@ check_options(struct ctx *c, int argc)
 int
 main(int argc, char *argv[])
 {
-	struct ctx c = { .fmt = CRM_FMT_CSV };
+	struct ctx c = { .fmt = CRM_FMT_CSV,
+		.mu = PTHREAD_MUTEX_INITIALIZER,
+		.cv = PTHREAD_COND_INITIALIZER };
 	int i;
 
 	crm_tune_hugepages(argv);
@@ -800,6 +1133,8 @@ main(int argc, char *argv[])
 	free(c.roles);
 	crm_buf_free(&c.vals);
 	crm_buf_free(&c.val);
+	crm_buf_free(&c.enc);
+	crm_buf_free(&c.key);
 	for (i = 0; i < (int)c.nrejcols; i++)
 		free(c.rejcols[i]);
 	free(c.rejcols);

@@ -52,6 +52,7 @@ struct crm_evlog {
 	size_t lastslot; /* the slot of the contact written last, + 1 */
 	struct crm_rec rec;
 	uint64_t first_id; /* the first event id of the session */
+	uint64_t last_id;  /* the id of the event added last */
 	struct crm_buf cmp;
 };
 
@@ -116,23 +117,6 @@ why_is(char *why, size_t whylen, const char *fmt, const char *a, size_t n)
 	return CRM_EINVAL;
 }
 
-static int
-contact_by_id(struct crm_evlog *l, const char *ref, size_t n, uint64_t *id,
-    char *why, size_t whylen)
-{
-	uint64_t x;
-	int rc;
-
-	if (crm_id_parse(ref, n, id))
-		return why_is(why, whylen, "invalid contact id \"%.*s\"", ref,
-		    n);
-	if (crm_map_get(&l->ids, id, 8, &x))
-		return 0;
-	if ((rc = crm_contact_get(l->t, *id, &l->rec)) == CRM_ENOTFOUND)
-		return why_is(why, whylen, "no contact with id %.*s", ref, n);
-	return rc ? rc : crm_map_put(&l->ids, id, 8, 1);
-}
-
 /* A contact for an e-mail nobody has yet, as crm-add would create it. */
 static int
 create_contact(struct crm_evlog *l, const char *email, size_t n, uint64_t *id)
@@ -156,29 +140,67 @@ create_contact(struct crm_evlog *l, const char *email, size_t n, uint64_t *id)
 }
 
 int
+crm_evlog_ref(const char *ref, size_t n, struct crm_evref *r, char *why,
+    size_t whylen)
+{
+	crm_trim(&ref, &n);
+	r->byid = 0;
+	if (n == 0)
+		return why_is(why, whylen, "missing contact%.*s", "", 0);
+	if (ref[0] >= '0' && ref[0] <= '9' && memchr(ref, '@', n) == NULL) {
+		r->byid = 1;
+		if (crm_id_parse(ref, n, &r->id))
+			return why_is(why, whylen,
+			    "invalid contact id \"%.*s\"", ref, n);
+		return 0;
+	}
+	if (n >= sizeof(r->norm) || crm_email_norm(ref, n, r->norm, &r->nn))
+		return why_is(why, whylen, "invalid email \"%.*s\"", ref, n);
+	return 0;
+}
+
+int
+crm_evlog_resolve(struct crm_evlog *l, const struct crm_evref *r, uint64_t *id,
+    char *why, size_t whylen)
+{
+	char ref[24];
+	uint64_t x;
+	int rc;
+
+	if (r->byid) {
+		*id = r->id;
+		if (crm_map_get(&l->ids, id, 8, &x))
+			return 0;
+		if ((rc = crm_contact_get(l->t, *id, &l->rec)) ==
+		    CRM_ENOTFOUND) {
+			snprintf(ref, sizeof(ref), "%llu",
+			    (unsigned long long)r->id);
+			return why_is(why, whylen, "no contact with id %.*s",
+			    ref, strlen(ref));
+		}
+		return rc ? rc : crm_map_put(&l->ids, id, 8, 1);
+	}
+	if (crm_map_get(&l->emails, r->norm, r->nn, id))
+		return 0;
+	rc = crm_index_get(l->t, CRM_IDX_EMAIL, r->norm, r->nn, id);
+	if (rc == CRM_ENOTFOUND && l->o.create)
+		rc = create_contact(l, r->norm, r->nn, id);
+	else if (rc == CRM_ENOTFOUND)
+		return why_is(why, whylen, "no contact with email \"%.*s\"",
+		    r->norm, r->nn);
+	return rc ? rc : crm_map_put(&l->emails, r->norm, r->nn, *id);
+}
+
+int
 crm_evlog_contact(struct crm_evlog *l, const char *ref, size_t n, uint64_t *id,
     char *why, size_t whylen)
 {
-	char norm[256];
-	size_t nn;
+	struct crm_evref r;
 	int rc;
 
-	crm_trim(&ref, &n);
-	if (n == 0)
-		return why_is(why, whylen, "missing contact%.*s", "", 0);
-	if (ref[0] >= '0' && ref[0] <= '9' && memchr(ref, '@', n) == NULL)
-		return contact_by_id(l, ref, n, id, why, whylen);
-	if (n >= sizeof(norm) || crm_email_norm(ref, n, norm, &nn))
-		return why_is(why, whylen, "invalid email \"%.*s\"", ref, n);
-	if (crm_map_get(&l->emails, norm, nn, id))
-		return 0;
-	rc = crm_index_get(l->t, CRM_IDX_EMAIL, norm, nn, id);
-	if (rc == CRM_ENOTFOUND && l->o.create)
-		rc = create_contact(l, norm, nn, id);
-	else if (rc == CRM_ENOTFOUND)
-		return why_is(why, whylen, "no contact with email \"%.*s\"",
-		    norm, nn);
-	return rc ? rc : crm_map_put(&l->emails, norm, nn, *id);
+	if ((rc = crm_evlog_ref(ref, n, &r, why, whylen)))
+		return rc;
+	return crm_evlog_resolve(l, &r, id, why, whylen);
 }
 
 static uint32_t
@@ -204,22 +226,24 @@ kind_of(const struct crm_event *e)
  * part of the key. Returns 0 and leaves l->key empty when there is none.
  */
 static int
-event_key(struct crm_evlog *l, const struct crm_event *e)
+event_key(const struct crm_evlog_opts *o, const struct crm_event *e,
+    struct crm_buf *key, const char **col)
 {
 	const char *v = crm_event_get(e, "ext_id", NULL);
 	size_t n = 0;
 
+	*col = "ext_id";
 	if (v != NULL)
 		v = crm_event_get(e, "ext_id", &n);
-	else if (l->o.key_col != NULL)
-		v = crm_event_get(e, l->o.key_col, &n);
-	l->key.len = 0;
+	else if (o->key_col != NULL)
+		v = crm_event_get(e, *col = o->key_col, &n);
+	key->len = 0;
 	if (v == NULL)
 		return 0;
-	if (crm_buf_add(&l->key, e->type, e->tlen) ||
-	    crm_buf_addc(&l->key, '\0') || crm_buf_add(&l->key, v, n))
+	if (crm_buf_add(key, e->type, e->tlen) || crm_buf_addc(key, '\0') ||
+	    crm_buf_add(key, v, n))
 		return CRM_ENOMEM;
-	return l->key.len > 511 ? CRM_ETOOBIG : 0;
+	return key->len > 511 ? CRM_ETOOBIG : 0;
 }
 
 /*
@@ -229,15 +253,13 @@ event_key(struct crm_evlog *l, const struct crm_event *e)
  * hash of their content.
  */
 static int
-check_key(struct crm_evlog *l, const struct crm_event *e, uint64_t h,
+check_key(struct crm_evlog *l, const struct crm_evready *r, uint64_t h,
     int *status, char *why, size_t whylen)
 {
-	const char *col =
-	    crm_event_get(e, "ext_id", NULL) ? "ext_id" : l->o.key_col;
 	uint64_t id;
 	int rc;
 
-	rc = crm_index_get(l->t, CRM_IDX_EVKEY, l->key.p, l->key.len, &id);
+	rc = crm_index_get(l->t, CRM_IDX_EVKEY, r->key, r->keylen, &id);
 	if (rc == CRM_ENOTFOUND)
 		return 0;
 	if (rc)
@@ -247,7 +269,8 @@ check_key(struct crm_evlog *l, const struct crm_event *e, uint64_t h,
 	    l->hash[id - l->first_id] == h)
 		return 0;
 	snprintf(why, whylen,
-	    "%s: %s given twice in this input with different values", col, col);
+	    "%s: %s given twice in this input with different values", r->keycol,
+	    r->keycol);
 	return CRM_EINVAL;
 }
 
@@ -271,7 +294,8 @@ note_hash(struct crm_evlog *l, uint64_t id, uint64_t h)
 }
 
 static int
-hold(struct crm_evlog *l, const struct crm_event *e)
+hold(struct crm_evlog *l, const struct crm_evready *r, uint64_t contact,
+    uint64_t id)
 {
 	struct pend *p;
 
@@ -281,51 +305,85 @@ hold(struct crm_evlog *l, const struct crm_event *e)
 			return CRM_ENOMEM;
 		l->p = p;
 	}
-	if (l->arena.len + l->enc.len > UINT32_MAX)
+	if (l->arena.len + r->enclen > UINT32_MAX)
 		return CRM_ETOOBIG;
 	p = &l->p[l->n++];
-	p->contact = e->contact;
-	p->ts = e->ts;
-	p->id = e->id;
+	p->contact = contact;
+	p->ts = r->ts;
+	p->id = id;
 	p->off = (uint32_t)l->arena.len;
-	p->len = (uint32_t)l->enc.len;
-	p->kind = (uint16_t)kind_of(e);
-	p->keyed = l->key.len > 0;
-	return crm_buf_add(&l->arena, l->enc.p, l->enc.len);
+	p->len = (uint32_t)r->enclen;
+	p->kind = (uint16_t)r->kind;
+	p->keyed = r->keylen > 0;
+	return crm_buf_add(&l->arena, r->enc, r->enclen);
+}
+
+int
+crm_evlog_prepare(const struct crm_config *cf, const struct crm_evlog_opts *o,
+    const struct crm_event *e, struct crm_buf *enc, struct crm_buf *key,
+    struct crm_evready *r, char *why, size_t whylen)
+{
+	int rc;
+
+	(void)cf;
+	if ((rc = crm_event_check(e, why, whylen)) ||
+	    (rc = crm_event_encode(e, enc)) ||
+	    (rc = event_key(o, e, key, &r->keycol)))
+		return rc;
+	r->ts = e->ts;
+	r->kind = (int)kind_of(e);
+	r->enc = enc->p;
+	r->enclen = enc->len;
+	r->key = key->p;
+	r->keylen = key->len;
+	r->h = crm_hash(enc->p, enc->len) ^ (uint64_t)e->ts;
+	return 0;
+}
+
+int
+crm_evlog_add_ready(struct crm_evlog *l, uint64_t contact,
+    const struct crm_evready *r, int *status, char *why, size_t whylen)
+{
+	uint64_t h = r->h ^ contact * 0x9e3779b97f4a7c15u, id;
+	int rc;
+
+	*status = CRM_EVLOG_ADDED;
+	if (r->keylen > 0 &&
+	    ((rc = check_key(l, r, h, status, why, whylen)) ||
+		*status == CRM_EVLOG_DUPLICATE)) {
+		if (rc == 0)
+			l->counts.duplicates++;
+		return rc;
+	}
+	id = crm_txn_new_event_id(l->t);
+	if (l->first_id == 0)
+		l->first_id = id;
+	if (r->keylen > 0 &&
+	    ((rc = crm_index_put(l->t, CRM_IDX_EVKEY, r->key, r->keylen, id)) ||
+		(rc = note_hash(l, id, h))))
+		return rc;
+	if ((rc = hold(l, r, contact, id)))
+		return rc;
+	l->last_id = id;
+	l->counts.added++;
+	return l->n >= l->o.batch ? crm_evlog_flush(l) : 0;
 }
 
 int
 crm_evlog_add(struct crm_evlog *l, struct crm_event *e, int *status, char *why,
     size_t whylen)
 {
-	uint64_t h;
+	struct crm_evready r;
 	int rc;
 
 	*status = CRM_EVLOG_ADDED;
-	if ((rc = crm_event_check(e, why, whylen)) ||
-	    (rc = crm_event_encode(e, &l->enc)) || (rc = event_key(l, e)))
+	if ((rc = crm_evlog_prepare(l->cf, &l->o, e, &l->enc, &l->key, &r, why,
+		 whylen)))
 		return rc;
-	h = crm_hash(l->enc.p, l->enc.len) ^ e->contact * 0x9e3779b97f4a7c15u ^
-	    (uint64_t)e->ts;
-	if (l->key.len > 0 &&
-	    ((rc = check_key(l, e, h, status, why, whylen)) ||
-		*status == CRM_EVLOG_DUPLICATE)) {
-		if (rc == 0)
-			l->counts.duplicates++;
+	if ((rc = crm_evlog_add_ready(l, e->contact, &r, status, why, whylen)))
 		return rc;
-	}
-	e->id = crm_txn_new_event_id(l->t);
-	if (l->first_id == 0)
-		l->first_id = e->id;
-	if (l->key.len > 0 &&
-	    ((rc = crm_index_put(l->t, CRM_IDX_EVKEY, l->key.p, l->key.len,
-		  e->id)) ||
-		(rc = note_hash(l, e->id, h))))
-		return rc;
-	if ((rc = hold(l, e)))
-		return rc;
-	l->counts.added++;
-	return l->n >= l->o.batch ? crm_evlog_flush(l) : 0;
+	e->id = *status == CRM_EVLOG_ADDED ? l->last_id : 0;
+	return 0;
 }
 
 /*

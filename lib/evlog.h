@@ -43,6 +43,21 @@ int crm_evlog_begin(struct crm_store *st, struct crm_txn *t,
  */
 int crm_evlog_contact(struct crm_evlog *l, const char *ref, size_t n,
     uint64_t *id, char *why, size_t whylen);
+
+/*
+ * The same in two steps, so that a reading thread can do the first: the
+ * reference checked and normalised (no store needed), then resolved.
+ */
+struct crm_evref {
+	int byid; /* id, else the normal e-mail norm[0..nn) */
+	uint64_t id;
+	char norm[256];
+	size_t nn;
+};
+int crm_evlog_ref(const char *ref, size_t n, struct crm_evref *r, char *why,
+    size_t whylen);
+int crm_evlog_resolve(struct crm_evlog *l, const struct crm_evref *r,
+    uint64_t *id, char *why, size_t whylen);
 /*
  * Adds an event with its contact, time, type and (checked, normal) fields.
  * The event id is assigned here. *status says whether it was added or was
@@ -52,6 +67,31 @@ int crm_evlog_contact(struct crm_evlog *l, const char *ref, size_t n,
  */
 int crm_evlog_add(struct crm_evlog *l, struct crm_event *e, int *status,
     char *why, size_t whylen);
+
+/*
+ * crm_evlog_add() in two steps. crm_evlog_prepare() needs no session and
+ * may run in another thread: it checks the event (CRM_EINVAL with why),
+ * encodes it into enc and its idempotency key into key, and describes the
+ * result in r, which points into enc and key. The contact of e is not
+ * used. crm_evlog_add_ready() then adds it for a contact; r may point to
+ * copies of enc and key.
+ */
+struct crm_evready {
+	int64_t ts;
+	int kind;
+	const char *keycol; /* the column the key comes from, for messages */
+	const void *enc;
+	size_t enclen;
+	const char *key; /* type NUL value, or keylen 0: none */
+	size_t keylen;
+	uint64_t h; /* of the encoding and time */
+};
+int crm_evlog_prepare(const struct crm_config *cf,
+    const struct crm_evlog_opts *o, const struct crm_event *e,
+    struct crm_buf *enc, struct crm_buf *key, struct crm_evready *r, char *why,
+    size_t whylen);
+int crm_evlog_add_ready(struct crm_evlog *l, uint64_t contact,
+    const struct crm_evready *r, int *status, char *why, size_t whylen);
 /* Writes what is held. Called by crm_evlog_end(); call it before a commit
  * of a transaction that goes on with crm_evlog_txn(). */
 int crm_evlog_flush(struct crm_evlog *l);

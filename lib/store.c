@@ -440,7 +440,7 @@ cmp_pending(const void *a, const void *b)
  * bits a pass and only the passes whose digit differs somewhere, then the
  * same again eight bytes further inside each run of equal bytes. Keys of
  * one kind share long prefixes ("purchase\0O000..."), so a run can be the
- * whole set; a comparison sort only finishes short runs.
+ * whole set; a comparison sort finishes runs too short for the counts.
  */
 static void
 sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
@@ -451,7 +451,7 @@ sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
 	size_t i, j, sum, maxn = 0;
 	int shift;
 
-	if (n < 64) {
+	if (n < 4096) { /* a pass costs its 64k counts: compare instead */
 		qsort(p, n, sizeof(*p), cmp_pending);
 		return;
 	}
