@@ -281,31 +281,63 @@ role_of(const char *name, size_t n)
 	return n > 0 ? R_FIELD : R_SKIP;
 }
 
+/* A field name is text: UTF-8 without control characters (crm(7)). */
+static int
+field_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return crm_utf8_valid(s, n, NULL);
+}
+
 /* Roles are worked out once per header (every row of an NDJSON input
  * names its own keys, so there they are worked out per row). */
 static int
 roles(struct ctx *c, const struct crm_inrow *row, char *msg, size_t msglen)
 {
-	size_t i, k;
+	struct crm_map seen = { 0 };
+	uint64_t k;
+	size_t i;
+	long line;
+	int rc = 0;
 
-	if (row->name == c->roles_for && row->n <= c->nroles)
+	if (c->fmt != CRM_FMT_NDJSON && row->name == c->roles_for &&
+	    row->n <= c->nroles)
 		return 0;
 	free(c->roles);
 	if ((c->roles = calloc(row->n + 1, sizeof(int))) == NULL)
 		err(EX_OSERR, NULL);
+	line = c->fmt == CRM_FMT_NDJSON ? row->line : 1;
 	for (i = 0; i < row->n; i++) {
 		c->roles[i] =
 		    row->name[i] ? role_of(row->name[i], row->nlen[i]) : R_SKIP;
-		for (k = 0; c->roles[i] != R_SKIP && k < i; k++)
-			if (row->nlen[k] == row->nlen[i] &&
-			    memcmp(row->name[k], row->name[i], row->nlen[i]) ==
-				0) {
-				snprintf(msg, msglen,
-				    "%s:1: duplicate column \"%.*s\"",
-				    c->inname, (int)row->nlen[i], row->name[i]);
-				return EX_DATAERR;
-			}
+		if (c->roles[i] == R_FIELD &&
+		    !field_name_ok(row->name[i], row->nlen[i])) {
+			snprintf(msg, msglen,
+			    "%s:%ld: column %zu: a column name is UTF-8 text "
+			    "without control characters",
+			    c->inname, line, i + 1);
+			rc = EX_DATAERR;
+			break;
+		}
+		if (c->roles[i] == R_SKIP)
+			continue;
+		if (crm_map_get(&seen, row->name[i], row->nlen[i], &k)) {
+			snprintf(msg, msglen,
+			    "%s:%ld: duplicate column \"%.*s\"", c->inname,
+			    line, (int)row->nlen[i], row->name[i]);
+			rc = EX_DATAERR;
+			break;
+		}
+		if (crm_map_put(&seen, row->name[i], row->nlen[i], i))
+			err(EX_OSERR, NULL);
 	}
+	crm_map_free(&seen);
+	if (rc)
+		return rc;
 	c->roles_for = row->name;
 	c->nroles = row->n;
 	return 0;

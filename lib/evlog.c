@@ -323,6 +323,7 @@ crm_evlog_prepare(const struct crm_config *cf, const struct crm_evlog_opts *o,
     const struct crm_event *e, struct crm_buf *enc, struct crm_buf *key,
     struct crm_evready *r, char *why, size_t whylen)
 {
+	size_t i;
 	int rc;
 
 	(void)cf;
@@ -336,7 +337,12 @@ crm_evlog_prepare(const struct crm_config *cf, const struct crm_evlog_opts *o,
 	r->enclen = enc->len;
 	r->key = key->p;
 	r->keylen = key->len;
-	r->h = crm_hash(enc->p, enc->len) ^ (uint64_t)e->ts;
+	/* A sum over the fields, so that their order does not count. */
+	r->h = crm_hash(e->type, e->tlen) ^ (uint64_t)e->ts;
+	for (i = 0; i < e->n; i++)
+		r->h += crm_hash(e->f[i].name, e->f[i].nlen) *
+			0xff51afd7ed558ccdULL ^
+		    crm_hash(e->f[i].val, e->f[i].vlen);
 	return 0;
 }
 
@@ -613,6 +619,41 @@ consent(struct crm_evlog *l, const struct pend *p, struct slot *s)
  * and the store is asked only when the time lies within the contact's
  * stored timeline.
  */
+/* Whether two encoded events have the same type and fields, in any order. */
+static int
+same_event(const void *a, size_t alen, const void *b, size_t blen)
+{
+	struct crm_event x, y;
+	size_t i, j;
+
+	if (alen != blen) /* the same fields take the same bytes */
+		return 0;
+	if (memcmp(a, b, alen) == 0)
+		return 1;
+	if (crm_event_decode(&x, a, alen) || crm_event_decode(&y, b, blen) ||
+	    x.n != y.n || x.tlen != y.tlen || memcmp(x.type, y.type, x.tlen))
+		return 0;
+	for (i = 0; i < x.n; i++) {
+		for (j = 0; j < y.n; j++)
+			if (x.f[i].nlen == y.f[j].nlen &&
+			    memcmp(x.f[i].name, y.f[j].name, x.f[i].nlen) == 0)
+				break;
+		if (j == y.n || x.f[i].vlen != y.f[j].vlen ||
+		    memcmp(x.f[i].val, y.f[j].val, x.f[i].vlen) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * An event without an ext_id is the same as a stored one when every part
+ * of it is: contact, second, type and fields, in whatever order the fields
+ * came. That makes re-running any input harmless, not only inputs with
+ * ext_ids, and an events export read back in adds nothing. Only events
+ * stored before this session count, so that two equal rows of one input
+ * are both kept, and the store is asked only when the time lies within
+ * the contact's stored timeline.
+ */
 static int
 stored_same(struct crm_evlog *l, const struct slot *s, const struct pend *p,
     int *same)
@@ -632,8 +673,8 @@ stored_same(struct crm_evlog *l, const struct slot *s, const struct pend *p,
 			continue;
 		if ((rc = crm_event_encode(&e, &l->cmp)))
 			break;
-		*same = l->cmp.len == p->len &&
-		    memcmp(l->cmp.p, l->arena.p + p->off, p->len) == 0;
+		*same = same_event(l->cmp.p, l->cmp.len, l->arena.p + p->off,
+		    p->len);
 	}
 	crm_evit_close(it);
 	return rc == CRM_EOF || rc == 0 ? 0 : rc;
