@@ -133,6 +133,12 @@ test_text(void)
 	CHECK(!crm_utf8_valid("\xc0\xaf", 2, &bad) && bad == 0); /* overlong */
 	CHECK(!crm_utf8_valid("\xed\xa0\x80", 3, &bad));         /* surrogate */
 	CHECK(!crm_utf8_valid("a\0b", 3, &bad) && bad == 1);
+	/* past the eight-byte ASCII stride */
+	CHECK(crm_utf8_valid("abcdefghijklmnop", 16, NULL));
+	CHECK(!crm_utf8_valid("abcdefghi\0klmnop", 17, &bad) && bad == 9);
+	CHECK(!crm_utf8_valid("abcdefghijkl\xffxyz", 16, &bad) && bad == 12);
+	CHECK(crm_utf8_valid("abcdefgh\xc3\xabijklmnop", 18, NULL));
+	CHECK(!crm_utf8_valid("abcdefghijklmno\xc3", 16, &bad) && bad == 15);
 	CHECK(!crm_utf8_valid("\xe2\x82", 2, &bad)); /* cut short */
 	CHECK(crm_bool_parse("Yes", 3, &v) == 0 && v == 1);
 	CHECK(crm_bool_parse(" 0 ", 3, &v) == 0 && v == 0);
