@@ -19,8 +19,9 @@ struct pend {
 	uint64_t contact;
 	int64_t ts;
 	uint64_t id;
+	int64_t amount; /* of a purchase or refund, in units of 10^-scale */
 	uint32_t off, len;
-	uint16_t kind, keyed;
+	uint8_t kind, keyed, scale;
 };
 
 /* A contact touched in this session: its statistics as they stand. */
@@ -313,8 +314,10 @@ hold(struct crm_evlog *l, const struct crm_evready *r, uint64_t contact,
 	p->id = id;
 	p->off = (uint32_t)l->arena.len;
 	p->len = (uint32_t)r->enclen;
-	p->kind = (uint16_t)r->kind;
+	p->kind = (uint8_t)r->kind;
 	p->keyed = r->keylen > 0;
+	p->amount = r->amount.v;
+	p->scale = (uint8_t)r->amount.scale;
 	return crm_buf_add(&l->arena, r->enc, r->enclen);
 }
 
@@ -323,7 +326,8 @@ crm_evlog_prepare(const struct crm_config *cf, const struct crm_evlog_opts *o,
     const struct crm_event *e, struct crm_buf *enc, struct crm_buf *key,
     struct crm_evready *r, char *why, size_t whylen)
 {
-	size_t i;
+	const char *a;
+	size_t i, n;
 	int rc;
 
 	(void)cf;
@@ -333,6 +337,14 @@ crm_evlog_prepare(const struct crm_config *cf, const struct crm_evlog_opts *o,
 		return rc;
 	r->ts = e->ts;
 	r->kind = (int)kind_of(e);
+	r->amount.v = 0;
+	r->amount.scale = 0;
+	if ((r->kind == K_PURCHASE || r->kind == K_REFUND) &&
+	    ((a = crm_event_get(e, "amount", &n)) == NULL ||
+		crm_dec_parse(a, n, &r->amount))) {
+		snprintf(why, whylen, "amount: invalid amount");
+		return CRM_EINVAL;
+	}
 	r->enc = enc->p;
 	r->enclen = enc->len;
 	r->key = key->p;
@@ -560,17 +572,9 @@ new_purchase_day(struct crm_evlog *l, const struct slot *s, int64_t ts,
 static int
 money(struct crm_evlog *l, const struct pend *p, struct slot *s)
 {
-	struct crm_event e;
-	struct crm_dec d;
-	const char *a;
-	size_t n;
+	struct crm_dec d = { p->amount, p->scale };
 	int rc, isnew;
 
-	if ((rc = crm_event_decode(&e, l->arena.p + p->off, p->len)))
-		return rc;
-	if ((a = crm_event_get(&e, "amount", &n)) == NULL ||
-	    crm_dec_parse(a, n, &d))
-		return CRM_ESTORE;
 	if (p->kind == K_REFUND)
 		return crm_dec_sub(s->s.revenue, d, &s->s.revenue);
 	if ((rc = new_purchase_day(l, s, p->ts, &isnew)))

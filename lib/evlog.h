@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "dec.h"
 #include "event.h"
 #include "store.h"
 
@@ -84,7 +85,8 @@ struct crm_evready {
 	size_t enclen;
 	const char *key; /* type NUL value, or keylen 0: none */
 	size_t keylen;
-	uint64_t h; /* of the encoding and time */
+	uint64_t h;            /* of the encoding and time */
+	struct crm_dec amount; /* of a purchase or refund */
 };
 int crm_evlog_prepare(const struct crm_config *cf,
     const struct crm_evlog_opts *o, const struct crm_event *e,
