@@ -33,22 +33,24 @@ crm_num_hyp2f1(double a, double b, double c, double z, double *out)
 	double term = 1, sum = 1, ratio;
 	long n;
 
-	if (!(a > 0 && b > 0 && c > 0 && z >= 0 && z < 1))
+	/* c may be negative (BG/NBD with a + b < 1), not 0, -1, -2, ... */
+	if (!(a > 0 && b > 0 && (c > 0 || c != floor(c)) && z >= 0 && z < 1))
 		return CRM_EINVAL;
 	for (n = 0; n < 1000000; n++) {
 		ratio = (a + n) * (b + n) / ((c + n) * (n + 1)) * z;
 		term *= ratio;
 		sum += term;
 		/*
-		 * Once the ratio of successive terms is below 1 and falling
-		 * (it tends to z from above or below, monotonically for
-		 * large n), the tail is at most term * q / (1 - q) with q
-		 * the larger of the ratio and z.
+		 * Once n is past a, b and |c|, every factor is positive;
+		 * once the ratio of successive terms is then below 1 (it
+		 * tends to z from above or below, monotonically for large
+		 * n), the tail is at most term * q / (1 - q) with q the
+		 * larger of the ratio and z.
 		 */
-		if (ratio < 1 && (double)n > a + b + c) {
+		if (ratio < 1 && (double)n > a + b + fabs(c)) {
 			double q = ratio > z ? ratio : z;
 
-			if (term * q / (1 - q) <= sum * 1e-17) {
+			if (fabs(term) * q / (1 - q) <= fabs(sum) * 1e-17) {
 				*out = sum;
 				return 0;
 			}

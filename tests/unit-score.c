@@ -77,6 +77,11 @@ test_numeric(void)
 	    near(v, asin(0.8) / 0.8, 1e-13));
 	CHECK(crm_num_hyp2f1(1, 1, 2, 1, &v) == CRM_EINVAL);
 	CHECK(crm_num_hyp2f1(1, 1, -2, 0.5, &v) == CRM_EINVAL);
+	/* A negative c, as BG/NBD gives for a + b < 1 (the demo's data fit
+	 * a = 0.003176, b = 0.057082); value from mpmath.hyp2f1. */
+	CHECK(crm_num_hyp2f1(0.427829, 0.057082, 0.003176 + 0.057082 - 1,
+		  365 / (44.015397 + 365), &v) == 0 &&
+	    near(v, -6.70136753245911, 1e-9));
 	CHECK(crm_num_minimize(rosen, NULL, 2, x, &f, NULL, &n) == 0 &&
 	    near(x[0], 1, 1e-4) && near(x[1], 1, 1e-4) && f < 1e-8);
 	memset(x, 0, sizeof(x));
