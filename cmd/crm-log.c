@@ -606,6 +606,31 @@ chunk_reset(struct chunk *k)
 	k->end = k->fatal = 0;
 }
 
+static int
+remember(void *arg, const char *k, size_t n, uint64_t id)
+{
+	return crm_map_put(arg, k, n, id);
+}
+
+/*
+ * When the input is large beside the contacts, every address is read in
+ * one pass over the index, which is much faster than a lookup in the
+ * store for each new address; otherwise they are looked up as they come.
+ */
+static void
+preload(struct ctx *c)
+{
+	size_t n = crm_index_count(c->rt, CRM_IDX_EMAIL);
+
+	if (c->lo.expect < 2 * n) {
+		crm_map_reserve(&c->remails, c->lo.expect / 8 + 1024, 24);
+		return;
+	}
+	crm_map_reserve(&c->remails, n, 24);
+	if (crm_index_each(c->rt, CRM_IDX_EMAIL, remember, &c->remails))
+		crm_map_clear(&c->remails); /* looked up one by one then */
+}
+
 /* The reading thread: rows to chunks, until the end or a fatal error. */
 static void *
 reader(void *arg)
@@ -618,7 +643,8 @@ reader(void *arg)
 	chunk_reset(k);
 	if (crm_txn_begin(c->st, CRM_F_RDONLY, &c->rt))
 		c->rt = NULL; /* then the writing thread looks up every row */
-	crm_map_reserve(&c->remails, c->lo.expect / 8 + 1024, 24);
+	else
+		preload(c);
 	while (!gotsig &&
 	    ((rc = crm_in_next(c->in, &row)) == 0 || rc == CRM_EPARSE)) {
 		prepare_row(c, k, &row,

@@ -692,6 +692,41 @@ crm_index_del(struct crm_txn *t, int idx, const char *k, size_t n)
 	return crm_map_put(&t->ov[idx], k, n, 0);
 }
 
+size_t
+crm_index_count(struct crm_txn *t, int idx)
+{
+	MDB_stat ms;
+
+	if (mdb_stat(t->t, t->st->idx[idx], &ms))
+		return 0;
+	return ms.ms_entries;
+}
+
+int
+crm_index_each(struct crm_txn *t, int idx,
+    int (*fn)(void *arg, const char *k, size_t n, uint64_t id), void *arg)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t id;
+	int rc, frc = 0;
+
+	if ((rc = mdb_cursor_open(t->t, t->st->idx[idx], &c)))
+		return lmdb_err(t->st, rc);
+	while (frc == 0 && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if (v.mv_size != 8)
+			frc = CRM_ESTORE;
+		else {
+			memcpy(&id, v.mv_data, 8);
+			frc = fn(arg, k.mv_data, k.mv_size, id);
+		}
+	}
+	mdb_cursor_close(c);
+	if (frc)
+		return frc;
+	return rc == MDB_NOTFOUND ? 0 : lmdb_err(t->st, rc);
+}
+
 static int
 load_fields(struct crm_txn *t)
 {

@@ -80,6 +80,15 @@ int crm_index_get(struct crm_txn *t, int idx, const char *k, size_t n,
 int crm_index_put(struct crm_txn *t, int idx, const char *k, size_t n,
     uint64_t id);
 int crm_index_del(struct crm_txn *t, int idx, const char *k, size_t n);
+/* The number of committed keys of an index. */
+size_t crm_index_count(struct crm_txn *t, int idx);
+/*
+ * Calls fn for every committed key of an index, in key order, until it
+ * returns other than 0, which is then returned. Changes made in this
+ * transaction are not seen.
+ */
+int crm_index_each(struct crm_txn *t, int idx,
+    int (*fn)(void *arg, const char *k, size_t n, uint64_t id), void *arg);
 
 /* Records a custom field name, in order of first appearance. */
 int crm_field_note(struct crm_txn *t, const char *name, size_t n);
