@@ -571,14 +571,35 @@ prepare_row(struct ctx *c, struct chunk *k, const struct crm_inrow *row,
 	k->n++;
 }
 
+/*
+ * Takes the first chunk of a list, waiting for one. The writing thread
+ * wakes up now and then to see whether a signal came, so that an import
+ * whose input has stalled can still be interrupted.
+ */
 static struct chunk *
 chunk_get(struct ctx *c, struct chunk **list)
 {
+	struct timespec ts;
 	struct chunk *k;
 
 	pthread_mutex_lock(&c->mu);
-	while (*list == NULL)
-		pthread_cond_wait(&c->cv, &c->mu);
+	while (*list == NULL) {
+		if (list != &c->full) {
+			pthread_cond_wait(&c->cv, &c->mu);
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+		if (gotsig) {
+			pthread_mutex_unlock(&c->mu);
+			interrupted(c);
+		}
+	}
 	k = *list;
 	*list = k->next;
 	pthread_mutex_unlock(&c->mu);
