@@ -38,6 +38,7 @@ struct prow {
 	struct crm_evready r;
 	int byid;
 	uint64_t id, contact; /* contact: found by the reading thread, or 0 */
+	uint32_t eh;          /* crm_map_hash() of the e-mail */
 	size_t norm, nn, enc, key, why, cells; /* cells: the row's columns,
 						  kept for a reject file */
 };
@@ -77,6 +78,7 @@ struct ctx {
 	struct crm_in *in;
 	struct crm_txn *rt;     /* its read transaction: committed contacts */
 	struct crm_map remails; /* normal e-mail -> contact id, from rt */
+	int preloaded;          /* remails holds every stored address */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct chunk *full, *free; /* ready to write; to be filled */
@@ -396,18 +398,57 @@ enum { ROW_FATAL = -100 };
  * looks (contacts this run creates are only visible there).
  */
 static int
-known_email(struct ctx *c, const struct crm_evref *ref, uint64_t *id)
+known_email(struct ctx *c, const char *norm, size_t nn, uint32_t h,
+    uint64_t *id)
 {
 	int rc;
 
-	if (crm_map_get(&c->remails, ref->norm, ref->nn, id))
+	if (crm_map_get_hashed(&c->remails, h, norm, nn, id))
 		return 0;
-	rc = crm_index_get(c->rt, CRM_IDX_EMAIL, ref->norm, ref->nn, id);
+	*id = 0;
+	if (c->preloaded)
+		return 0;
+	rc = crm_index_get(c->rt, CRM_IDX_EMAIL, norm, nn, id);
 	if (rc == CRM_ENOTFOUND) {
 		*id = 0;
 		return 0;
 	}
-	return rc ? rc : crm_map_put(&c->remails, ref->norm, ref->nn, *id);
+	return rc ? rc : crm_map_put(&c->remails, norm, nn, *id);
+}
+
+/*
+ * The contacts of a chunk's e-mail addresses, looked up in a batch: the
+ * map is larger than the caches, so each row's slot is fetched sixteen
+ * rows ahead of its turn and its key eight rows ahead.
+ */
+static void
+known_emails(struct ctx *c, struct chunk *k)
+{
+	enum { AHEAD = 16 };
+	struct prow *p;
+	size_t i;
+	int rc;
+
+	if (c->rt == NULL)
+		return;
+	for (i = 0; i < k->n; i++) {
+		if (i + AHEAD < k->n && !k->r[i + AHEAD].byid)
+			crm_map_prefetch(&c->remails, k->r[i + AHEAD].eh);
+		if (i + AHEAD / 2 < k->n && !k->r[i + AHEAD / 2].byid)
+			crm_map_prefetch_key(&c->remails,
+			    k->r[i + AHEAD / 2].eh);
+		p = &k->r[i];
+		if (p->bad || p->byid)
+			continue;
+		if ((rc = known_email(c, k->arena.p + p->norm, p->nn, p->eh,
+			 &p->contact))) {
+			k->fatal = crm_sysexit(rc);
+			snprintf(k->msg, sizeof(k->msg), "%s",
+			    crm_strerror(rc));
+			k->end = 1;
+			return;
+		}
+	}
 }
 
 /*
@@ -417,8 +458,7 @@ known_email(struct ctx *c, const struct crm_evref *ref, uint64_t *id)
  */
 static int
 row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
-    int *refisemail, uint64_t *contact, struct crm_evready *r, char *why,
-    size_t whylen)
+    int *refisemail, struct crm_evready *r, char *why, size_t whylen)
 {
 	const char *refp = NULL, *v;
 	char sub[900];
@@ -492,9 +532,6 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 	if (rc == 0)
 		rc = crm_evlog_prepare(c->cf, &c->lo, &c->e, &c->enc, &c->key,
 		    r, why, whylen);
-	*contact = 0;
-	if (rc == 0 && !ref->byid && c->rt != NULL)
-		rc = known_email(c, ref, contact);
 	return rc;
 }
 
@@ -540,8 +577,8 @@ prepare_row(struct ctx *c, struct chunk *k, const struct crm_inrow *row,
 		snprintf(why, sizeof(why), "%s", parse_error);
 		rc = CRM_EINVAL;
 	} else
-		rc = row_event(c, row, &ref, &p->refisemail, &p->contact, &p->r,
-		    why, sizeof(why));
+		rc = row_event(c, row, &ref, &p->refisemail, &p->r, why,
+		    sizeof(why));
 	if (rc == ROW_FATAL || (rc && rc != CRM_EINVAL)) {
 		k->fatal = rc == ROW_FATAL ? EX_DATAERR : crm_sysexit(rc);
 		snprintf(k->msg, sizeof(k->msg), "%s",
@@ -559,6 +596,7 @@ prepare_row(struct ctx *c, struct chunk *k, const struct crm_inrow *row,
 		p->id = ref.id;
 		p->nn = ref.byid ? 0 : ref.nn;
 		p->norm = keep(k, ref.norm, p->nn, &krc);
+		p->eh = crm_map_hash(ref.norm, p->nn);
 		p->enc = keep(k, p->r.enc, p->r.enclen, &krc);
 		p->key = keep(k, p->r.key, p->r.keylen, &krc);
 	}
@@ -650,6 +688,8 @@ preload(struct ctx *c)
 	crm_map_reserve(&c->remails, n, 24);
 	if (crm_index_each(c->rt, CRM_IDX_EMAIL, remember, &c->remails))
 		crm_map_clear(&c->remails); /* looked up one by one then */
+	else
+		c->preloaded = 1;
 }
 
 /* The reading thread: rows to chunks, until the end or a fatal error. */
@@ -673,11 +713,13 @@ reader(void *arg)
 		if (k->end)
 			break;
 		if (k->n == CHUNKROWS) {
+			known_emails(c, k);
 			chunk_put(c, &c->full, k);
 			k = chunk_get(c, &c->free);
 			chunk_reset(k);
 		}
 	}
+	known_emails(c, k);
 	if (!k->end && !gotsig && rc != CRM_EOF) {
 		k->fatal = crm_sysexit(rc);
 		snprintf(k->msg, sizeof(k->msg), "%s: %s", c->inname,
@@ -755,6 +797,10 @@ write_chunk(struct ctx *c, struct chunk *k)
 	int rc, status;
 
 	for (i = 0; i < k->n; i++) {
+		if (i + 16 < k->n && !k->r[i + 16].bad)
+			crm_evlog_prefetch(c->l, &k->r[i + 16].r, 0);
+		if (i + 8 < k->n && !k->r[i + 8].bad)
+			crm_evlog_prefetch(c->l, &k->r[i + 8].r, 1);
 		p = &k->r[i];
 		if (gotsig)
 			interrupted(c);

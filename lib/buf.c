@@ -184,7 +184,14 @@ crm_map_reserve(struct crm_map *m, size_t n, size_t klen)
 int
 crm_map_put(struct crm_map *m, const void *k, size_t klen, uint64_t v)
 {
-	uint32_t h = hash32(k, klen), len = (uint32_t)klen;
+	return crm_map_put_hashed(m, hash32(k, klen), k, klen, v);
+}
+
+int
+crm_map_put_hashed(struct crm_map *m, uint32_t h, const void *k, size_t klen,
+    uint64_t v)
+{
+	uint32_t len = (uint32_t)klen;
 	struct crm_slot *s;
 
 	if ((m->n + 1) * 2 >= m->nslot && rehash(m))
@@ -212,6 +219,46 @@ crm_map_get(const struct crm_map *m, const void *k, size_t klen, uint64_t *v)
 	if (m->n == 0)
 		return 0;
 	s = find(m, hash32(k, klen), k, klen);
+	if (s->hash == 0)
+		return 0;
+	*v = s->v;
+	return 1;
+}
+
+uint32_t
+crm_map_hash(const void *k, size_t klen)
+{
+	return hash32(k, klen);
+}
+
+void
+crm_map_prefetch(const struct crm_map *m, uint32_t h)
+{
+	if (m->nslot)
+		__builtin_prefetch(&m->slot[h & (m->nslot - 1)]);
+}
+
+void
+crm_map_prefetch_key(const struct crm_map *m, uint32_t h)
+{
+	const struct crm_slot *s;
+
+	if (m->nslot == 0)
+		return;
+	s = &m->slot[h & (m->nslot - 1)];
+	if (s->hash == h)
+		__builtin_prefetch(m->keys.p + s->koff);
+}
+
+int
+crm_map_get_hashed(const struct crm_map *m, uint32_t h, const void *k,
+    size_t klen, uint64_t *v)
+{
+	struct crm_slot *s;
+
+	if (m->n == 0)
+		return 0;
+	s = find(m, h, k, klen);
 	if (s->hash == 0)
 		return 0;
 	*v = s->v;

@@ -44,6 +44,19 @@ int crm_map_put(struct crm_map *m, const void *k, size_t klen, uint64_t v);
 /* Returns 1 and sets *v when found, 0 when not. */
 int crm_map_get(const struct crm_map *m, const void *k, size_t klen,
     uint64_t *v);
+/*
+ * Lookups in a batch, for maps larger than the caches: hash every key
+ * first, prefetch a key's slot a few lookups ahead of its turn and its
+ * stored key a little later, then look up with the hash. The misses of
+ * the caches then overlap instead of coming one after the other.
+ */
+uint32_t crm_map_hash(const void *k, size_t klen);
+void crm_map_prefetch(const struct crm_map *m, uint32_t h);
+void crm_map_prefetch_key(const struct crm_map *m, uint32_t h);
+int crm_map_get_hashed(const struct crm_map *m, uint32_t h, const void *k,
+    size_t klen, uint64_t *v);
+int crm_map_put_hashed(struct crm_map *m, uint32_t h, const void *k,
+    size_t klen, uint64_t v);
 /* Iteration: set *i = 0, then call while it returns 1. */
 int crm_map_each(const struct crm_map *m, size_t *i, const char **k,
     size_t *klen, uint64_t *v);

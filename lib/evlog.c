@@ -260,7 +260,8 @@ check_key(struct crm_evlog *l, const struct crm_evready *r, uint64_t h,
 	uint64_t id;
 	int rc;
 
-	rc = crm_index_get(l->t, CRM_IDX_EVKEY, r->key, r->keylen, &id);
+	rc = crm_index_get_hashed(l->t, CRM_IDX_EVKEY, r->kh, r->key, r->keylen,
+	    &id);
 	if (rc == CRM_ENOTFOUND)
 		return 0;
 	if (rc)
@@ -349,6 +350,7 @@ crm_evlog_prepare(const struct crm_config *cf, const struct crm_evlog_opts *o,
 	r->enclen = enc->len;
 	r->key = key->p;
 	r->keylen = key->len;
+	r->kh = key->len ? crm_map_hash(key->p, key->len) : 0;
 	/* A sum over the fields, so that their order does not count. */
 	r->h = crm_hash(e->type, e->tlen) ^ (uint64_t)e->ts;
 	for (i = 0; i < e->n; i++)
@@ -385,6 +387,13 @@ crm_evlog_add_ready(struct crm_evlog *l, uint64_t contact,
 	l->last_id = id;
 	l->counts.added++;
 	return l->n >= l->o.batch ? crm_evlog_flush(l) : 0;
+}
+
+void
+crm_evlog_prefetch(struct crm_evlog *l, const struct crm_evready *r, int stage)
+{
+	if (r->keylen > 0)
+		crm_index_prefetch(l->t, CRM_IDX_EVKEY, r->kh, stage);
 }
 
 int

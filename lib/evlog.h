@@ -87,6 +87,7 @@ struct crm_evready {
 	size_t keylen;
 	uint64_t h;            /* of the encoding and time */
 	struct crm_dec amount; /* of a purchase or refund */
+	uint32_t kh;           /* crm_map_hash() of the key */
 };
 int crm_evlog_prepare(const struct crm_config *cf,
     const struct crm_evlog_opts *o, const struct crm_event *e,
@@ -94,6 +95,10 @@ int crm_evlog_prepare(const struct crm_config *cf,
     size_t whylen);
 int crm_evlog_add_ready(struct crm_evlog *l, uint64_t contact,
     const struct crm_evready *r, int *status, char *why, size_t whylen);
+/* Called for the events to be added next, some ahead of their turn
+ * (stage 0) and again nearer to it (stage 1), it hides cache misses. */
+void crm_evlog_prefetch(struct crm_evlog *l, const struct crm_evready *r,
+    int stage);
 /* Writes what is held. Called by crm_evlog_end(); call it before a commit
  * of a transaction that goes on with crm_evlog_txn(). */
 int crm_evlog_flush(struct crm_evlog *l);

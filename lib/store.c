@@ -663,10 +663,26 @@ int
 crm_index_get(struct crm_txn *t, int idx, const char *key, size_t n,
     uint64_t *id)
 {
+	return crm_index_get_hashed(t, idx, crm_map_hash(key, n), key, n, id);
+}
+
+void
+crm_index_prefetch(struct crm_txn *t, int idx, uint32_t h, int stage)
+{
+	if (stage == 0)
+		crm_map_prefetch(&t->ov[idx], h);
+	else
+		crm_map_prefetch_key(&t->ov[idx], h);
+}
+
+int
+crm_index_get_hashed(struct crm_txn *t, int idx, uint32_t h, const char *key,
+    size_t n, uint64_t *id)
+{
 	MDB_val k = { n, (void *)key }, v;
 	int rc;
 
-	if (crm_map_get(&t->ov[idx], key, n, id))
+	if (crm_map_get_hashed(&t->ov[idx], h, key, n, id))
 		return *id ? 0 : CRM_ENOTFOUND;
 	if (n == 0 || n > 511)
 		return CRM_ENOTFOUND;
@@ -681,9 +697,16 @@ crm_index_get(struct crm_txn *t, int idx, const char *key, size_t n,
 int
 crm_index_put(struct crm_txn *t, int idx, const char *k, size_t n, uint64_t id)
 {
+	return crm_index_put_hashed(t, idx, crm_map_hash(k, n), k, n, id);
+}
+
+int
+crm_index_put_hashed(struct crm_txn *t, int idx, uint32_t h, const char *k,
+    size_t n, uint64_t id)
+{
 	if (n == 0 || n > 511)
 		return CRM_ETOOBIG;
-	return crm_map_put(&t->ov[idx], k, n, id);
+	return crm_map_put_hashed(&t->ov[idx], h, k, n, id);
 }
 
 int

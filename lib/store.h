@@ -80,6 +80,13 @@ int crm_index_get(struct crm_txn *t, int idx, const char *k, size_t n,
 int crm_index_put(struct crm_txn *t, int idx, const char *k, size_t n,
     uint64_t id);
 int crm_index_del(struct crm_txn *t, int idx, const char *k, size_t n);
+/* The same with the key's crm_map_hash(), and a prefetch of its place in
+ * the changes (see crm_map_prefetch()); stage 0 the slot, 1 the key. */
+int crm_index_get_hashed(struct crm_txn *t, int idx, uint32_t h, const char *k,
+    size_t n, uint64_t *id);
+int crm_index_put_hashed(struct crm_txn *t, int idx, uint32_t h, const char *k,
+    size_t n, uint64_t id);
+void crm_index_prefetch(struct crm_txn *t, int idx, uint32_t h, int stage);
 /* The number of committed keys of an index. */
 size_t crm_index_count(struct crm_txn *t, int idx);
 /*
