@@ -11,13 +11,19 @@ CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DCRM_VERSION='"$(VERSIO
 PKGS     = lmdb yaml-0.1
 LDLIBS  += -lcsv $$(pkg-config --libs $(PKGS)) -lm -lpthread
 
-# SANITIZE=1 builds with ASan and UBSan into its own directory.
+# SANITIZE=1 builds with ASan and UBSan into its own directory, TSAN=1
+# with ThreadSanitizer (for the tools that read in a second thread).
 # FUZZ=1 builds the libFuzzer targets (make FUZZ=1 fuzz) with clang, ASan
 # and UBSan into their own directory; scripts/fuzz runs them.
 ifeq ($(FUZZ),1)
 CC       = clang
 BUILD   ?= build-fuzz
 CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+OPT      = -O1
+else ifeq ($(TSAN),1)
+BUILD   ?= build-tsan
+CFLAGS  += -fsanitize=thread
+LDFLAGS += -fsanitize=thread
 OPT      = -O1
 else ifeq ($(SANITIZE),1)
 BUILD   ?= build-san

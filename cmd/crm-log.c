@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,8 @@ struct ctx {
 	double t0, tshown;
 };
 
-static volatile sig_atomic_t gotsig;
+/* atomic: the reading thread reads it too */
+static atomic_int gotsig;
 
 static void
 usage(int status)
@@ -739,7 +741,7 @@ static void
 unkeep_cells(const struct chunk *k, const struct prow *p, struct crm_inrow *row,
     const char **names, const char **vals, size_t *nl, size_t *vl, size_t max)
 {
-	const char *q = k->arena.p + p->cells;
+	const char *q;
 	size_t i, n;
 
 	memset(row, 0, sizeof(*row));
@@ -750,6 +752,7 @@ unkeep_cells(const struct chunk *k, const struct prow *p, struct crm_inrow *row,
 	row->vlen = vl;
 	if (k->arena.p == NULL)
 		return;
+	q = k->arena.p + p->cells;
 	memcpy(&n, q, sizeof(n));
 	q += sizeof(n);
 	for (i = 0; i < n; i++) {
@@ -837,8 +840,6 @@ write_chunk(struct ctx *c, struct chunk *k)
 		if ((c->rows & 0x3ff) == 0)
 			progress(c, 0);
 	}
-	if (k->fatal)
-		die(c, k->fatal, "%s", k->msg);
 }
 
 static void
@@ -864,8 +865,8 @@ read_input(struct ctx *c, const char *path)
 {
 	struct chunk *k;
 	pthread_t th;
-	char msg[512];
-	int rc, i, end = 0;
+	char msg[1200];
+	int rc, i, end = 0, fatal = 0;
 
 	c->inname = path == NULL || strcmp(path, "-") == 0 ? "stdin" : path;
 	if ((rc = crm_in_open(path, c->fmt, &c->in, msg, sizeof(msg))) > 0)
@@ -885,9 +886,13 @@ read_input(struct ctx *c, const char *path)
 		k = chunk_get(c, &c->full);
 		end = k->end;
 		write_chunk(c, k);
+		if ((fatal = k->fatal) != 0)
+			snprintf(msg, sizeof(msg), "%s", k->msg);
 		chunk_put(c, &c->free, k);
 	}
 	pthread_join(th, NULL);
+	if (fatal)
+		die(c, fatal, "%s", msg);
 	if (gotsig)
 		interrupted(c);
 	free_chunks(c->free);
@@ -932,6 +937,8 @@ flag_mode(struct ctx *c)
 		err(EX_OSERR, NULL);
 	prepare_row(c, k, &row, NULL);
 	write_chunk(c, k);
+	if (k->fatal)
+		die(c, k->fatal, "%s", k->msg);
 	free_chunks(k);
 }
 

@@ -44,6 +44,8 @@ why(struct crm_feed_item *it, const char *msg)
 static int
 hand_over(struct crm_feed *f, int last)
 {
+	int stop;
+
 	pthread_mutex_lock(&f->mu);
 	f->b[f->w].ready = 1;
 	f->b[f->w].last = last;
@@ -52,8 +54,9 @@ hand_over(struct crm_feed *f, int last)
 	while (f->b[f->w].ready && !f->stop)
 		pthread_cond_wait(&f->cv, &f->mu);
 	f->b[f->w].n = 0;
+	stop = f->stop; /* read under the lock: crm_feed_stop() writes it */
 	pthread_mutex_unlock(&f->mu);
-	return f->stop;
+	return stop;
 }
 
 static struct crm_feed_item *
