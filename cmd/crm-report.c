@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <locale.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +50,7 @@ struct scontact {
 struct ctx {
 	/* options */
 	const char *db, *cfgpath, *outpath, *expr;
-	int out, by, cohorts, skipbad, infmt;
+	int out, by, cohorts, skipbad, infmt, jobs;
 	int64_t asof, since, until;
 	int since_set, until_set;
 	char **files;
@@ -81,8 +82,9 @@ static void
 usage(int status)
 {
 	fputs("usage: crm-report [cohorts] [-c config] [-D dir] [-e expr] "
-	      "[-F format] [-o file]\n"
-	      "                  [--as-of time] [--since time] [--until time]\n"
+	      "[-F format] [-j jobs]\n"
+	      "                  [-o file] [--as-of time] [--since time] "
+	      "[--until time]\n"
 	      "                  [--by day|week|month|quarter] [--in "
 	      "csv|tsv|ndjson] [--skip-bad]\n"
 	      "                  [file ...]\n"
@@ -125,7 +127,7 @@ static const char *const fnames[NF] = { "amount", "campaign", "deal_id",
  * 0, 1 for an event no KPI reads beyond its time, or -1 with why.
  */
 static int
-to_rev(struct ctx *c, int t, int64_t ts, const char *const f[NF],
+to_rev(struct crm_report *r, int t, int64_t ts, const char *const f[NF],
     const size_t fl[NF], struct crm_rev *ev, const char **why)
 {
 	int64_t v;
@@ -151,7 +153,7 @@ to_rev(struct ctx *c, int t, int64_t ts, const char *const f[NF],
 		    t == CRM_EV_EMAIL_CLICK       ? CRM_RK_CLICK :
 						    CRM_RK_UNSUB;
 		ev->campaign =
-		    crm_report_intern(c->r, f[F_CAMPAIGN], fl[F_CAMPAIGN]);
+		    crm_report_intern(r, f[F_CAMPAIGN], fl[F_CAMPAIGN]);
 		return 0;
 	case CRM_EV_SURVEY:
 		if (fl[F_METRIC] == 3 &&
@@ -180,12 +182,12 @@ to_rev(struct ctx *c, int t, int64_t ts, const char *const f[NF],
 	case CRM_EV_TICKET_CLOSE:
 		ev->kind =
 		    t == CRM_EV_TICKET_OPEN ? CRM_RK_TOPEN : CRM_RK_TCLOSE;
-		ev->key = crm_report_intern(c->r, f[F_CASE], fl[F_CASE]);
+		ev->key = crm_report_intern(r, f[F_CASE], fl[F_CASE]);
 		return 0;
 	case CRM_EV_DEAL:
 		ev->kind = CRM_RK_DEAL;
-		ev->key = crm_report_intern(c->r, f[F_DEAL], fl[F_DEAL]);
-		ev->stage = crm_report_intern(c->r, f[F_STAGE], fl[F_STAGE]);
+		ev->key = crm_report_intern(r, f[F_DEAL], fl[F_DEAL]);
+		ev->stage = crm_report_intern(r, f[F_STAGE], fl[F_STAGE]);
 		if (fl[F_AMOUNT] > 0) {
 			if (crm_money_parse(f[F_AMOUNT], fl[F_AMOUNT],
 				&ev->amount)) {
@@ -226,10 +228,12 @@ compile_expr(struct ctx *c)
 		err(EX_OSERR, NULL);
 }
 
-/* Whether the contact whose columns are names/vals is selected. */
+/* Whether the contact whose columns are names/vals is selected; ev and
+ * el are room for the expression's cells. */
 static int
-selected(struct ctx *c, const char *const *names, const size_t *nlen,
-    const char *const *vals, const size_t *vlen, size_t n)
+selected(const struct ctx *c, const char **ev, size_t *el,
+    const char *const *names, const char *const *vals, const size_t *vlen,
+    size_t n)
 {
 	const char *name;
 	size_t i;
@@ -240,22 +244,43 @@ selected(struct ctx *c, const char *const *names, const size_t *nlen,
 	for (i = 0; i < c->ecols; i++) {
 		name = crm_expr_column(c->e, i);
 		k = crm_expr_lookup(names, n, name, strlen(name));
-		c->ev[i] = k >= 0 ? vals[k] : "";
-		c->el[i] = k >= 0 ? vlen[k] : 0;
+		ev[i] = k >= 0 ? vals[k] : "";
+		el[i] = k >= 0 ? vlen[k] : 0;
 	}
-	(void)nlen;
-	return crm_expr_match(c->e, c->ev, c->el, c->ecols);
+	return crm_expr_match(c->e, ev, el, c->ecols);
 }
 
 /* ---- the store ---- */
+
+#define MAXJOBS 4
+#define SPLIT_MIN 20000 /* contacts below this are read by one thread */
 
 /* Columns of a stored contact for -e: id, the core fields, the
  * statistics when the expression reads them, the custom fields. */
 struct srow {
 	const char **names, **vals;
-	size_t *nlen, *vlen, n, cap;
+	size_t *vlen, n, cap;
 	char id[24], stats[CRM_NSTAT][32];
+};
+
+/*
+ * A reading thread: the contacts with ids in [lo, hi) (hi 0: no end) and
+ * their events, in its own read transaction, into its own report, which
+ * is merged at the end. Contacts are never shared out, so each is read
+ * whole in one snapshot.
+ */
+struct worker {
+	struct ctx *c;
+	struct crm_store *st;
+	struct crm_report *r;
+	uint64_t lo, hi;
 	int want_stats;
+	struct srow s;
+	const char **ev;
+	size_t *el;
+	struct crm_rev *tl;
+	size_t ntl, captl;
+	pthread_t th;
 };
 
 static void
@@ -265,27 +290,25 @@ srow_put(struct srow *s, const char *name, const char *v, size_t vl)
 		s->cap = s->cap ? s->cap * 2 : 64;
 		s->names = realloc(s->names, s->cap * sizeof(*s->names));
 		s->vals = realloc(s->vals, s->cap * sizeof(*s->vals));
-		s->nlen = realloc(s->nlen, s->cap * sizeof(*s->nlen));
 		s->vlen = realloc(s->vlen, s->cap * sizeof(*s->vlen));
-		if (!s->names || !s->vals || !s->nlen || !s->vlen)
+		if (!s->names || !s->vals || !s->vlen)
 			err(EX_OSERR, NULL);
 	}
 	s->names[s->n] = name;
-	s->nlen[s->n] = strlen(name);
 	s->vals[s->n] = v;
 	s->vlen[s->n++] = vl;
 }
 
 static int
-store_selected(struct ctx *c, struct crm_txn *t, struct srow *s,
-    const struct crm_rec *rec)
+store_selected(struct worker *w, struct crm_txn *t, const struct crm_rec *rec)
 {
+	struct srow *s = &w->s;
 	struct crm_stats st;
 	size_t i, nl, vl;
 	const char *name, *v;
 	int rc;
 
-	if (c->e == NULL)
+	if (w->c->e == NULL)
 		return 1;
 	s->n = 0;
 	snprintf(s->id, sizeof(s->id), "%llu", (unsigned long long)rec->id);
@@ -295,19 +318,20 @@ store_selected(struct ctx *c, struct crm_txn *t, struct srow *s,
 		v = crm_rec_val(rec, i, &vl);
 		srow_put(s, name, v, vl);
 	}
-	if (s->want_stats) {
+	if (w->want_stats) {
 		if ((rc = crm_stats_get(t, rec->id, &st)))
-			errx(EX_SOFTWARE, "%s", crm_strerror(rc));
+			errx(EX_IOERR, "%s", crm_strerror(rc));
 		crm_stats_format(&st, s->stats);
 		for (i = 0; i < CRM_NSTAT; i++)
 			srow_put(s, crm_stat_names[i], s->stats[i],
 			    strlen(s->stats[i]));
 	}
-	return selected(c, s->names, s->nlen, s->vals, s->vlen, s->n);
+	return selected(w->c, w->ev, w->el, s->names, s->vals, s->vlen, s->n);
 }
 
 static void
-store_contact(struct ctx *c, const struct crm_rec *rec, struct crm_rcontact *rc)
+store_contact(struct crm_report *r, const struct crm_rec *rec,
+    struct crm_rcontact *rc)
 {
 	const char *v;
 	size_t n;
@@ -319,122 +343,207 @@ store_contact(struct ctx *c, const struct crm_rec *rec, struct crm_rcontact *rc)
 	    crm_time_parse(v, n, &rc->created, NULL))
 		rc->created = CRM_TIME_NONE;
 	if ((v = crm_rec_get(rec, CRM_COL_STAGE, NULL, 0, &n)))
-		rc->stage = crm_report_intern(c->r, v, n);
+		rc->stage = crm_report_intern(r, v, n);
 }
 
-/* A stored event into the timeline at hand. */
+/* A stored event into the timeline at hand: one pass over its fields,
+ * since this runs for every event in the store. */
 static void
-store_event(struct ctx *c, const struct crm_event *e)
+store_event(struct worker *w, const struct crm_event *e)
 {
+	static const unsigned char flen[NF] = { 6, 8, 7, 5, 7, 6, 5 };
 	const char *f[NF], *why;
-	size_t fl[NF], i;
+	size_t fl[NF], i, j;
 	int t = crm_evtype_lookup(e->type, e->tlen);
 
 	for (i = 0; i < NF; i++) {
-		f[i] = NULL;
+		f[i] = "";
 		fl[i] = 0;
 	}
-	if (t != CRM_EV_OTHER) {
+	for (j = 0; t != CRM_EV_OTHER && j < e->n; j++)
 		for (i = 0; i < NF; i++)
-			if ((f[i] = crm_event_get(e, fnames[i], &fl[i])) ==
-			    NULL) {
-				f[i] = "";
-				fl[i] = 0;
+			if (e->f[j].nlen == flen[i] &&
+			    memcmp(e->f[j].name, fnames[i], flen[i]) == 0) {
+				f[i] = e->f[j].val;
+				fl[i] = e->f[j].vlen;
+				break;
 			}
-	}
-	c->tl = grow(c->tl, &c->captl, c->ntl + 1, sizeof(*c->tl));
+	w->tl = grow(w->tl, &w->captl, w->ntl + 1, sizeof(*w->tl));
 	/* The store holds checked events: one that cannot be read (an
 	 * amount past the money range) counts for its time only. */
-	if (to_rev(c, t, e->ts, f, fl, &c->tl[c->ntl], &why) < 0)
-		c->tl[c->ntl].kind = CRM_RK_OTHER;
-	c->ntl++;
+	if (to_rev(w->r, t, e->ts, f, fl, &w->tl[w->ntl], &why) < 0)
+		w->tl[w->ntl].kind = CRM_RK_OTHER;
+	w->ntl++;
 }
 
 static void
-flush_contact(struct ctx *c, const struct crm_rcontact *rc, int sel)
+flush_contact(struct worker *w, const struct crm_rcontact *rc, int sel)
 {
 	int e;
 
-	if (sel && (e = crm_report_add(c->r, rc, c->tl, c->ntl)))
+	if (sel && (e = crm_report_add(w->r, rc, w->tl, w->ntl)))
 		errx(e == CRM_ETOOBIG ? EX_DATAERR : EX_OSERR, "%s",
 		    e == CRM_ETOOBIG ? "a sum is too large" : crm_strerror(e));
-	c->ntl = 0;
+	w->ntl = 0;
+}
+
+static int
+in_range(const struct worker *w, uint64_t id)
+{
+	return id >= w->lo && (w->hi == 0 || id < w->hi);
 }
 
 /*
  * Contacts in id order and events in (contact, time) order: one merge of
  * the two, so that each contact's timeline is read once, in order.
  */
-static void
-read_store(struct ctx *c)
+static void *
+read_range(void *arg)
 {
-	struct crm_store *st = NULL;
+	struct worker *w = arg;
 	struct crm_txn *t = NULL;
 	struct crm_iter *it = NULL;
 	struct crm_evit *ei = NULL;
 	struct crm_rec rec;
 	struct crm_event ev;
 	struct crm_rcontact rc;
-	struct srow s = { 0 };
+	uint64_t id;
+	int irc, erc, sel;
+
+	if ((irc = crm_txn_begin(w->st, CRM_F_RDONLY, &t)) ||
+	    (irc = crm_iter_open(t, &it)) ||
+	    (irc = crm_evit_open(t, 0, INT64_MIN, w->c->until, 0, &ei)))
+		errx(EX_IOERR, "%s", crm_store_error(w->st));
+	crm_iter_seek(it, w->lo);
+	crm_evit_seek(ei, w->lo);
+	crm_rec_init(&rec);
+	irc = crm_iter_next(it, &rec);
+	erc = crm_evit_next(ei, &ev);
+	if (irc == 0 && !in_range(w, rec.id))
+		irc = CRM_EOF;
+	if (erc == 0 && !in_range(w, ev.contact))
+		erc = CRM_EOF;
+	while (irc == 0 || erc == 0) {
+		if (erc == 0 && (irc != 0 || ev.contact < rec.id)) {
+			/* events of a contact without a record */
+			id = ev.contact;
+			while (erc == 0 && ev.contact == id) {
+				store_event(w, &ev);
+				erc = crm_evit_next(ei, &ev);
+			}
+			flush_contact(w, NULL, w->c->e == NULL);
+		} else {
+			store_contact(w->r, &rec, &rc);
+			sel = store_selected(w, t, &rec);
+			while (erc == 0 && ev.contact == rec.id) {
+				if (sel)
+					store_event(w, &ev);
+				erc = crm_evit_next(ei, &ev);
+			}
+			flush_contact(w, &rc, sel);
+			if ((irc = crm_iter_next(it, &rec)) == 0 &&
+			    !in_range(w, rec.id))
+				irc = CRM_EOF;
+		}
+		if (erc == 0 && !in_range(w, ev.contact))
+			erc = CRM_EOF;
+	}
+	if (irc != CRM_EOF || erc != CRM_EOF)
+		errx(EX_IOERR, "%s", crm_store_error(w->st));
+	crm_evit_close(ei);
+	crm_iter_close(it);
+	crm_rec_free(&rec);
+	crm_txn_abort(t);
+	return NULL;
+}
+
+/* The highest contact id with events, to share the ids out. */
+static uint64_t
+last_contact(struct crm_store *st)
+{
+	struct crm_txn *t;
+	struct crm_evit *ei;
+	struct crm_event ev;
+	uint64_t id = 0;
+
+	if (crm_txn_begin(st, CRM_F_RDONLY, &t))
+		errx(EX_IOERR, "%s", crm_store_error(st));
+	if (crm_evit_open(t, 0, INT64_MIN, INT64_MAX, 1, &ei))
+		errx(EX_IOERR, "%s", crm_store_error(st));
+	if (crm_evit_next(ei, &ev) == 0)
+		id = ev.contact;
+	crm_evit_close(ei);
+	crm_txn_abort(t);
+	return id;
+}
+
+static void
+read_store(struct ctx *c)
+{
+	struct worker w[MAXJOBS];
+	struct crm_store *st = NULL;
 	char buf[4096];
 	const char *dir = crm_store_path(c->db, buf, sizeof(buf));
 	const size_t *refs;
 	size_t i, nrefs;
-	int irc, erc, sel;
+	uint64_t last;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int n, k, rc, want_stats = 0;
 
-	if ((irc = crm_store_open(dir, CRM_F_RDONLY, &st)))
-		errx(irc == CRM_ENOSTORE    ? EX_NOINPUT :
-			irc == CRM_EVERSION ? EX_DATAERR :
-					      EX_IOERR,
+	if ((rc = crm_store_open(dir, CRM_F_RDONLY, &st)))
+		errx(rc == CRM_ENOSTORE    ? EX_NOINPUT :
+			rc == CRM_EVERSION ? EX_DATAERR :
+					     EX_IOERR,
 		    "%s", crm_store_error(st));
-	if ((irc = crm_txn_begin(st, CRM_F_RDONLY, &t)))
-		errx(EX_IOERR, "%s", crm_store_error(st));
 	if (c->e) {
 		nrefs = crm_expr_refs(c->e, &refs);
 		for (i = 0; i < nrefs; i++)
 			if (crm_col_lookup(crm_expr_column(c->e, refs[i]),
 				strlen(crm_expr_column(c->e, refs[i]))) == -2)
-				s.want_stats = 1;
+				want_stats = 1;
 	}
-	crm_rec_init(&rec);
-	if ((irc = crm_iter_open(t, &it)) ||
-	    (irc = crm_evit_open(t, 0, INT64_MIN, c->until, 0, &ei)))
-		errx(EX_IOERR, "%s", crm_store_error(st));
-	irc = crm_iter_next(it, &rec);
-	erc = crm_evit_next(ei, &ev);
-	while (irc == 0 || erc == 0) {
-		if (erc == 0 && (irc != 0 || ev.contact < rec.id)) {
-			/* events of a contact without a record */
-			uint64_t id = ev.contact;
-
-			while (erc == 0 && ev.contact == id) {
-				store_event(c, &ev);
-				erc = crm_evit_next(ei, &ev);
-			}
-			flush_contact(c, NULL, c->e == NULL);
-			continue;
-		}
-		store_contact(c, &rec, &rc);
-		sel = store_selected(c, t, &s, &rec);
-		while (erc == 0 && ev.contact == rec.id) {
-			if (sel)
-				store_event(c, &ev);
-			erc = crm_evit_next(ei, &ev);
-		}
-		flush_contact(c, &rc, sel);
-		irc = crm_iter_next(it, &rec);
+	last = last_contact(st);
+	n = ncpu > MAXJOBS ? MAXJOBS : ncpu < 1 ? 1 : (int)ncpu;
+	if (last < SPLIT_MIN)
+		n = 1;
+	if (c->jobs > 0)
+		n = c->jobs;
+	memset(w, 0, sizeof(w));
+	for (k = 0; k < n; k++) {
+		w[k].c = c;
+		w[k].st = st;
+		w[k].want_stats = want_stats;
+		w[k].lo = k == 0 ? 1 : 1 + last / (uint64_t)n * (uint64_t)k;
+		w[k].hi =
+		    k == n - 1 ? 0 : 1 + last / (uint64_t)n * (uint64_t)(k + 1);
+		w[k].ev = calloc(c->ecols + 1, sizeof(*w[k].ev));
+		w[k].el = calloc(c->ecols + 1, sizeof(*w[k].el));
+		if (w[k].ev == NULL || w[k].el == NULL)
+			err(EX_OSERR, NULL);
+		if (k == 0)
+			w[k].r = c->r;
+		else if ((rc = crm_report_open(&c->ro, &w[k].r)))
+			errx(EX_OSERR, "%s", crm_strerror(rc));
+		if (k > 0 &&
+		    (rc = pthread_create(&w[k].th, NULL, read_range, &w[k])))
+			errx(EX_OSERR, "%s", strerror(rc));
 	}
-	if (irc != CRM_EOF || erc != CRM_EOF)
-		errx(EX_IOERR, "%s", crm_store_error(st));
-	crm_evit_close(ei);
-	crm_iter_close(it);
-	crm_rec_free(&rec);
-	crm_txn_abort(t);
+	read_range(&w[0]);
+	for (k = 0; k < n; k++) {
+		if (k > 0) {
+			pthread_join(w[k].th, NULL);
+			if ((rc = crm_report_merge(c->r, w[k].r)))
+				errx(EX_OSERR, "%s", crm_strerror(rc));
+			crm_report_close(w[k].r);
+		}
+		free(w[k].s.names);
+		free(w[k].s.vals);
+		free(w[k].s.vlen);
+		free(w[k].ev);
+		free(w[k].el);
+		free(w[k].tl);
+	}
 	crm_store_close(st);
-	free(s.names);
-	free(s.vals);
-	free(s.nlen);
-	free(s.vlen);
 }
 
 /* ---- streams ---- */
@@ -572,7 +681,7 @@ contact_row(struct ctx *c, const struct crm_inrow *r)
 	p->c.stage = crm_report_intern(c->r, s, n);
 	p->c.r_score = (uint8_t)score_of(r, "r_score");
 	p->c.f_score = (uint8_t)score_of(r, "f_score");
-	p->selected = selected(c, r->name, r->nlen, r->val, r->vlen, r->n);
+	p->selected = selected(c, c->ev, c->el, r->name, r->val, r->vlen, r->n);
 }
 
 static void
@@ -601,7 +710,7 @@ event_row(struct ctx *c, const struct crm_inrow *r, uint64_t seq)
 		f[i] = col(r, fnames[i], &fl[i]);
 	c->sev = grow(c->sev, &c->capsev, c->nsev + 1, sizeof(*c->sev));
 	p = &c->sev[c->nsev];
-	if (to_rev(c, t, ts, f, fl, &p->ev, &why) < 0) {
+	if (to_rev(c->r, t, ts, f, fl, &p->ev, &why) < 0) {
 		bad_row(c, r->line, "%s", why);
 		return;
 	}
@@ -1606,6 +1715,7 @@ static const struct option longopts[] = {
 	{ "format", required_argument, NULL, 'F' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "in", required_argument, NULL, 'I' },
+	{ "jobs", required_argument, NULL, 'j' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "since", required_argument, NULL, 'S' },
 	{ "skip-bad", no_argument, NULL, 'k' },
@@ -1669,6 +1779,11 @@ option(struct ctx *c, int ch, const char *arg)
 		if (c->infmt < 0 || c->infmt == CRM_FMT_YAML)
 			errx(EX_USAGE, "unknown input format \"%s\"", arg);
 		break;
+	case 'j':
+		if (strlen(arg) != 1 || arg[0] < '1' || arg[0] > '0' + MAXJOBS)
+			errx(EX_USAGE, "invalid number of jobs \"%s\"", arg);
+		c->jobs = arg[0] - '0';
+		break;
 	case 'k':
 		c->skipbad = 1;
 		break;
@@ -1721,8 +1836,8 @@ parse_args(struct ctx *c, int argc, char *argv[])
 {
 	int ch;
 
-	while (
-	    (ch = getopt_long(argc, argv, "c:D:e:F:ho:", longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "c:D:e:F:hj:o:", longopts,
+		    NULL)) != -1)
 		option(c, ch, optarg);
 	/* getopt_long() has moved the options first: "cohorts", when
 	 * given, is the first operand. */

@@ -877,6 +877,107 @@ crm_report_add(struct crm_report *r, const struct crm_rcontact *c,
 	return contact(r, c, created);
 }
 
+/* ---- merging ---- */
+
+static void
+agg_add(struct agg *d, const struct agg *s)
+{
+	d->new_contacts += s->new_contacts;
+	d->new_customers += s->new_customers;
+	d->active += s->active;
+	d->orders += s->orders;
+	d->new_repeat += s->new_repeat;
+	d->conv_new += s->conv_new;
+	d->conv_done += s->conv_done;
+	d->sales += s->sales;
+	d->revenue += s->revenue;
+	d->nps_n += s->nps_n;
+	d->nps_pro += s->nps_pro;
+	d->nps_det += s->nps_det;
+	d->csat_n += s->csat_n;
+	d->csat_ok += s->csat_ok;
+	d->opened += s->opened;
+	d->closed += s->closed;
+	d->resolved += s->resolved;
+	d->won += s->won;
+	d->lost += s->lost;
+	d->res_sum += s->res_sum;
+}
+
+static int
+series_merge(struct series *d, const struct series *s)
+{
+	size_t i;
+
+	d->base_contacts += s->base_contacts;
+	d->base_customers += s->base_customers;
+	d->base_repeat += s->base_repeat;
+	d->base_rev += s->base_rev;
+	for (i = 0; i < d->nb; i++)
+		agg_add(&d->a[i], &s->a[i]);
+	for (i = 0; i < d->nb + 2; i++) {
+		d->win[i] += s->win[i];
+		d->dcount[i] += s->dcount[i];
+		d->dvalue[i] += s->dvalue[i];
+		d->dweight[i] += s->dweight[i];
+	}
+	if (grow(&d->smp, &d->capsmp, d->nsmp + s->nsmp, sizeof(*d->smp)))
+		return CRM_ENOMEM;
+	if (s->nsmp > 0)
+		memcpy(d->smp + d->nsmp, s->smp, s->nsmp * sizeof(*s->smp));
+	d->nsmp += s->nsmp;
+	return 0;
+}
+
+int
+crm_report_merge(struct crm_report *dst, const struct crm_report *src)
+{
+	struct crm_rstagecount *sc;
+	const char *name;
+	size_t i, k;
+	uint32_t id;
+	long j;
+	int rc;
+
+	for (i = 0; i < (size_t)dst->nseries; i++)
+		if ((rc = series_merge(&dst->s[i], &src->s[i])))
+			return rc;
+	for (i = 0; i < src->ncamp; i++) {
+		name = crm_report_str(src, src->camp[i].name);
+		id = crm_report_intern(dst, name, strlen(name));
+		if ((id == 0 && *name) ||
+		    (j = slot_of(&dst->campmap, &dst->camp, &dst->ncamp,
+			 &dst->capcamp, sizeof(*dst->camp), id)) < 0)
+			return CRM_ENOMEM;
+		dst->camp[j].sent += src->camp[i].sent;
+		dst->camp[j].opened += src->camp[i].opened;
+		dst->camp[j].clicked += src->camp[i].clicked;
+		dst->camp[j].unsubscribed += src->camp[i].unsubscribed;
+	}
+	for (i = 0; i < src->nstg; i++) {
+		name = crm_report_str(src, src->stg[i].name);
+		id = crm_report_intern(dst, name, strlen(name));
+		if ((id == 0 && *name) || (sc = stage_slot(dst, id)) == NULL)
+			return CRM_ENOMEM;
+		sc->contacts += src->stg[i].contacts;
+		sc->deals += src->stg[i].deals;
+		sc->value += src->stg[i].value;
+		sc->weighted += src->stg[i].weighted;
+	}
+	for (i = 0; i < dst->nmonths; i++) {
+		dst->csize[i] += src->csize[i];
+		for (k = 0; k < dst->nmonths; k++)
+			dst->cell[i * dst->nmonths + k] +=
+			    src->cell[i * dst->nmonths + k];
+	}
+	for (i = 0; i < 25; i++)
+		dst->rfm[i / 5][i % 5] += src->rfm[i / 5][i % 5];
+	dst->has_rfm |= src->has_rfm;
+	dst->ncontacts += src->ncontacts;
+	dst->nevents += src->nevents;
+	return 0;
+}
+
 /* ---- the end ---- */
 
 static int

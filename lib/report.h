@@ -183,6 +183,12 @@ const char *crm_report_str(const struct crm_report *r, uint32_t id);
  */
 int crm_report_add(struct crm_report *r, const struct crm_rcontact *c,
     const struct crm_rev *ev, size_t n);
+/*
+ * Adds what src has counted to dst, both opened with the same options and
+ * not finished: a report over shards (threads, files, machines) equals the
+ * report over the whole. src is left as it was.
+ */
+int crm_report_merge(struct crm_report *dst, const struct crm_report *src);
 /* Closes the sums; call once after the last crm_report_add(). */
 int crm_report_finish(struct crm_report *r);
 

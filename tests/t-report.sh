@@ -142,6 +142,17 @@ check_kpis store store.csv
 if cmp -s rows.csv store.csv; then ok store-same-as-rows; else
 	fail store-same-as-rows "$(diff rows.csv store.csv | head -n 4)"; fi
 
+# Several reading threads share the contacts out and merge their counts.
+for j in 2 3 4; do
+	run crm-report -F csv --by week -j $j $P </dev/null
+	crm-report -F csv --by week -j 1 $P </dev/null >j1.csv 2>&1
+	if cmp -s j1.csv "$OUT"; then ok "store-jobs-$j"; else
+		fail "store-jobs-$j" "$(diff j1.csv "$OUT" | head -n 4)"; fi
+done
+run crm-report cohorts -F csv -j 3 --as-of 2025-02-01 --since 2024-06-01 </dev/null
+check_eq store-jobs-cohorts '2024-06,1,7,1,100.00' "$(grep '^2024-06,1,7,' "$OUT")"
+check_exit 64 bad-jobs crm-report -j 9 $P
+
 ## Rows on standard input: a pipe that brings rows is read, not the store.
 cat contacts.csv | crm-report -F csv $P >stdin.csv 2>&1
 check_eq stdin-contacts-only 3 "$(kpi stdin.csv new_contacts)"
@@ -181,10 +192,10 @@ check_no_nan empty-period-csv-no-nan "$OUT"
 ## An empty store, a missing store.
 mkdir -p empty
 CRM_DB=$PWD/empty/db crm-add -q </dev/null >/dev/null 2>&1
-run env CRM_DB="$PWD/empty/db" "$BIN/crm-report" $P
+run env CRM_DB="$PWD/empty/db" "$BIN/crm-report" $P </dev/null
 check_eq empty-store-exit 0 "$RC"
 check_match empty-store-no-data 'no data' "$(cat "$OUT")"
-run env CRM_DB="$PWD/empty/db" "$BIN/crm-report" -F html $P
+run env CRM_DB="$PWD/empty/db" "$BIN/crm-report" -F html $P </dev/null
 check_no_nan empty-store-html-no-nan "$OUT"
 check_eq empty-store-html-charts 4 "$(grep -c '<svg id=' "$OUT")"
 check_exit 66 missing-store crm-report -D "$PWD/nowhere" $P
@@ -394,7 +405,7 @@ EOF
 	mkdir -p gen
 	CRM_DB=$PWD/gen/db crm-add -q gc.csv >/dev/null 2>&1
 	CRM_DB=$PWD/gen/db crm-log -q ge.csv >/dev/null 2>&1
-	run env CRM_DB="$PWD/gen/db" "$BIN/crm-report" -F csv --since $S --as-of $U
+	run env CRM_DB="$PWD/gen/db" "$BIN/crm-report" -F csv --since $S --as-of $U </dev/null
 	if cmp -s gen.csv "$OUT"; then ok sqlite-store-same; else
 		fail sqlite-store-same "$(diff gen.csv "$OUT" | head -n 4)"; fi
 fi
