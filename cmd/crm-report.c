@@ -1615,7 +1615,7 @@ html_funnel(struct ctx *c)
 	    "width=\"%d\" height=\"%zu\" "
 	    "xmlns=\"http://www.w3.org/2000/svg\">\n"
 	    "<title>pipeline funnel</title>\n",
-	    W, 34 * k + 40, W, 34 * k + 40);
+	    W + 140, 34 * k + 40, W + 140, 34 * k + 40);
 	for (j = 0; j < k; j++) {
 		i = ord[j];
 		w = (double)sc[i].deals / (double)max * (W - 220);
@@ -1629,7 +1629,7 @@ html_funnel(struct ctx *c)
 		put(c,
 		    "</text>\n<text x=\"%d\" y=\"%zu\" class=\"tick\">%llu "
 		    "(%s)</text>\n",
-		    W - 66, 34 * j + 29, (unsigned long long)sc[i].deals, a);
+		    W - 60, 34 * j + 29, (unsigned long long)sc[i].deals, a);
 	}
 	if (k == 0)
 		put(c, "<text x=\"10\" y=\"25\">no open deals</text>\n");

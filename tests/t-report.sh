@@ -409,3 +409,14 @@ EOF
 	if cmp -s gen.csv "$OUT"; then ok sqlite-store-same; else
 		fail sqlite-store-same "$(diff gen.csv "$OUT" | head -n 4)"; fi
 fi
+
+## The browser check of `make screenshot` catches a console error.
+if ! command -v chromium >/dev/null 2>&1; then
+	skip html-check "no chromium (apt-get install chromium)"
+else
+	printf '<!DOCTYPE html><html><body><script>console.error("boom")</script></body></html>\n' >bad.html
+	run sh "$TESTDIR/../scripts/html-check" "$BIN" shot bad.html
+	check_eq html-check-console-exit 1 "$RC"
+	check_err html-check-console-msg '"boom"'
+	check_err html-check-no-charts 'chart "revenue" missing'
+fi
