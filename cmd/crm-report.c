@@ -808,7 +808,8 @@ read_streams(struct ctx *c)
 		    "%ld bad row%s; nothing reported (--skip-bad "
 		    "leaves them out)",
 		    c->nbad, c->nbad == 1 ? "" : "s");
-	qsort(c->sev, c->nsev, sizeof(*c->sev), cmp_sev);
+	if (c->nsev > 1)
+		qsort(c->sev, c->nsev, sizeof(*c->sev), cmp_sev);
 	c->tl = grow(c->tl, &c->captl, 1, sizeof(*c->tl));
 	for (i = 0, j = 0; i < c->nsc; i++) {
 		c->ntl = 0;
@@ -1894,7 +1895,7 @@ write_out(struct ctx *c)
 		out_html(c);
 	else
 		out_table(c);
-	if (fwrite(c->o.p, 1, c->o.len, c->fp) != c->o.len ||
+	if ((c->o.len > 0 && fwrite(c->o.p, 1, c->o.len, c->fp) != c->o.len) ||
 	    fflush(c->fp) != 0 || ferror(c->fp) || fclose(c->fp) != 0)
 		errx(EX_IOERR, "%s: write error",
 		    c->outpath ? c->outpath : "stdout");

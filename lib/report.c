@@ -1067,7 +1067,8 @@ series_finish(struct series *s)
 		a->value = value;
 		a->weighted = weight;
 	}
-	qsort(s->smp, s->nsmp, sizeof(*s->smp), cmp_sample);
+	if (s->nsmp > 1)
+		qsort(s->smp, s->nsmp, sizeof(*s->smp), cmp_sample);
 }
 
 int
