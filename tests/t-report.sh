@@ -4,8 +4,6 @@
 # never NaN), bad rows, config and usage; and the KPIs of a generated data
 # set against an independent computation in sqlite3.
 
-crm-report() { $CRM_TEST_WRAP "$BIN/crm-report" "$@"; }
-
 have_sqlite=
 command -v sqlite3 >/dev/null 2>&1 && have_sqlite=1
 
