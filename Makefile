@@ -79,6 +79,11 @@ check: all $(UNITS)
 demo: all
 	sh scripts/demo $(BUILD)/bin
 
+# crm-report's HTML page in headless Chromium: no console messages, every
+# chart there, and $(BUILD)/report/report.png for a person to look at.
+screenshot: all
+	sh scripts/html-check $(BUILD)/bin $(BUILD)/report
+
 lint:
 	mandoc -Tlint -W warning man/*.[157]
 	clang-format --dry-run -Werror lib/*.[ch] cmd/*.c tests/unit*.[ch] tests/fuzz/*.[ch] scripts/gen-data.c
@@ -100,5 +105,5 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check demo fuzz lint format install clean
+.PHONY: all check demo fuzz lint format install clean screenshot
 .SECONDARY: $(LIBOBJ)

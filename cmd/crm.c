@@ -16,6 +16,7 @@ static const struct {
 	{ "add", "create or update contacts (upsert by id, ext_id, email)" },
 	{ "export", "stream contacts or events out as CSV, TSV or NDJSON" },
 	{ "log", "append interactions (events) to the log" },
+	{ "report", "KPIs, time series, cohorts, pipeline, service, surveys" },
 	{ "score", "RFM, lead scores and customer lifetime value" },
 	{ "segment", "filter, label, count or split rows; campaign lists" },
 	{ "show", "one contact at a glance: fields, statistics, timeline" },

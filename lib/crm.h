@@ -23,6 +23,7 @@
 #include "numeric.h"
 #include "output.h"
 #include "rec.h"
+#include "report.h"
 #include "rfm.h"
 #include "segment.h"
 #include "store.h"

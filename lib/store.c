@@ -39,11 +39,12 @@ struct crm_txn {
 struct crm_iter {
 	MDB_cursor *c;
 	int started;
+	uint64_t seek; /* crm_iter_seek(): the first id wanted, or 0 */
 };
 
 struct crm_evit {
 	MDB_cursor *c;
-	uint64_t contact;
+	uint64_t contact, seek;
 	int64_t from, to;
 	int started, reverse;
 	struct crm_store *st;
@@ -882,7 +883,13 @@ crm_iter_next(struct crm_iter *it, struct crm_rec *r)
 	MDB_val k, v;
 	int rc;
 
-	rc = mdb_cursor_get(it->c, &k, &v, it->started ? MDB_NEXT : MDB_FIRST);
+	if (!it->started && it->seek != 0) {
+		k.mv_size = 8;
+		k.mv_data = &it->seek;
+		rc = mdb_cursor_get(it->c, &k, &v, MDB_SET_RANGE);
+	} else
+		rc = mdb_cursor_get(it->c, &k, &v,
+		    it->started ? MDB_NEXT : MDB_FIRST);
 	it->started = 1;
 	if (rc == MDB_NOTFOUND)
 		return CRM_EOF;
@@ -894,6 +901,13 @@ crm_iter_next(struct crm_iter *it, struct crm_rec *r)
 		return rc;
 	memcpy(&r->id, k.mv_data, 8);
 	return 0;
+}
+
+void
+crm_iter_seek(struct crm_iter *it, uint64_t id)
+{
+	it->seek = id;
+	it->started = 0;
 }
 
 void
@@ -1034,6 +1048,12 @@ evit_first(struct crm_evit *it, MDB_val *k, MDB_val *v)
 	unsigned char key[CRM_EVKEY_LEN];
 	int rc;
 
+	if (it->contact == 0 && it->seek != 0 && !it->reverse) {
+		crm_evkey_pack(it->seek, INT64_MIN, 0, key);
+		k->mv_size = CRM_EVKEY_LEN;
+		k->mv_data = key;
+		return mdb_cursor_get(it->c, k, v, MDB_SET_RANGE);
+	}
 	if (it->contact == 0)
 		return mdb_cursor_get(it->c, k, v,
 		    it->reverse ? MDB_LAST : MDB_FIRST);
@@ -1086,6 +1106,13 @@ crm_evit_next(struct crm_evit *it, struct crm_event *e)
 		    (it->reverse ? e->ts < it->from : e->ts >= it->to))
 			return CRM_EOF;
 	}
+}
+
+void
+crm_evit_seek(struct crm_evit *it, uint64_t contact)
+{
+	it->seek = contact;
+	it->started = 0;
 }
 
 void

@@ -126,11 +126,17 @@ int crm_stats_put(struct crm_txn *t, uint64_t contact,
 int crm_evit_open(struct crm_txn *t, uint64_t contact, int64_t from, int64_t to,
     int reverse, struct crm_evit **out);
 int crm_evit_next(struct crm_evit *it, struct crm_event *e);
+/* An iterator of all contacts' events, not reversed, goes on from the
+ * first event of the first contact >= contact (for readers that share
+ * the log out among threads). */
+void crm_evit_seek(struct crm_evit *it, uint64_t contact);
 void crm_evit_close(struct crm_evit *it);
 
 /* Contacts in id order. The record is valid until the next call. */
 int crm_iter_open(struct crm_txn *t, struct crm_iter **out);
 int crm_iter_next(struct crm_iter *it, struct crm_rec *r);
+/* Goes on from the contact with the least id >= id. */
+void crm_iter_seek(struct crm_iter *it, uint64_t id);
 void crm_iter_close(struct crm_iter *it);
 
 #endif

@@ -1,5 +1,5 @@
 # Bash completion for crm(1), crm-add(1), crm-export(1), crm-log(1),
-# crm-score(1), crm-segment(1) and crm-show(1).
+# crm-score(1), crm-segment(1), crm-report(1) and crm-show(1).
 #
 # Install as $(pkg-config --variable=completionsdir bash-completion)/crm with
 # links crm-add and crm-export to it, so that bash-completion loads it for any
@@ -289,6 +289,55 @@ _crm_segment_args() {
 	_crm_files
 }
 
+_crm_report_args() {
+	case $prev in
+	-c | --config | -o | --output)
+		_crm_files
+		return 0
+		;;
+	-D | --db)
+		_crm_dirs
+		return 0
+		;;
+	-F | --format)
+		_crm_reply "$eq" table csv ndjson md html
+		return 0
+		;;
+	--by)
+		_crm_reply "$eq" day week month quarter
+		return 0
+		;;
+	--in)
+		_crm_reply "$eq" csv tsv ndjson
+		return 0
+		;;
+	-e | --expr | --as-of | --since | --until)
+		COMPREPLY=()
+		return 0
+		;;
+	esac
+	if [[ $cur == -* ]]; then
+		_crm_reply '' -c -D -e -F -h -o --as-of= --by= --config= --db= \
+			--expr= --format= --help --in= --output= --since= \
+			--skip-bad --until= --version
+		_crm_nospace
+		return 0
+	fi
+	# "cohorts" may come first; the other operands are files of rows.
+	if ((COMP_CWORD == 1)) || [[ ${COMP_WORDS[1]} == report && COMP_CWORD == 2 ]]; then
+		_crm_files
+		[[ cohorts == "$cur"* ]] && COMPREPLY+=(cohorts)
+		return 0
+	fi
+	_crm_files
+}
+
+_crm_report() {
+	local cur prev eq
+	_crm_words 1
+	_crm_report_args
+}
+
 _crm_segment() {
 	local cur prev eq
 	_crm_words 1
@@ -329,7 +378,7 @@ _crm() {
 	local cur prev eq tool=${COMP_WORDS[1]}
 	if ((COMP_CWORD == 1)); then
 		_crm_words 1
-		_crm_reply '' add export log show help -h --help --version
+		_crm_reply '' add export log show help -h --help --version report
 		return 0
 	fi
 	_crm_words 2
@@ -340,6 +389,7 @@ _crm() {
 	show) _crm_show_args ;;
 	score) _crm_score_args ;;
 	segment) _crm_segment_args ;;
+	report) _crm_report_args ;;
 	help)
 		((COMP_CWORD == 2)) && _crm_reply '' add export log show
 		;;
@@ -354,3 +404,4 @@ complete -F _crm_log crm-log
 complete -F _crm_show crm-show
 complete -F _crm_score crm-score
 complete -F _crm_segment crm-segment
+complete -F _crm_report crm-report

@@ -20,6 +20,7 @@ crm-log() { $CRM_TEST_WRAP "$BIN/crm-log" "$@"; }
 crm-show() { $CRM_TEST_WRAP "$BIN/crm-show" "$@"; }
 crm-segment() { $CRM_TEST_WRAP "$BIN/crm-segment" "$@"; }
 crm-score() { $CRM_TEST_WRAP "$BIN/crm-score" "$@"; }
+crm-report() { $CRM_TEST_WRAP "$BIN/crm-report" "$@"; }
 crm-gen() { "$BIN/crm-gen" "$@"; }
 
 ok() {
