@@ -364,6 +364,10 @@ put_event(struct ctx *c, const struct crm_event *e, void *arg)
 		if ((rc = crm_contact_get(c->t, e->contact, &o->contact)) &&
 		    rc != CRM_ENOTFOUND)
 			return rc;
+		/* A tombstone of crm-forget has no contact: no e-mail, and
+		 * never the previous contact's. */
+		if (rc == CRM_ENOTFOUND)
+			crm_rec_clear(&o->contact);
 		o->last = e->contact;
 	}
 	email = crm_rec_get(&o->contact, CRM_COL_EMAIL, NULL, 0, &n);
