@@ -7,7 +7,8 @@
 
 struct person {
 	uint64_t id, events;
-	uint32_t email, phone, company, name; /* offsets in the arena; 0 none */
+	uint32_t email, phone, company;       /* offsets in the arena; 0 none */
+	uint32_t first, last;                 /* normalised names, or 0 */
 	char initial;                         /* of the last name */
 	char ginit; /* the initial when the pass groups by it, else 0 */
 	const char *gkey; /* the key of the current pass, in the arena */
@@ -200,6 +201,7 @@ crm_dedup_add(struct crm_dedup *d, const struct crm_rec *r, uint64_t events)
 	char k[512];
 	size_t n, kn, ln = 0;
 
+
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 1024;
 		if ((p = realloc(d->p, d->cap * sizeof(*p))) == NULL)
@@ -216,13 +218,12 @@ crm_dedup_add(struct crm_dedup *d, const struct crm_rec *r, uint64_t events)
 		p->phone = phone_key(d, v, n);
 	if ((v = crm_rec_get(r, CRM_COL_COMPANY, NULL, 0, &n)) != NULL)
 		p->company = company_key(d, v, n);
-	kn = 0;
-	if ((v = crm_rec_get(r, CRM_COL_FIRST_NAME, NULL, 0, &n)) != NULL)
-		kn = name_norm(v, n, k, kn, sizeof(k));
-	if ((last = crm_rec_get(r, CRM_COL_LAST_NAME, NULL, 0, &ln)) != NULL)
-		kn = name_norm(last, ln, k, kn, sizeof(k));
-	if (kn)
-		p->name = put_key(d, k, kn);
+	if ((v = crm_rec_get(r, CRM_COL_FIRST_NAME, NULL, 0, &n)) != NULL &&
+	    (kn = name_norm(v, n, k, 0, sizeof(k))) > 0)
+		p->first = put_key(d, k, kn);
+	if ((last = crm_rec_get(r, CRM_COL_LAST_NAME, NULL, 0, &ln)) != NULL &&
+	    (kn = name_norm(last, ln, k, 0, sizeof(k))) > 0)
+		p->last = put_key(d, k, kn);
 	if (last != NULL && ln > 0)
 		p->initial = (char)tolower((unsigned char)last[0]);
 	d->n++;
@@ -257,12 +258,40 @@ key(const struct crm_dedup *d, uint32_t off)
 }
 
 static double
-name_sim(const struct crm_dedup *d, const struct person *a,
-    const struct person *b)
+jw(const struct crm_dedup *d, uint32_t a, uint32_t b)
 {
-	const char *x = key(d, a->name), *y = key(d, b->name);
+	const char *x = key(d, a), *y = key(d, b);
 
 	return crm_jaro_winkler(x, strlen(x), y, strlen(y));
+}
+
+/*
+ * The name similarity: the Jaro-Winkler similarities of the first names
+ * and of the last names, each at least min, else 0; their mean if so.
+ * Both contacts need both names.
+ */
+static double
+name_sim(const struct crm_dedup *d, const struct person *a,
+    const struct person *b, double min)
+{
+	double f, l;
+
+	if (!a->first || !b->first || !a->last || !b->last)
+		return 0;
+	if ((f = jw(d, a->first, b->first)) < min ||
+	    (l = jw(d, a->last, b->last)) < min)
+		return 0;
+	return (f + l) / 2;
+}
+
+/* Both have a phone, and not the same one: two people, whatever the
+ * names say (two direct lines at one company). */
+static int
+phones_differ(const struct crm_dedup *d, const struct person *a,
+    const struct person *b)
+{
+	return a->phone && b->phone &&
+	    strcmp(key(d, a->phone), key(d, b->phone)) != 0;
 }
 
 /* The key a pass groups by: 0 e-mail, 1 phone, 2 company and initial. */
@@ -310,11 +339,14 @@ run_pairs(struct crm_dedup *d, size_t i, size_t j, double threshold)
 			if (d->by == 0)
 				s = 1;
 			else if (d->by == 1)
-				s = !a->name || !b->name || name_sim(d, a, b) >= 0.8 ?
+				s = !a->first || !b->first ||
+					name_sim(d, a, b, 0.8) > 0 ?
 				    0.95 :
 				    0;
 			else
-				s = a->name && b->name ? name_sim(d, a, b) : 0;
+				s = phones_differ(d, a, b) ?
+				    0 :
+				    name_sim(d, a, b, threshold);
 			if (s >= (d->by == 2 ? threshold : 0.5))
 				rc = add_pair(d, a, b, s, why[d->by]);
 		}
