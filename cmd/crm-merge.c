@@ -241,7 +241,9 @@ merge_pair(struct ctx *c, const char *keep, size_t kn, const char *drop,
 	}
 	rc = crm_merge(c->t, id[0], id[1], c->now, &res, why, sizeof(why));
 	if (rc == CRM_EINVAL)
-		warnx("%s%s", where, why);
+		warnx("%s\"%.*s\" and \"%.*s\" %s", where,
+		    (int)(kn > 80 ? 80 : kn), keep, (int)(dn > 80 ? 80 : dn),
+		    drop, why);
 	else if (rc)
 		die_rc(c, rc);
 	else {

@@ -320,8 +320,7 @@ crm_merge(struct crm_txn *t, uint64_t keep, uint64_t drop, int64_t now,
 	    (rc = crm_contact_resolve(t, drop, &res->drop)))
 		return rc;
 	if (res->keep == res->drop) {
-		snprintf(why, whylen, "%llu and %llu are one contact (%llu)",
-		    (unsigned long long)keep, (unsigned long long)drop,
+		snprintf(why, whylen, "name one contact (%llu)",
 		    (unsigned long long)res->keep);
 		return CRM_EINVAL;
 	}
