@@ -43,7 +43,8 @@ usage(int status)
 static int
 is(const struct crm_rec *r, const char *name, const char *want)
 {
-	const char *v = crm_rec_get(r, CRM_COL_CUSTOM, name, strlen(name), NULL);
+	const char *v =
+	    crm_rec_get(r, CRM_COL_CUSTOM, name, strlen(name), NULL);
 
 	return want == NULL || (v != NULL && strcmp(v, want) == 0);
 }
@@ -137,7 +138,8 @@ options(struct ctx *c, int argc, char *argv[])
 {
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "D:F:ho:", longopts, NULL)) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "D:F:ho:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'D':
 			c->db = optarg;

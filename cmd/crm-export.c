@@ -28,7 +28,8 @@ struct ctx {
 	struct crm_txn *t;
 	struct crm_out *out;
 	FILE *fp;
-	const char *subject; /* --subject: one person's data (right of access) */
+	/* --subject: one person's data (the right of access) */
+	const char *subject;
 };
 
 static void
@@ -577,7 +578,8 @@ main(int argc, char *argv[])
 	if (c.subject != NULL &&
 	    (c.events || c.fields.len || c.nids || c.nemails || c.since_set ||
 		(c.fmt != CRM_FMT_CSV && c.fmt != CRM_FMT_NDJSON)))
-		errx(EX_USAGE, "--subject writes NDJSON and takes no selection");
+		errx(EX_USAGE,
+		    "--subject writes NDJSON and takes no selection");
 	check_config(c.cfgpath);
 	d = crm_store_path(c.db, dir, sizeof(dir));
 	if ((rc = crm_store_open(d, CRM_F_RDONLY, &c.st)))

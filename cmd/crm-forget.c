@@ -85,8 +85,7 @@ note_id(struct ctx *c, uint64_t id)
 	for (i = 0; i < c->nids; i++)
 		if (c->ids[i] == id)
 			return;
-	if ((c->ids = realloc(c->ids, (c->nids + 1) * sizeof(*c->ids))) ==
-	    NULL)
+	if ((c->ids = realloc(c->ids, (c->nids + 1) * sizeof(*c->ids))) == NULL)
 		err(EX_OSERR, NULL);
 	c->ids[c->nids++] = id;
 }
@@ -262,8 +261,8 @@ options(struct ctx *c, int argc, char *argv[])
 {
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:D:hnv", longopts, NULL)) !=
-	    -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "c:D:hnv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			c->cfgpath = optarg;

@@ -170,8 +170,7 @@ find(struct ctx *c)
 static void
 note_id(struct ctx *c, uint64_t id)
 {
-	if ((c->ids = realloc(c->ids, (c->nids + 1) * sizeof(*c->ids))) ==
-	    NULL)
+	if ((c->ids = realloc(c->ids, (c->nids + 1) * sizeof(*c->ids))) == NULL)
 		err(EX_OSERR, NULL);
 	c->ids[c->nids++] = id;
 }
@@ -270,7 +269,8 @@ column(const struct crm_row *h, const char *name)
 	size_t i;
 
 	for (i = 0; i < h->n; i++)
-		if (h->len[i] == strlen(name) && memcmp(h->v[i], name, h->len[i]) == 0)
+		if (h->len[i] == strlen(name) &&
+		    memcmp(h->v[i], name, h->len[i]) == 0)
 			return (int)i;
 	return -1;
 }
@@ -459,8 +459,9 @@ main(int argc, char *argv[])
 		catch_signals();
 		open_store(&c, 0);
 		begin(&c);
-		if (argc == 2 && merge_pair(&c, argv[0], strlen(argv[0]),
-				     argv[1], strlen(argv[1]), 0))
+		if (argc == 2 &&
+		    merge_pair(&c, argv[0], strlen(argv[0]), argv[1],
+			strlen(argv[1]), 0))
 			c.nbad++;
 		else if (argc == 1)
 			merge_file(&c, argv[0]);

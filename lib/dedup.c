@@ -7,10 +7,10 @@
 
 struct person {
 	uint64_t id, events;
-	uint32_t email, phone, company;       /* offsets in the arena; 0 none */
-	uint32_t first, last;                 /* normalised names, or 0 */
-	char initial;                         /* of the last name */
-	char ginit; /* the initial when the pass groups by it, else 0 */
+	uint32_t email, phone, company; /* offsets in the arena; 0 none */
+	uint32_t first, last;           /* normalised names, or 0 */
+	char initial;                   /* of the last name */
+	char ginit;       /* the initial when the pass groups by it, else 0 */
 	const char *gkey; /* the key of the current pass, in the arena */
 };
 
@@ -106,8 +106,9 @@ email_key(struct crm_dedup *d, const char *v, size_t n)
 		return 0;
 	dom = at + 1;
 	gmail = (size_t)(v + n - dom) == 9 ? memcmp(dom, "gmail.com", 9) == 0 :
-	    (size_t)(v + n - dom) == 14	   ? memcmp(dom, "googlemail.com", 14) == 0 :
-					     0;
+	    (size_t)(v + n - dom) == 14 ? memcmp(dom, "googlemail.com", 14) ==
+		0 :
+					  0;
 	ln = (size_t)(at - v);
 	for (i = 0; i < ln && v[i] != '+'; i++)
 		if (!(gmail && v[i] == '.'))
@@ -160,8 +161,9 @@ company_key(struct crm_dedup *d, const char *v, size_t n)
 	if (n >= sizeof(k))
 		n = sizeof(k) - 1;
 	for (i = 0; i <= n; i++) {
-		if (i < n && (isalnum((unsigned char)v[i]) ||
-				 (unsigned char)v[i] >= 0x80)) {
+		if (i < n &&
+		    (isalnum((unsigned char)v[i]) ||
+			(unsigned char)v[i] >= 0x80)) {
 			w[wn++] = (char)tolower((unsigned char)v[i]);
 			continue;
 		}
@@ -182,7 +184,8 @@ name_norm(const char *v, size_t n, char *k, size_t kn, size_t max)
 	int sp = kn > 0;
 
 	for (i = 0; i < n && kn + 2 < max; i++) {
-		if (isalpha((unsigned char)v[i]) || (unsigned char)v[i] >= 0x80) {
+		if (isalpha((unsigned char)v[i]) ||
+		    (unsigned char)v[i] >= 0x80) {
 			if (sp && kn)
 				k[kn++] = ' ';
 			sp = 0;
@@ -200,7 +203,6 @@ crm_dedup_add(struct crm_dedup *d, const struct crm_rec *r, uint64_t events)
 	const char *v, *last;
 	char k[512];
 	size_t n, kn, ln = 0;
-
 
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 1024;
@@ -237,7 +239,8 @@ add_pair(struct crm_dedup *d, const struct person *a, const struct person *b,
 	struct pair *p;
 	const struct person *k = a, *x = b;
 
-	if (b->events > a->events || (b->events == a->events && b->id < a->id)) {
+	if (b->events > a->events ||
+	    (b->events == a->events && b->id < a->id)) {
 		k = b;
 		x = a;
 	}
@@ -393,8 +396,8 @@ crm_dedup_run(struct crm_dedup *d, double threshold,
 		}
 		qsort(d->p, d->n, sizeof(*d->p), cmp_group);
 		for (i = 0; rc == 0 && i < d->n; i = j) {
-			for (j = i + 1; j < d->n && same_group(d, &d->p[i], &d->p[j]);
-			     j++)
+			for (j = i + 1;
+			     j < d->n && same_group(d, &d->p[i], &d->p[j]); j++)
 				;
 			if (group_key(&d->p[i], d->by) != 0)
 				rc = run_pairs(d, i, j, threshold);

@@ -75,8 +75,9 @@ crm_contact_find(struct crm_txn *t, const char *ref, size_t n, uint64_t *id)
 
 	crm_trim(&ref, &n);
 	if (memchr(ref, '@', n) == NULL)
-		return crm_id_parse(ref, n, id) ? CRM_EINVAL :
-						  crm_contact_resolve(t, *id, id);
+		return crm_id_parse(ref, n, id) ?
+		    CRM_EINVAL :
+		    crm_contact_resolve(t, *id, id);
 	if (n >= sizeof(norm) || crm_email_norm(ref, n, norm, &nn))
 		return CRM_EINVAL;
 	if ((rc = crm_index_get(t, CRM_IDX_EMAIL, norm, nn, id)))
@@ -376,8 +377,8 @@ load_keep(const struct crm_config *cf, const struct crm_ynode *keep,
 }
 
 int
-crm_privacy_load(const struct crm_config *cf, struct crm_privacy *p,
-    char *err, size_t errlen)
+crm_privacy_load(const struct crm_config *cf, struct crm_privacy *p, char *err,
+    size_t errlen)
 {
 	const struct crm_ynode *sec = crm_config_section(cf, "privacy"), *keep;
 	int rc;
@@ -577,8 +578,8 @@ jrec(struct crm_buf *b, const char *what, const struct crm_rec *r,
 	size_t i, nl, vl;
 	int rc;
 
-	rc = crm_buf_adds(b, "{\"record\":") || crm_json_str(b, what, strlen(what)) ||
-	    jnum(b, idname, r->id);
+	rc = crm_buf_adds(b, "{\"record\":") ||
+	    crm_json_str(b, what, strlen(what)) || jnum(b, idname, r->id);
 	for (i = 0; rc == 0 && i < r->n; i++) {
 		nm = crm_rec_name(r, i, &nl);
 		v = crm_rec_val(r, i, &vl);

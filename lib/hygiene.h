@@ -29,8 +29,8 @@ int crm_contact_find(struct crm_txn *t, const char *ref, size_t n,
     uint64_t *id);
 
 struct crm_merge_result {
-	uint64_t keep, drop; /* after following earlier merges */
-	uint64_t events;     /* events moved */
+	uint64_t keep, drop;   /* after following earlier merges */
+	uint64_t events;       /* events moved */
 	struct crm_buf fields; /* names of the fields keep gained, a,b,c */
 };
 
@@ -50,8 +50,8 @@ void crm_merge_result_free(struct crm_merge_result *res);
  * tombstone id with no contact record). Nothing is kept by default.
  */
 struct crm_privacy {
-	char **types;    /* event types kept */
-	char ***fields;  /* per type: field names kept, NULL-terminated */
+	char **types;   /* event types kept */
+	char ***fields; /* per type: field names kept, NULL-terminated */
 	size_t ntypes;
 };
 
