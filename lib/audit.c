@@ -85,7 +85,8 @@ crm_audit_note(struct crm_txn *t, struct crm_audit_info *a)
 
 	crm_rec_init(&r);
 	crm_time_format((int64_t)time(NULL), ts);
-	qsort(a->ids, a->nids, sizeof(*a->ids), cmp_u64);
+	if (a->nids > 1)
+		qsort(a->ids, a->nids, sizeof(*a->ids), cmp_u64);
 	rc = crm_audit_ranges(&ids, a->ids, a->nids);
 	if (rc == 0)
 		rc = crm_buf_nul(&ids);

@@ -389,6 +389,9 @@ crm_dedup_run(struct crm_dedup *d, double threshold,
 	size_t i, j, n;
 	int rc = 0;
 
+	/* qsort() of a NULL array, even of no elements, is undefined. */
+	if (d->n == 0)
+		return 0;
 	for (d->by = 0; rc == 0 && d->by < 3; d->by++) {
 		for (i = 0; i < d->n; i++) {
 			d->p[i].gkey = key(d, group_key(&d->p[i], d->by));
@@ -403,6 +406,8 @@ crm_dedup_run(struct crm_dedup *d, double threshold,
 				rc = run_pairs(d, i, j, threshold);
 		}
 	}
+	if (d->npairs == 0)
+		return rc;
 	/* A pair found for several reasons is reported once, at its best. */
 	qsort(d->pairs, d->npairs, sizeof(*d->pairs), cmp_pair);
 	for (i = n = 0; i < d->npairs; i++)

@@ -200,7 +200,7 @@ merge_tags(struct crm_rec *k, const char *dv, size_t dn, struct crm_buf *fl)
 	kv = getv(k, CRM_COL_TAGS, &kn);
 	if ((rc = crm_tags_edit(kv ? kv : "", kn, dv, dn, '+', &out)))
 		return rc;
-	if (out.len != kn || (kv && memcmp(out.p, kv, kn) != 0)) {
+	if (out.len != kn || (kn > 0 && memcmp(out.p, kv, kn) != 0)) {
 		rc = crm_rec_set(k, CRM_COL_TAGS, NULL, 0, out.p, out.len);
 		if (rc == 0)
 			rc = note_field(fl, "tags", 4);

@@ -1390,14 +1390,16 @@ crm_store_scrub(struct crm_store *st, unsigned flags)
 	/* The shared lock goes first: two scrubs waiting for each other's
 	 * shared lock would wait for ever. */
 	flock(st->usersfd, LOCK_UN);
-	while (flock(st->usersfd,
-		   LOCK_EX | (flags & CRM_F_NOWAIT ? LOCK_NB : 0)) != 0) {
-		if (errno == EINTR)
-			continue;
+	/* A signal ends the wait (the caller's handler has noted it): the
+	 * caller says what is left to do. */
+	if (flock(st->usersfd,
+		LOCK_EX | (flags & CRM_F_NOWAIT ? LOCK_NB : 0)) != 0) {
 		users_relock(st);
-		if (errno == EWOULDBLOCK) {
+		if (errno == EWOULDBLOCK || errno == EINTR) {
 			snprintf(st->err, sizeof(st->err),
-			    "store %s is open in another process", st->dir);
+			    "store %s is open in another process%s", st->dir,
+			    errno == EINTR ? " (interrupted while waiting)" :
+					     "");
 			return CRM_EBUSY;
 		}
 		return CRM_EIO;
