@@ -1385,8 +1385,12 @@ crm_store_scrub(struct crm_store *st, unsigned flags)
 	char path[4096], tmp[4096];
 	int rc, oldfd;
 
-	if (st->rdonly || st->usersfd < 0)
+	if (st->rdonly || st->usersfd < 0) {
+		snprintf(st->err, sizeof(st->err),
+		    "store %s: cannot rewrite it: %s", st->dir,
+		    st->rdonly ? "opened read-only" : "no crm.users lock file");
 		return CRM_ESTORE;
+	}
 	/* The shared lock goes first: two scrubs waiting for each other's
 	 * shared lock would wait for ever. */
 	flock(st->usersfd, LOCK_UN);
@@ -1427,7 +1431,7 @@ crm_store_scrub(struct crm_store *st, unsigned flags)
 	if (zero_file(oldfd) && rc == 0)
 		rc = CRM_EIO;
 	close(oldfd);
-	if (st->env == NULL && env_open(st, st->envflags) && rc == 0)
+	if (env_open(st, st->envflags) && rc == 0)
 		rc = CRM_ESTORE;
 unlock:
 	flock(st->lockfd, LOCK_UN);
