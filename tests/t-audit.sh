@@ -50,3 +50,22 @@ check_exit 64 operand crm-audit foo
 check_exit 66 no-store crm-audit -D "$T/none"
 check_exit 0 help crm-audit --help
 check_exit 0 version crm-audit --version
+
+## Subject access: everything about one person, as NDJSON.
+rm -rf "$CRM_DB"
+check_exit 0 s-add crm-add -n --email eve@example.com --first-name Eve --set plan=pro --as-of 2024-01-01
+check_exit 0 s-add2 crm-add -n --email eve.old@example.com --city Oslo --as-of 2024-01-01
+check_exit 0 s-other crm-add -n --email zed@example.com --first-name Zed --as-of 2024-01-01
+check_exit 0 s-log crm-log -c eve.old@example.com -t call --note "about renewal" --ts 2024-02-01T10:00:00Z
+check_exit 0 s-merge crm-merge --as-of 2024-03-01 eve@example.com eve.old@example.com
+crm-export --subject EVE@example.com | grep -v '"record":"audit"' >subject.json
+check_file subject '{"record":"contact","id":1,"email":"eve@example.com","first_name":"Eve","plan":"pro","created_at":"2024-01-01T00:00:00Z","updated_at":"2024-03-01T00:00:00Z","city":"Oslo"}
+{"record":"statistics","contact":1,"first_seen_at":"2024-02-01T10:00:00Z","last_seen_at":"2024-02-01T10:00:00Z","events":"1","first_purchase_at":"","last_purchase_at":"","purchases":"0","purchase_days":"0","revenue":"0.00"}
+{"record":"merged_ids","contact":1,"ids":[2]}
+{"record":"event","id":1,"contact":1,"ts":"2024-02-01T10:00:00Z","type":"call","text":"about renewal"}' subject.json
+run crm-export --subject 2
+check_eq subject-audit 'crm-add crm-add crm-merge' "$(grep '"record":"audit"' "$OUT" | sed 's/.*"tool":"\([^"]*\)".*/\1/' | tr '\n' ' ' | sed 's/ $//')"
+if grep -q zed "$OUT"; then fail subject-only-eve "another contact in the output"; else ok subject-only-eve; fi
+check_exit 1 subject-unknown crm-export --subject nobody@example.com
+check_exit 64 subject-events crm-export --subject 1 --events
+check_exit 64 subject-bad crm-export --subject 'not an address'
