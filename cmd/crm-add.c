@@ -62,6 +62,8 @@ struct ctx {
 	size_t nids, idcap, ncommitted, nprinted;
 	uint64_t *changed; /* created or updated in this transaction */
 	size_t nchanged, chcap;
+	uint32_t corecols;    /* core columns written in it, a bit each */
+	struct crm_map names; /* custom field names written in it */
 	struct crm_out *out;
 	FILE *outfp, *rejfp;
 	struct crm_rec *rej;
@@ -282,9 +284,31 @@ push_id(uint64_t **v, size_t *n, size_t *cap, uint64_t id)
 	(*v)[(*n)++] = id;
 }
 
+/* The names of the fields a row wrote, for the audit entry: a bit per
+ * core column, so that the common case costs nothing. */
 static void
-note_row(struct ctx *c, int status)
+note_fields(struct ctx *c, const struct crm_rec *row)
 {
+	const char *nm;
+	uint64_t x;
+	size_t i, nl;
+
+	for (i = 0; i < row->n; i++) {
+		c->corecols |= (uint32_t)1 << row->f[i].col;
+		if (row->f[i].col != CRM_COL_CUSTOM)
+			continue;
+		nm = crm_rec_name(row, i, &nl);
+		if (!crm_map_get(&c->names, nm, nl, &x) &&
+		    crm_map_put(&c->names, nm, nl, 1))
+			err(EX_OSERR, NULL);
+	}
+}
+
+static void
+note_row(struct ctx *c, int status, const struct crm_rec *row)
+{
+	if (status != CRM_UP_UNCHANGED)
+		note_fields(c, row);
 	if (status == CRM_UP_CREATED)
 		c->created++;
 	else if (status == CRM_UP_UPDATED)
@@ -379,6 +403,31 @@ cmp_id(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The names of the fields written in this transaction, a,b,c. */
+static void
+written(struct ctx *c, struct crm_buf *b)
+{
+	const char *k;
+	size_t i, n;
+	uint64_t v;
+	int col;
+
+	b->len = 0;
+	for (col = 1; col < CRM_NCOL; col++)
+		if (c->corecols & (uint32_t)1 << col) {
+			if (b->len)
+				crm_buf_addc(b, ',');
+			crm_buf_adds(b, crm_col_names[col]);
+		}
+	for (i = 0; crm_map_each(&c->names, &i, &k, &n, &v);) {
+		if (b->len)
+			crm_buf_addc(b, ',');
+		crm_buf_add(b, k, n);
+	}
+	c->corecols = 0;
+	crm_map_clear(&c->names);
+}
+
 /* One audit entry per commit: when, who, which tool, how many, which ids
  * (no field values: the audit log holds no personal data). */
 static int
@@ -408,6 +457,9 @@ audit(struct ctx *c)
 	ranges(&b, c->changed, c->nchanged);
 	if (b.len)
 		rc |= crm_rec_set(&a, 0, "ids", 3, b.p, b.len);
+	written(c, &b);
+	if (b.len)
+		rc |= crm_rec_set(&a, 0, "fields", 6, b.p, b.len);
 	if (rc == 0)
 		rc = crm_audit_add(c->t, &a);
 	crm_buf_free(&b);
@@ -516,7 +568,7 @@ one_row(struct ctx *c, const struct crm_feed_item *it)
 	}
 	if (rc)
 		die_rc(c, rc);
-	note_row(c, status);
+	note_row(c, status, &it->rec);
 	c->rows++;
 	if (c->batch && ++c->inbatch >= c->batch) {
 		if (c->nbad && c->rejpath == NULL)
@@ -648,7 +700,7 @@ flag_mode(struct ctx *c)
 		die(c, EX_DATAERR, "%s", why);
 	if (rc)
 		die_rc(c, rc);
-	note_row(c, status);
+	note_row(c, status, &c->frow);
 	c->rows = 1;
 	commit(c);
 }
@@ -931,6 +983,7 @@ finish(struct ctx *c)
 		    c->outpath ? c->outpath : "stdout");
 	crm_store_close(c->st);
 	crm_config_free(c->cf);
+	crm_map_free(&c->names);
 }
 
 int

@@ -28,6 +28,8 @@ struct ctx {
 	struct crm_txn *t;
 	struct crm_out *out;
 	FILE *fp;
+	/* --subject: one person's data (the right of access) */
+	const char *subject;
 };
 
 static void
@@ -41,7 +43,9 @@ usage(int status)
 	      "[-F csv|tsv|ndjson] [-o file]\n"
 	      "                  [--id n]... [--email addr]... [--type t]... "
 	      "[--since time]\n"
-	      "                  [--until time]\n",
+	      "                  [--until time]\n"
+	      "       crm-export --subject contact [-c config] [-D dir] "
+	      "[-o file]\n",
 	    status ? stderr : stdout);
 	exit(status);
 }
@@ -361,6 +365,10 @@ put_event(struct ctx *c, const struct crm_event *e, void *arg)
 		if ((rc = crm_contact_get(c->t, e->contact, &o->contact)) &&
 		    rc != CRM_ENOTFOUND)
 			return rc;
+		/* A tombstone of crm-forget has no contact: no e-mail, and
+		 * never the previous contact's. */
+		if (rc == CRM_ENOTFOUND)
+			crm_rec_clear(&o->contact);
 		o->last = e->contact;
 	}
 	email = crm_rec_get(&o->contact, CRM_COL_EMAIL, NULL, 0, &n);
@@ -433,6 +441,31 @@ export_events(struct ctx *c)
 
 /* Nothing here depends on the config yet, but a broken one is reported by
  * every tool alike. */
+/*
+ * --subject: everything stored about one person (the right of access) as
+ * NDJSON, written by lib/hygiene.c. The contact is an id (merged ids
+ * followed) or an e-mail.
+ */
+static int
+export_subject(struct ctx *c)
+{
+	struct crm_buf b = { 0 };
+	uint64_t id;
+	int rc;
+
+	rc = crm_contact_find(c->t, c->subject, strlen(c->subject), &id);
+	if (rc == CRM_EINVAL)
+		errx(EX_USAGE, "--subject: not an id or an email: \"%s\"",
+		    c->subject);
+	if (rc == CRM_ENOTFOUND)
+		errx(1, "no contact \"%s\"", c->subject);
+	if (rc == 0 && (rc = crm_subject_write(c->t, id, &b)) == 0 &&
+	    fwrite(b.p, 1, b.len, c->fp) != b.len)
+		rc = CRM_EIO;
+	crm_buf_free(&b);
+	return rc;
+}
+
 static void
 check_config(const char *opt)
 {
@@ -460,6 +493,7 @@ static const struct option longopts[] = { { "config", required_argument, NULL,
 	{ "id", required_argument, NULL, 'I' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "since", required_argument, NULL, 'S' },
+	{ "subject", required_argument, NULL, 'j' },
 	{ "type", required_argument, NULL, 't' },
 	{ "until", required_argument, NULL, 'U' },
 	{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 } };
@@ -516,6 +550,9 @@ main(int argc, char *argv[])
 				errx(EX_USAGE, "invalid time \"%s\"", optarg);
 			c.since_set = 1;
 			break;
+		case 'j':
+			c.subject = optarg;
+			break;
 		case 't':
 			add_types(&c, optarg);
 			break;
@@ -538,6 +575,11 @@ main(int argc, char *argv[])
 		errx(EX_USAGE, "--type and --until go with --events");
 	if (c.events && c.fields.len)
 		errx(EX_USAGE, "--fields goes with contacts, not --events");
+	if (c.subject != NULL &&
+	    (c.events || c.fields.len || c.nids || c.nemails || c.since_set ||
+		(c.fmt != CRM_FMT_CSV && c.fmt != CRM_FMT_NDJSON)))
+		errx(EX_USAGE,
+		    "--subject writes NDJSON and takes no selection");
 	check_config(c.cfgpath);
 	d = crm_store_path(c.db, dir, sizeof(dir));
 	if ((rc = crm_store_open(d, CRM_F_RDONLY, &c.st)))
@@ -550,7 +592,9 @@ main(int argc, char *argv[])
 		err(EX_CANTCREAT, "%s", c.outpath);
 	if ((rc = crm_out_open(c.fp, c.fmt, &c.out)))
 		errx(EX_SOFTWARE, "%s", crm_strerror(rc));
-	if (c.events)
+	if (c.subject != NULL)
+		rc = export_subject(&c);
+	else if (c.events)
 		rc = export_events(&c);
 	else {
 		columns(&c, custom, ncustom);

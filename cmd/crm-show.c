@@ -164,6 +164,9 @@ find(struct ctx *c, const char *ref)
 		errx(EX_USAGE, "invalid email \"%s\"", ref);
 	else if ((rc = crm_index_get(c->t, CRM_IDX_EMAIL, norm, n, &id)))
 		return rc;
+	/* An id merged into another contact (crm-merge) shows that one. */
+	if ((rc = crm_contact_resolve(c->t, id, &id)))
+		return rc;
 	return crm_contact_get(c->t, id, &c->r);
 }
 

@@ -14,8 +14,11 @@ static const struct {
 	const char *name, *what;
 } tools[] = {
 	{ "add", "create or update contacts (upsert by id, ext_id, email)" },
+	{ "audit", "list the audit log: who changed what, when" },
 	{ "export", "stream contacts or events out as CSV, TSV or NDJSON" },
+	{ "forget", "erase a person, or inactive contacts (retention)" },
 	{ "log", "append interactions (events) to the log" },
+	{ "merge", "find likely duplicate contacts, merge them" },
 	{ "report", "KPIs, time series, cohorts, pipeline, service, surveys" },
 	{ "score", "RFM, lead scores and customer lifetime value" },
 	{ "segment", "filter, label, count or split rows; campaign lists" },

@@ -333,7 +333,7 @@ check_keys(struct ctx *c, const struct crm_ynode *m)
 
 /* Top-level keys whose values the modules that own them parse. */
 static const char *const sections[] = { "segments", "rfm", "lead", "clv",
-	"report", NULL };
+	"report", "privacy", NULL };
 
 static int
 is_section(const char *k)

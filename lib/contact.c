@@ -330,6 +330,11 @@ resolve(struct crm_upsert *u, const struct crm_rec *row, uint64_t *id,
 
 	*id = row->id;
 	*exists = 0;
+	/* A row with an id merged into another contact (crm-merge) updates
+	 * that one, rather than bringing the merged contact back. */
+	if (*id && crm_contact_resolve(u->t, *id, &owner[0]) == 0)
+		*id = owner[0];
+	owner[0] = 0;
 	for (i = CRM_NIDX - 1; i >= 0; i--) {
 		if ((k = getc_(row, cols[i], &n)) == NULL)
 			continue;

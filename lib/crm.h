@@ -5,17 +5,20 @@
 #ifndef CRM_H
 #define CRM_H
 
+#include "audit.h"
 #include "buf.h"
 #include "clv.h"
 #include "config.h"
 #include "contact.h"
 #include "csvio.h"
 #include "dec.h"
+#include "dedup.h"
 #include "errors.h"
 #include "event.h"
 #include "evlog.h"
 #include "expr.h"
 #include "feed.h"
+#include "hygiene.h"
 #include "import.h"
 #include "input.h"
 #include "json.h"

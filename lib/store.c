@@ -16,6 +16,10 @@
 struct crm_store {
 	MDB_env *env;
 	MDB_dbi meta, contacts, idx[CRM_NIDX], fields, audit, events, stats;
+	MDB_dbi alias;     /* merged id -> kept id (hygiene additions) */
+	int has_alias;     /* an older store may not have it yet */
+	int usersfd;       /* shared flock on DIR/crm.users while open */
+	unsigned envflags; /* crm_store_open() flags, for a reopen */
 	int lockfd, rdonly;
 	char *dir;
 	char err[4400];
@@ -29,6 +33,7 @@ struct crm_txn {
 	MDB_cursor *evc;                     /* for crm_event_put() */
 	unsigned char evlast[CRM_EVKEY_LEN]; /* the greatest event key */
 	int evlast_known;
+	int alias_made; /* created the alias table: gone on abort */
 	struct crm_map ov[CRM_NIDX]; /* pending index changes; 0 deletes */
 	struct crm_map fieldset;
 	int fields_loaded;
@@ -120,6 +125,10 @@ mkdirs(char *path)
 }
 
 static int take_lock(struct crm_store *st, unsigned flags);
+static int open_alias(struct crm_store *st, MDB_txn *t, unsigned cr);
+static void users_lock(struct crm_store *st);
+static void users_relock(struct crm_store *st);
+static int env_open(struct crm_store *st, unsigned flags);
 
 /* Opens (create: creates) every named database in txn t. */
 static int
@@ -139,6 +148,8 @@ open_all(struct crm_store *st, MDB_txn *t, unsigned cr)
 		rc = mdb_dbi_open(t, "events", cr, &st->events);
 	if (rc == 0)
 		rc = mdb_dbi_open(t, "stats", cr | MDB_INTEGERKEY, &st->stats);
+	if (rc == 0)
+		rc = open_alias(st, t, cr);
 	return rc;
 }
 
@@ -250,7 +261,7 @@ crm_store_open(const char *dir, unsigned flags, struct crm_store **out)
 		free(st);
 		return CRM_ENOMEM;
 	}
-	st->lockfd = -1;
+	st->lockfd = st->usersfd = -1;
 	st->rdonly = (flags & CRM_F_RDONLY) != 0;
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (st->rdonly && access(path, F_OK) != 0) {
@@ -264,21 +275,32 @@ crm_store_open(const char *dir, unsigned flags, struct crm_store **out)
 		rc = CRM_ECREATE;
 		goto fail;
 	}
-	if ((rc = mdb_env_create(&st->env)) ||
-	    (rc = mdb_env_set_maxdbs(st->env, 16)) ||
-	    (rc = mdb_env_set_mapsize(st->env, map_size(dir))) ||
-	    (rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600))) {
-		rc = lmdb_err(st, rc);
-		snprintf(st->err + strlen(st->err),
-		    sizeof(st->err) - strlen(st->err), " (%s)", dir);
-		if (!st->rdonly && rc > 0)
-			rc = CRM_ECREATE;
-		goto fail;
-	}
-	rc = open_dbs(st, flags);
+	users_lock(st);
+	rc = env_open(st, flags);
 fail:
 	*out = st;
 	return rc;
+}
+
+/* Opens the LMDB environment of st->dir and its databases. */
+static int
+env_open(struct crm_store *st, unsigned flags)
+{
+	int rc;
+
+	st->envflags = flags;
+	if ((rc = mdb_env_create(&st->env)) ||
+	    (rc = mdb_env_set_maxdbs(st->env, 16)) ||
+	    (rc = mdb_env_set_mapsize(st->env, map_size(st->dir))) ||
+	    (rc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600))) {
+		rc = lmdb_err(st, rc);
+		snprintf(st->err + strlen(st->err),
+		    sizeof(st->err) - strlen(st->err), " (%s)", st->dir);
+		if (!st->rdonly && rc > 0)
+			rc = CRM_ECREATE;
+		return rc;
+	}
+	return open_dbs(st, flags);
 }
 
 void
@@ -290,6 +312,8 @@ crm_store_close(struct crm_store *st)
 		mdb_env_close(st->env);
 	if (st->lockfd >= 0)
 		close(st->lockfd);
+	if (st->usersfd >= 0)
+		close(st->usersfd);
 	free(st->dir);
 	free(st);
 }
@@ -399,6 +423,8 @@ crm_txn_abort(struct crm_txn *t)
 	if (t->evc != NULL)
 		mdb_cursor_close(t->evc);
 	mdb_txn_abort(t->t);
+	if (t->alias_made)
+		t->st->has_alias = 0;
 	if (!t->rdonly)
 		flock(t->st->lockfd, LOCK_UN);
 	txn_free(t);
@@ -1122,4 +1148,321 @@ crm_evit_close(struct crm_evit *it)
 		return;
 	mdb_cursor_close(it->c);
 	free(it);
+}
+
+/*
+ * Data hygiene (crm-merge, crm-forget, crm-audit): aliases of merged ids,
+ * deletion, the audit log read back, and the scrub that leaves no freed
+ * page behind.
+ */
+
+static int
+open_alias(struct crm_store *st, MDB_txn *t, unsigned cr)
+{
+	int rc = mdb_dbi_open(t, "alias", cr | MDB_INTEGERKEY, &st->alias);
+
+	/* A store made before merges existed has no alias table: it is
+	 * created by the first merge, and reading it finds no aliases. */
+	st->has_alias = rc == 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * Every process that has the store open holds a shared flock(2) on
+ * DIR/crm.users; crm_store_scrub() takes it exclusively, so that it never
+ * swaps the data file under another process's map. A store in a directory
+ * the user cannot write and without the file is read without the lock.
+ */
+static void
+users_lock(struct crm_store *st)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/crm.users", st->dir);
+	st->usersfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->usersfd < 0)
+		st->usersfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (st->usersfd < 0)
+		return;
+	while (flock(st->usersfd, LOCK_SH) != 0 && errno == EINTR)
+		;
+}
+
+/* Back to the shared lock every open store holds. */
+static void
+users_relock(struct crm_store *st)
+{
+	int e = errno;
+
+	while (flock(st->usersfd, LOCK_SH) != 0 && errno == EINTR)
+		;
+	errno = e;
+}
+
+int
+crm_alias_get(struct crm_txn *t, uint64_t id, uint64_t *to)
+{
+	MDB_val k = { 8, &id }, v;
+	int rc;
+
+	if (!t->st->has_alias)
+		return CRM_ENOTFOUND;
+	if ((rc = mdb_get(t->t, t->st->alias, &k, &v)))
+		return lmdb_err(t->st, rc);
+	if (v.mv_size != 8)
+		return CRM_ESTORE;
+	memcpy(to, v.mv_data, 8);
+	return 0;
+}
+
+int
+crm_alias_put(struct crm_txn *t, uint64_t id, uint64_t to)
+{
+	MDB_val k = { 8, &id }, v = { 8, &to };
+	int rc;
+
+	if (t->rdonly)
+		return CRM_ESTORE;
+	if (!t->st->has_alias) {
+		rc = mdb_dbi_open(t->t, "alias", MDB_CREATE | MDB_INTEGERKEY,
+		    &t->st->alias);
+		if (rc)
+			return lmdb_err(t->st, rc);
+		t->st->has_alias = 1;
+		t->alias_made = 1;
+	}
+	return lmdb_err(t->st, mdb_put(t->t, t->st->alias, &k, &v, 0));
+}
+
+int
+crm_alias_del_to(struct crm_txn *t, uint64_t to)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if (!t->st->has_alias)
+		return 0;
+	if ((rc = mdb_cursor_open(t->t, t->st->alias, &c)))
+		return lmdb_err(t->st, rc);
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
+		if (v.mv_size == 8 && memcmp(v.mv_data, &to, 8) == 0 &&
+		    (rc = mdb_cursor_del(c, 0)))
+			break;
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : lmdb_err(t->st, rc);
+}
+
+int
+crm_alias_each(struct crm_txn *t,
+    int (*fn)(void *arg, uint64_t id, uint64_t to), void *arg)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t id, to;
+	int rc;
+
+	if (!t->st->has_alias)
+		return 0;
+	if ((rc = mdb_cursor_open(t->t, t->st->alias, &c)))
+		return lmdb_err(t->st, rc);
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if (k.mv_size != 8 || v.mv_size != 8) {
+			rc = CRM_ESTORE;
+			break;
+		}
+		memcpy(&id, k.mv_data, 8);
+		memcpy(&to, v.mv_data, 8);
+		if ((rc = fn(arg, id, to)))
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return rc < 0 ? rc : lmdb_err(t->st, rc);
+}
+
+int
+crm_contact_resolve(struct crm_txn *t, uint64_t id, uint64_t *out)
+{
+	MDB_val k = { 8, NULL }, v;
+	int hops, rc;
+
+	/* Merges of merged contacts make chains; a bound guards a loop. */
+	for (hops = 0; hops < 64; hops++) {
+		k.mv_data = &id;
+		if ((rc = mdb_get(t->t, t->st->contacts, &k, &v)) == 0) {
+			*out = id;
+			return 0;
+		}
+		if (rc != MDB_NOTFOUND)
+			return lmdb_err(t->st, rc);
+		if ((rc = crm_alias_get(t, id, &id)))
+			return rc;
+	}
+	return CRM_ESTORE;
+}
+
+int
+crm_contact_del(struct crm_txn *t, uint64_t id)
+{
+	MDB_val k = { 8, &id };
+
+	return lmdb_err(t->st, mdb_del(t->t, t->st->contacts, &k, NULL));
+}
+
+int
+crm_stats_del(struct crm_txn *t, uint64_t contact)
+{
+	MDB_val k = { 8, &contact };
+	int rc = mdb_del(t->t, t->st->stats, &k, NULL);
+
+	return rc == MDB_NOTFOUND ? 0 : lmdb_err(t->st, rc);
+}
+
+int
+crm_audit_open(struct crm_txn *t, struct crm_iter **out)
+{
+	struct crm_iter *it;
+	int rc;
+
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return CRM_ENOMEM;
+	if ((rc = mdb_cursor_open(t->t, t->st->audit, &it->c))) {
+		free(it);
+		return lmdb_err(t->st, rc);
+	}
+	*out = it;
+	return 0;
+}
+
+/* Overwrites the whole file of fd with zeros and syncs it. */
+static int
+zero_file(int fd)
+{
+	static const char zeros[65536];
+	struct stat sb;
+	off_t off;
+	ssize_t w;
+	size_t n;
+
+	if (fstat(fd, &sb) != 0)
+		return CRM_EIO;
+	for (off = 0; off < sb.st_size; off += w) {
+		n = sb.st_size - off < (off_t)sizeof(zeros) ?
+		    (size_t)(sb.st_size - off) :
+		    sizeof(zeros);
+		if ((w = pwrite(fd, zeros, n, off)) <= 0) {
+			if (w < 0 && errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			return CRM_EIO;
+		}
+	}
+	return fsync(fd) == 0 ? 0 : CRM_EIO;
+}
+
+/* A compacting copy of the live pages into path (mode 0600), synced. */
+static int
+compact_to(struct crm_store *st, const char *path)
+{
+	int fd, rc;
+
+	unlink(path);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) <
+	    0) {
+		snprintf(st->err, sizeof(st->err), "%s: %s", path,
+		    strerror(errno));
+		return errno == ENOSPC ? CRM_EFULL : CRM_EIO;
+	}
+	rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = errno;
+	if (rc)
+		unlink(path);
+	return lmdb_err(st, rc);
+}
+
+static int
+sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return CRM_EIO;
+	rc = fsync(fd) == 0 ? 0 : CRM_EIO;
+	close(fd);
+	return rc;
+}
+
+/*
+ * LMDB never overwrites a page in place: a deleted record stays in the
+ * pages its transaction freed until they are reused. The scrub writes a
+ * compacting copy (live pages only) beside data.mdb, renames it over
+ * data.mdb, overwrites the old file's blocks with zeros and opens the new
+ * file. It holds DIR/crm.users exclusively, so no other process has the
+ * store open meanwhile, and the writers' lock, so no write is lost.
+ */
+int
+crm_store_scrub(struct crm_store *st, unsigned flags)
+{
+	char path[4096], tmp[4096];
+	int rc, oldfd;
+
+	if (st->rdonly || st->usersfd < 0) {
+		snprintf(st->err, sizeof(st->err),
+		    "store %s: cannot rewrite it: %s", st->dir,
+		    st->rdonly ? "opened read-only" : "no crm.users lock file");
+		return CRM_ESTORE;
+	}
+	/* The shared lock goes first: two scrubs waiting for each other's
+	 * shared lock would wait for ever. */
+	flock(st->usersfd, LOCK_UN);
+	/* A signal ends the wait (the caller's handler has noted it): the
+	 * caller says what is left to do. */
+	if (flock(st->usersfd,
+		LOCK_EX | (flags & CRM_F_NOWAIT ? LOCK_NB : 0)) != 0) {
+		users_relock(st);
+		if (errno == EWOULDBLOCK || errno == EINTR) {
+			snprintf(st->err, sizeof(st->err),
+			    "store %s is open in another process%s", st->dir,
+			    errno == EINTR ? " (interrupted while waiting)" :
+					     "");
+			return CRM_EBUSY;
+		}
+		return CRM_EIO;
+	}
+	if ((rc = take_lock(st, 0)))
+		goto out;
+	snprintf(path, sizeof(path), "%s/data.mdb", st->dir);
+	snprintf(tmp, sizeof(tmp), "%s/data.mdb.scrub", st->dir);
+	if ((rc = compact_to(st, tmp)))
+		goto unlock;
+	if ((oldfd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+		unlink(tmp);
+		rc = CRM_EIO;
+		goto unlock;
+	}
+	if (rename(tmp, path) != 0) {
+		close(oldfd);
+		unlink(tmp);
+		rc = CRM_EIO;
+		goto unlock;
+	}
+	rc = sync_dir(st->dir);
+	mdb_env_close(st->env);
+	st->env = NULL;
+	if (zero_file(oldfd) && rc == 0)
+		rc = CRM_EIO;
+	close(oldfd);
+	if (env_open(st, st->envflags) && rc == 0)
+		rc = CRM_ESTORE;
+unlock:
+	flock(st->lockfd, LOCK_UN);
+out:
+	users_relock(st);
+	return rc;
 }

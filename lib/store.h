@@ -14,6 +14,9 @@
  *   evkey     type NUL ext_id -> u64 event id (what makes re-imports
  *             idempotent)
  *   stats     u64 contact id (integer key) -> statistics (store.c layout)
+ *   alias     u64 merged id (integer key) -> u64 id of the contact it was
+ *             merged into (crm-merge); made by the first merge, so a store
+ *             without it is read as one without aliases
  *
  * Many readers and one writer (LMDB's model). A writer first takes an
  * flock(2) on DIR/crm.lock so that it can tell its user that it waits.
@@ -138,5 +141,34 @@ int crm_iter_next(struct crm_iter *it, struct crm_rec *r);
 /* Goes on from the contact with the least id >= id. */
 void crm_iter_seek(struct crm_iter *it, uint64_t id);
 void crm_iter_close(struct crm_iter *it);
+
+/*
+ * Data hygiene (crm-merge, crm-forget, crm-audit).
+ *
+ * The contact an id names now: the id itself, or the contact a merge put
+ * it into (CRM_ENOTFOUND if neither).
+ */
+int crm_contact_resolve(struct crm_txn *t, uint64_t id, uint64_t *out);
+int crm_alias_get(struct crm_txn *t, uint64_t id, uint64_t *to);
+int crm_alias_put(struct crm_txn *t, uint64_t id, uint64_t to);
+/* Calls fn for every alias (merged id, kept id); nonzero stops. */
+int crm_alias_each(struct crm_txn *t,
+    int (*fn)(void *arg, uint64_t id, uint64_t to), void *arg);
+/* Deletes every alias that points to id. */
+int crm_alias_del_to(struct crm_txn *t, uint64_t to);
+/* Deletes a contact record (not its events, stats or index keys). */
+int crm_contact_del(struct crm_txn *t, uint64_t id);
+int crm_stats_del(struct crm_txn *t, uint64_t contact);
+/* The audit log in order; crm_iter_next() gives each entry with its
+ * sequence number as the record's id. */
+int crm_audit_open(struct crm_txn *t, struct crm_iter **out);
+/*
+ * Rewrites the data file with its live pages only, so that no byte of a
+ * deleted record survives in a freed page, and zeroes the old file's
+ * blocks. Waits until no other process has the store open (CRM_F_NOWAIT:
+ * CRM_EBUSY instead). Call it with no transaction open; the store stays
+ * open for further use.
+ */
+int crm_store_scrub(struct crm_store *st, unsigned flags);
 
 #endif

@@ -1,5 +1,6 @@
 # Bash completion for crm(1), crm-add(1), crm-export(1), crm-log(1),
-# crm-score(1), crm-segment(1), crm-report(1) and crm-show(1).
+# crm-score(1), crm-segment(1), crm-report(1), crm-show(1), crm-merge(1),
+# crm-forget(1) and crm-audit(1).
 #
 # Install as $(pkg-config --variable=completionsdir bash-completion)/crm with
 # links crm-add and crm-export to it, so that bash-completion loads it for any
@@ -145,15 +146,15 @@ _crm_export_args() {
 		_crm_reply "$eq" $_crm_types
 		return 0
 		;;
-	--id | --email | --since | --until)
+	--id | --email | --since | --until | --subject)
 		COMPREPLY=()
 		return 0
 		;;
 	esac
 	# crm-export takes no operands: offer the options.
 	_crm_reply '' -c -D -F -h -o --config= --db= --email= --events \
-		--fields= --format= --help --id= --output= --since= --type= \
-		--until= --version
+		--fields= --format= --help --id= --output= --since= --subject= \
+		--type= --until= --version
 	_crm_nospace
 	return 0
 }
@@ -374,11 +375,65 @@ _crm_export() {
 	_crm_export_args
 }
 
+# The data hygiene tools: crm-merge, crm-forget, crm-audit.
+_crm_hygiene_args() {
+	case $prev in
+	-c | --config | -o | --output)
+		_crm_files
+		return 0
+		;;
+	-D | --db)
+		_crm_dirs
+		return 0
+		;;
+	-F | --format)
+		_crm_reply "$eq" csv tsv ndjson
+		return 0
+		;;
+	--as-of | --id | --inactive-since | --op | --since | --threshold | \
+		-t | --tool | --until | --user)
+		COMPREPLY=()
+		return 0
+		;;
+	esac
+	case $1 in
+	merge) _crm_reply '' -c -D -h -o -t -v --as-of= --config= --db= \
+		--help --no-wait --output= --threshold= --verbose --version ;;
+	forget) _crm_reply '' -c -D -h -n -v --config= --db= --dry-run \
+		--help --inactive-since= --no-wait --scrub --verbose --version ;;
+	audit) _crm_reply '' -D -F -h -o --db= --format= --help --id= \
+		--op= --output= --since= --tool= --until= --user= --version ;;
+	esac
+	[[ $cur == -* || $1 == audit ]] || _crm_files
+	_crm_nospace
+	return 0
+}
+
+_crm_merge() {
+	local cur prev eq
+	_crm_words 1
+	_crm_hygiene_args merge
+}
+
+_crm_forget() {
+	local cur prev eq
+	_crm_words 1
+	_crm_hygiene_args forget
+}
+
+_crm_audit() {
+	local cur prev eq
+	_crm_words 1
+	_crm_hygiene_args audit
+}
+
 _crm() {
 	local cur prev eq tool=${COMP_WORDS[1]}
 	if ((COMP_CWORD == 1)); then
 		_crm_words 1
 		_crm_reply '' add export log show help -h --help --version report
+		_crm_reply '' add audit export forget log merge show help -h \
+			--help --version
 		return 0
 	fi
 	_crm_words 2
@@ -390,6 +445,7 @@ _crm() {
 	score) _crm_score_args ;;
 	segment) _crm_segment_args ;;
 	report) _crm_report_args ;;
+	merge | forget | audit) _crm_hygiene_args "$tool" ;;
 	help)
 		((COMP_CWORD == 2)) && _crm_reply '' add export log show
 		;;
@@ -405,3 +461,6 @@ complete -F _crm_show crm-show
 complete -F _crm_score crm-score
 complete -F _crm_segment crm-segment
 complete -F _crm_report crm-report
+complete -F _crm_merge crm-merge
+complete -F _crm_forget crm-forget
+complete -F _crm_audit crm-audit

@@ -22,6 +22,9 @@ crm-segment() { $CRM_TEST_WRAP "$BIN/crm-segment" "$@"; }
 crm-score() { $CRM_TEST_WRAP "$BIN/crm-score" "$@"; }
 crm-report() { $CRM_TEST_WRAP "$BIN/crm-report" "$@"; }
 crm-gen() { "$BIN/crm-gen" "$@"; }
+crm-merge() { $CRM_TEST_WRAP "$BIN/crm-merge" "$@"; }
+crm-forget() { $CRM_TEST_WRAP "$BIN/crm-forget" "$@"; }
+crm-audit() { $CRM_TEST_WRAP "$BIN/crm-audit" "$@"; }
 
 ok() {
 	echo "P $TEST_FILE $1" >>"$RESULTS"
