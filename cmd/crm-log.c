@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <locale.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -942,31 +941,30 @@ flag_mode(struct ctx *c)
 	free_chunks(k);
 }
 
-/* One audit entry for the run: counts only, no personal data. */
+/*
+ * One audit entry for the run: the contacts whose log grew, what of them
+ * changed and the counts; no personal data.
+ */
 static int
 audit(struct ctx *c)
 {
 	const struct crm_evlog_counts *n = crm_evlog_counts(c->l);
-	struct passwd *pw = getpwuid(getuid());
-	char ts[CRM_TIME_LEN], num[160];
-	struct crm_rec a;
-	int rc = 0;
+	struct crm_audit_info a = { .tool = "crm-log", .op = "log" };
+	char num[160];
+	int rc;
 
-	crm_rec_init(&a);
-	crm_time_format((int64_t)time(NULL), ts);
-	rc |= crm_rec_set(&a, 0, "ts", 2, ts, strlen(ts));
-	snprintf(num, sizeof(num), "%s", pw ? pw->pw_name : "?");
-	rc |= crm_rec_set(&a, 0, "user", 4, num, strlen(num));
-	rc |= crm_rec_set(&a, 0, "tool", 4, "crm-log", 7);
-	rc |= crm_rec_set(&a, 0, "op", 2, "log", 3);
 	snprintf(num, sizeof(num),
 	    "%llu events added, %llu contacts created, %llu consent changes",
 	    (unsigned long long)n->added, (unsigned long long)n->created,
 	    (unsigned long long)n->consent);
-	rc |= crm_rec_set(&a, 0, "rows", 4, num, strlen(num));
-	if (rc == 0)
-		rc = crm_audit_add(c->t, &a);
-	crm_rec_free(&a);
+	a.rows = num;
+	a.fields = n->consent ? "events,statistics,email_opt_in,consent_at,"
+				"consent_source" :
+				"events,statistics";
+	if ((rc = crm_evlog_touched(c->l, &a.ids, &a.nids)))
+		return rc;
+	rc = crm_audit_note(c->t, &a);
+	free(a.ids);
 	return rc;
 }
 

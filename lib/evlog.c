@@ -111,6 +111,19 @@ crm_evlog_counts(const struct crm_evlog *l)
 	return &l->counts;
 }
 
+int
+crm_evlog_touched(const struct crm_evlog *l, uint64_t **ids, size_t *n)
+{
+	size_t i;
+
+	*n = 0;
+	if ((*ids = malloc((l->nslots + 1) * sizeof(**ids))) == NULL)
+		return CRM_ENOMEM;
+	for (i = 0; i < l->nslots; i++)
+		(*ids)[(*n)++] = l->slots[i].id;
+	return 0;
+}
+
 static int
 why_is(char *why, size_t whylen, const char *fmt, const char *a, size_t n)
 {
@@ -165,21 +178,20 @@ crm_evlog_resolve(struct crm_evlog *l, const struct crm_evref *r, uint64_t *id,
     char *why, size_t whylen)
 {
 	char ref[24];
-	uint64_t x;
 	int rc;
 
 	if (r->byid) {
-		*id = r->id;
-		if (crm_map_get(&l->ids, id, 8, &x))
+		if (crm_map_get(&l->ids, &r->id, 8, id))
 			return 0;
-		if ((rc = crm_contact_get(l->t, *id, &l->rec)) ==
+		/* an id merged into another contact names that one */
+		if ((rc = crm_contact_resolve(l->t, r->id, id)) ==
 		    CRM_ENOTFOUND) {
 			snprintf(ref, sizeof(ref), "%llu",
 			    (unsigned long long)r->id);
 			return why_is(why, whylen, "no contact with id %.*s",
 			    ref, strlen(ref));
 		}
-		return rc ? rc : crm_map_put(&l->ids, id, 8, 1);
+		return rc ? rc : crm_map_put(&l->ids, &r->id, 8, *id);
 	}
 	if (crm_map_get(&l->emails, r->norm, r->nn, id))
 		return 0;

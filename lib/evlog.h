@@ -104,6 +104,8 @@ void crm_evlog_prefetch(struct crm_evlog *l, const struct crm_evready *r,
 int crm_evlog_flush(struct crm_evlog *l);
 void crm_evlog_txn(struct crm_evlog *l, struct crm_txn *t);
 const struct crm_evlog_counts *crm_evlog_counts(const struct crm_evlog *l);
+/* The contacts whose events were written so far, in a new array. */
+int crm_evlog_touched(const struct crm_evlog *l, uint64_t **ids, size_t *n);
 /* Flushes and frees; the transaction stays open for the caller. */
 int crm_evlog_end(struct crm_evlog *l);
 /* Frees without writing (the caller aborts the transaction). */

@@ -35,8 +35,11 @@ check_eq op 5 "$(crm-audit --op forget | sed -n 2p | cut -d, -f1)"
 check_eq id-2 '2
 4' "$(crm-audit --id 2 | sed 1d | cut -d, -f1)"
 check_eq id-range '1
+3
 4
 5' "$(crm-audit --id 1 | sed 1d | cut -d, -f1)"
+# crm-log names the contacts whose log grew and what of them changed.
+check_eq log-ids-fields '1,"events,statistics"' "$(crm-audit --tool crm-log | sed -n 2p | cut -d, -f6-8)"
 check_eq user-filter 5 "$(crm-audit --user "$(id -un)" | csv_rows /dev/stdin)"
 check_exit 1 user-none crm-audit --user nobody-here
 check_eq since-future '' "$(crm-audit --since 2999-01-01 | sed 1d)"
@@ -64,7 +67,7 @@ check_file subject '{"record":"contact","id":1,"email":"eve@example.com","first_
 {"record":"merged_ids","contact":1,"ids":[2]}
 {"record":"event","id":1,"contact":1,"ts":"2024-02-01T10:00:00Z","type":"call","text":"about renewal"}' subject.json
 run crm-export --subject 2
-check_eq subject-audit 'crm-add crm-add crm-merge' "$(grep '"record":"audit"' "$OUT" | sed 's/.*"tool":"\([^"]*\)".*/\1/' | tr '\n' ' ' | sed 's/ $//')"
+check_eq subject-audit 'crm-add crm-add crm-log crm-merge' "$(grep '"record":"audit"' "$OUT" | sed 's/.*"tool":"\([^"]*\)".*/\1/' | tr '\n' ' ' | sed 's/ $//')"
 if grep -q zed "$OUT"; then fail subject-only-eve "another contact in the output"; else ok subject-only-eve; fi
 check_exit 1 subject-unknown crm-export --subject nobody@example.com
 check_exit 64 subject-events crm-export --subject 1 --events

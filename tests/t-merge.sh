@@ -65,6 +65,11 @@ run crm-show -F json ada.l@example.com
 check_match show-dropped-email '^\{"contact":\{"id":1,' "$(cat "$OUT")"
 check_exit 0 log-dropped-email crm-log -c ada.l@example.com -t call --as-of 2024-02-02
 check_eq log-went-to-kept 6 "$(crm-export --fields events --id 1 | tail -n 1)"
+check_exit 0 log-dropped-id crm-log -c 2 -t call --as-of 2024-02-03
+check_eq log-id-went-to-kept 7 "$(crm-export --fields events --id 1 | tail -n 1)"
+printf 'contact,ts,type\n2,2024-02-04,visit\n' >byid.csv
+check_exit 0 log-dropped-id-rows crm-log byid.csv
+check_eq log-id-rows-went-to-kept 8 "$(crm-export --fields events --id 1 | tail -n 1)"
 check_exit 0 add-dropped-id crm-add -n --id 2 --title Countess
 check_out add-updated-kept 'id,title
 1,Countess
@@ -75,7 +80,7 @@ check_eq subject-merged '{"record":"merged_ids","contact":1,"ids":[2]}' \
 # A re-import of an order of the dropped contact is still a repeat.
 printf 'email,ts,type,amount,ext_id\nada.l@example.com,2024-01-05T12:00:00Z,purchase,5.50,O2\n' >again.csv
 check_exit 0 reimport crm-log again.csv
-check_eq reimport-no-new 6 "$(crm-export --fields events --id 1 | tail -n 1)"
+check_eq reimport-no-new 8 "$(crm-export --fields events --id 1 | tail -n 1)"
 
 ## Merging into a merged contact follows the chain; one contact twice is
 ## refused.
