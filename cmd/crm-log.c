@@ -23,7 +23,9 @@
 
 #define MAXSHOWN 100   /* bad rows reported one by one */
 #define CHUNKROWS 4096 /* rows the reading thread hands over at a time */
-#define NCHUNKS 4      /* chunks in flight */
+#define NCHUNKS 4      /* chunks made at the start */
+#define MAXCHUNKS 256  /* chunks at most: the reading thread runs up to a
+			  million rows ahead while the writer sorts a batch */
 
 /* What a column of the input is to an event. */
 enum { R_SKIP, R_CONTACT, R_EMAIL, R_TS, R_TYPE, R_FIELD };
@@ -82,6 +84,7 @@ struct ctx {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct chunk *full, *free; /* ready to write; to be filled */
+	size_t nchunks;
 	long rows, nbad;
 	struct crm_out *rej;
 	FILE *rejfp;
@@ -645,6 +648,25 @@ chunk_get(struct ctx *c, struct chunk **list)
 	return k;
 }
 
+/* A chunk to fill: a free one, or a new one while there are few. */
+static struct chunk *
+chunk_fresh(struct ctx *c)
+{
+	struct chunk *k = NULL;
+
+	pthread_mutex_lock(&c->mu);
+	if (c->free == NULL && c->nchunks < MAXCHUNKS &&
+	    (k = calloc(1, sizeof(*k))) != NULL &&
+	    (k->r = calloc(CHUNKROWS, sizeof(*k->r))) == NULL) {
+		free(k);
+		k = NULL;
+	}
+	if (k != NULL)
+		c->nchunks++;
+	pthread_mutex_unlock(&c->mu);
+	return k != NULL ? k : chunk_get(c, &c->free);
+}
+
 /* Puts a chunk at the end of a list and wakes the other thread. */
 static void
 chunk_put(struct ctx *c, struct chunk **list, struct chunk *k)
@@ -716,7 +738,7 @@ reader(void *arg)
 		if (k->n == CHUNKROWS) {
 			known_emails(c, k);
 			chunk_put(c, &c->full, k);
-			k = chunk_get(c, &c->free);
+			k = chunk_fresh(c);
 			chunk_reset(k);
 		}
 	}
@@ -873,6 +895,7 @@ read_input(struct ctx *c, const char *path)
 	if (rc)
 		die(c, rc == CRM_EPARSE ? EX_DATAERR : crm_sysexit(rc), "%s",
 		    msg);
+	c->nchunks = NCHUNKS;
 	for (i = 0; i < NCHUNKS; i++) {
 		if ((k = calloc(1, sizeof(*k))) == NULL ||
 		    (k->r = calloc(CHUNKROWS, sizeof(*k->r))) == NULL)
