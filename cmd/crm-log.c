@@ -24,7 +24,8 @@
 #define MAXSHOWN 100   /* bad rows reported one by one */
 #define CHUNKROWS 4096 /* rows the reading thread hands over at a time */
 #define NCHUNKS 4      /* chunks made at the start */
-#define MAXCHUNKS 256  /* chunks at most: the reading thread runs up to a
+#define MAXCHUNKS                                                              \
+	256 /* chunks at most: the reading thread runs up to a
 			  million rows ahead while the writer sorts a batch */
 
 /* What a column of the input is to an event. */
