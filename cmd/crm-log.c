@@ -23,10 +23,10 @@
 
 #define MAXSHOWN 100   /* bad rows reported one by one */
 #define CHUNKROWS 4096 /* rows the reading thread hands over at a time */
-#define NCHUNKS 4      /* chunks made at the start */
-#define MAXCHUNKS                                                              \
-	256 /* chunks at most: the reading thread runs up to a
-			  million rows ahead while the writer sorts a batch */
+/* Chunks made at the start, and at most: the reading thread may run up to
+ * a million rows ahead while the writer sorts and writes a batch. */
+#define NCHUNKS 4
+#define MAXCHUNKS 256
 
 /* What a column of the input is to an event. */
 enum { R_SKIP, R_CONTACT, R_EMAIL, R_TS, R_TYPE, R_FIELD };
