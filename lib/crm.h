@@ -7,6 +7,7 @@
 
 #include "audit.h"
 #include "buf.h"
+#include "check.h"
 #include "clv.h"
 #include "config.h"
 #include "contact.h"

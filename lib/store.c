@@ -1466,3 +1466,100 @@ out:
 	users_relock(st);
 	return rc;
 }
+
+struct crm_raw {
+	MDB_cursor *c;
+	int started;
+	struct crm_store *st;
+};
+
+static MDB_dbi
+dbi_of(const struct crm_store *st, int db)
+{
+	switch (db) {
+	case CRM_DB_META:
+		return st->meta;
+	case CRM_DB_CONTACTS:
+		return st->contacts;
+	case CRM_DB_EMAIL:
+		return st->idx[CRM_IDX_EMAIL];
+	case CRM_DB_EXT:
+		return st->idx[CRM_IDX_EXT];
+	case CRM_DB_EVKEY:
+		return st->idx[CRM_IDX_EVKEY];
+	case CRM_DB_FIELDS:
+		return st->fields;
+	case CRM_DB_AUDIT:
+		return st->audit;
+	case CRM_DB_EVENTS:
+		return st->events;
+	}
+	return st->stats;
+}
+
+int
+crm_raw_open(struct crm_txn *t, int db, struct crm_raw **out)
+{
+	struct crm_raw *it;
+	int rc;
+
+	if (db < 0 || db >= CRM_NDB)
+		return CRM_EINVAL;
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return CRM_ENOMEM;
+	if ((rc = mdb_cursor_open(t->t, dbi_of(t->st, db), &it->c))) {
+		free(it);
+		return lmdb_err(t->st, rc);
+	}
+	it->st = t->st;
+	*out = it;
+	return 0;
+}
+
+int
+crm_raw_next(struct crm_raw *it, const void **k, size_t *kn, const void **v,
+    size_t *vn)
+{
+	MDB_val key, val;
+	int rc;
+
+	rc = mdb_cursor_get(it->c, &key, &val,
+	    it->started ? MDB_NEXT : MDB_FIRST);
+	it->started = 1;
+	if (rc == MDB_NOTFOUND)
+		return CRM_EOF;
+	if (rc)
+		return lmdb_err(it->st, rc);
+	*k = key.mv_data;
+	*kn = key.mv_size;
+	*v = val.mv_data;
+	*vn = val.mv_size;
+	return 0;
+}
+
+void
+crm_raw_close(struct crm_raw *it)
+{
+	if (it == NULL)
+		return;
+	mdb_cursor_close(it->c);
+	free(it);
+}
+
+int
+crm_raw_get(struct crm_txn *t, int db, const void *k, size_t kn,
+    const void **v, size_t *vn)
+{
+	MDB_val key = { kn, (void *)k }, val;
+	int rc;
+
+	if (db < 0 || db >= CRM_NDB)
+		return CRM_EINVAL;
+	if (kn == 0 || kn > 511)
+		return CRM_ENOTFOUND;
+	if ((rc = mdb_get(t->t, dbi_of(t->st, db), &key, &val)))
+		return lmdb_err(t->st, rc);
+	*v = val.mv_data;
+	*vn = val.mv_size;
+	return 0;
+}

@@ -171,4 +171,32 @@ int crm_audit_open(struct crm_txn *t, struct crm_iter **out);
  */
 int crm_store_scrub(struct crm_store *st, unsigned flags);
 
+/*
+ * Raw access to the named databases, for checking tools (crm_check_run()):
+ * keys and values as stored, borrowed until the next call on the cursor or
+ * the end of the transaction.
+ */
+enum crm_db {
+	CRM_DB_META,
+	CRM_DB_CONTACTS,
+	CRM_DB_EMAIL,
+	CRM_DB_EXT,
+	CRM_DB_EVKEY,
+	CRM_DB_FIELDS,
+	CRM_DB_AUDIT,
+	CRM_DB_EVENTS,
+	CRM_DB_STATS,
+	CRM_NDB
+};
+struct crm_raw;
+
+int crm_raw_open(struct crm_txn *t, int db, struct crm_raw **out);
+/* The next entry in key order; CRM_EOF after the last. */
+int crm_raw_next(struct crm_raw *it, const void **k, size_t *kn,
+    const void **v, size_t *vn);
+void crm_raw_close(struct crm_raw *it);
+/* One entry by key: CRM_ENOTFOUND if there is none. */
+int crm_raw_get(struct crm_txn *t, int db, const void *k, size_t kn,
+    const void **v, size_t *vn);
+
 #endif
