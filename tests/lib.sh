@@ -21,6 +21,7 @@ crm-show() { $CRM_TEST_WRAP "$BIN/crm-show" "$@"; }
 crm-segment() { $CRM_TEST_WRAP "$BIN/crm-segment" "$@"; }
 crm-score() { $CRM_TEST_WRAP "$BIN/crm-score" "$@"; }
 crm-report() { $CRM_TEST_WRAP "$BIN/crm-report" "$@"; }
+crm-check() { $CRM_TEST_WRAP "$BIN/crm-check" "$@"; }
 crm-gen() { "$BIN/crm-gen" "$@"; }
 crm-merge() { $CRM_TEST_WRAP "$BIN/crm-merge" "$@"; }
 crm-forget() { $CRM_TEST_WRAP "$BIN/crm-forget" "$@"; }
