@@ -6,12 +6,14 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "errors.h"
 #include "store.h"
 
 #define GIB ((size_t)1 << 30)
+#define DISK_MAX (sizeof(size_t) > 4 ? (uint64_t)64 << 30 : (uint64_t)1 << 30)
 
 struct crm_store {
 	MDB_env *env;
@@ -55,12 +57,32 @@ struct crm_evit {
 	struct crm_store *st;
 };
 
+/*
+ * LMDB reports a write cut short as EIO: on a filesystem with no room left
+ * that is a full disk, and said so.
+ */
+static int
+disk_full(const struct crm_store *st)
+{
+	struct statvfs fs;
+
+	return statvfs(st->dir, &fs) == 0 &&
+	    (uint64_t)fs.f_bavail * fs.f_frsize < ((uint64_t)1 << 22);
+}
+
 static int
 lmdb_err(struct crm_store *st, int rc)
 {
 	if (rc == 0)
 		return 0;
 	snprintf(st->err, sizeof(st->err), "%s", mdb_strerror(rc));
+	if (rc == ENOSPC || rc == EDQUOT || (rc == EIO && disk_full(st))) {
+		snprintf(st->err, sizeof(st->err),
+		    "no space left on the disk of %s; nothing of this "
+		    "transaction was stored",
+		    st->dir);
+		return CRM_EFULL;
+	}
 	switch (rc) {
 	case MDB_NOTFOUND:
 		return CRM_ENOTFOUND;
@@ -232,21 +254,51 @@ open_dbs(struct crm_store *st, unsigned flags)
 
 /*
  * The map is address space, not disk: LMDB (without MDB_WRITEMAP) grows the
- * file only as pages are written. So the map is set well above the data,
- * at least 8 GiB or twice the file, which lets the store grow without a
- * resize; a full disk is still reported as CRM_EFULL.
+ * file only as pages are written. So the map is set to what the disk could
+ * hold: the file plus the free space of its filesystem (up to 64 GiB more,
+ * which keeps the address space modest for valgrind and ulimit -v), and at
+ * least 8 GiB or twice the file. A transaction then runs out of disk
+ * (CRM_EFULL, a clear error, the store as it was) before it runs out of
+ * map, and the map follows the store and the disk: crm_txn_begin() grows
+ * it when either has grown.
  */
 static size_t
 map_size(const char *dir)
 {
 	char path[4096];
 	struct stat sb;
-	size_t want = sizeof(size_t) > 4 ? 8 * GIB : GIB / 2;
+	struct statvfs fs;
+	size_t want = sizeof(size_t) > 4 ? 8 * GIB : GIB / 2, file = 0, disk;
+	size_t cap = sizeof(size_t) > 4 ? (size_t)1 << 46 : (size_t)3 * GIB;
+	uint64_t free_;
 
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	if (stat(path, &sb) == 0 && (size_t)sb.st_size * 2 > want)
-		want = ((size_t)sb.st_size * 2 + GIB - 1) / GIB * GIB;
-	return want;
+	if (stat(path, &sb) == 0)
+		file = (size_t)sb.st_size;
+	if (file > cap / 2)
+		return file + GIB;
+	if (file * 2 > want)
+		want = file * 2;
+	if (statvfs(dir, &fs) == 0) {
+		free_ = (uint64_t)fs.f_bavail * fs.f_frsize;
+		disk = file + (size_t)(free_ < DISK_MAX ? free_ : DISK_MAX);
+		if (disk > want)
+			want = disk;
+	}
+	if (want > cap)
+		want = cap;
+	return (want + GIB - 1) / GIB * GIB;
+}
+
+/* Before a write: a map that the disk has outgrown grows (see above). */
+static void
+grow_map(struct crm_store *st)
+{
+	MDB_envinfo info;
+	size_t want = map_size(st->dir);
+
+	if (mdb_env_info(st->env, &info) == 0 && want > info.me_mapsize)
+		mdb_env_set_mapsize(st->env, want);
 }
 
 int
@@ -386,7 +438,15 @@ crm_txn_begin(struct crm_store *st, unsigned flags, struct crm_txn **out)
 		free(t);
 		return rc;
 	}
-	if ((rc = mdb_txn_begin(st->env, NULL, ro ? MDB_RDONLY : 0, &t->t))) {
+	if (!ro)
+		grow_map(st);
+	rc = mdb_txn_begin(st->env, NULL, ro ? MDB_RDONLY : 0, &t->t);
+	if (rc == MDB_MAP_RESIZED) {
+		/* Another process grew the map: take its size and go on. */
+		mdb_env_set_mapsize(st->env, 0);
+		rc = mdb_txn_begin(st->env, NULL, ro ? MDB_RDONLY : 0, &t->t);
+	}
+	if (rc) {
 		if (!ro)
 			flock(st->lockfd, LOCK_UN);
 		free(t);
