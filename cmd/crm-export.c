@@ -16,6 +16,7 @@
 struct ctx {
 	const char *db, *outpath, *cfgpath;
 	int fmt, since_set, until_set, missing, events;
+	int spreadsheet; /* --spreadsheet: formula cells made text */
 	int64_t since, until;
 	char **types;
 	size_t ntypes;
@@ -38,12 +39,12 @@ usage(int status)
 	fputs("usage: crm-export [-c config] [-D dir] [-F csv|tsv|ndjson] "
 	      "[-o file] [--id n]...\n"
 	      "                  [--email addr]... [--since time] "
-	      "[--fields a,b,c]\n"
+	      "[--fields a,b,c] [--spreadsheet]\n"
 	      "       crm-export --events [-c config] [-D dir] "
 	      "[-F csv|tsv|ndjson] [-o file]\n"
 	      "                  [--id n]... [--email addr]... [--type t]... "
 	      "[--since time]\n"
-	      "                  [--until time]\n"
+	      "                  [--until time] [--spreadsheet]\n"
 	      "       crm-export --subject contact [-c config] [-D dir] "
 	      "[-o file]\n",
 	    status ? stderr : stdout);
@@ -493,6 +494,7 @@ static const struct option longopts[] = { { "config", required_argument, NULL,
 	{ "id", required_argument, NULL, 'I' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "since", required_argument, NULL, 'S' },
+	{ "spreadsheet", no_argument, NULL, 'X' },
 	{ "subject", required_argument, NULL, 'j' },
 	{ "type", required_argument, NULL, 't' },
 	{ "until", required_argument, NULL, 'U' },
@@ -565,6 +567,9 @@ main(int argc, char *argv[])
 		case 'V':
 			puts("crm-export (crm) " CRM_VERSION);
 			return 0;
+		case 'X':
+			c.spreadsheet = 1;
+			break;
 		default:
 			usage(EX_USAGE);
 		}
@@ -592,6 +597,7 @@ main(int argc, char *argv[])
 		err(EX_CANTCREAT, "%s", c.outpath);
 	if ((rc = crm_out_open(c.fp, c.fmt, &c.out)))
 		errx(EX_SOFTWARE, "%s", crm_strerror(rc));
+	crm_out_safe(c.out, c.spreadsheet);
 	if (c.subject != NULL)
 		rc = export_subject(&c);
 	else if (c.events)

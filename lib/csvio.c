@@ -832,3 +832,38 @@ crm_csv_end(struct crm_buf *b)
 {
 	return crm_buf_addc(b, '\n');
 }
+
+int
+crm_csv_formula(const char *s, size_t n)
+{
+	size_t i = 1, digits = 0;
+
+	if (n == 0 || strchr("=+-@\t\r", s[0]) == NULL || s[0] == '\0')
+		return 0;
+	if (s[0] != '+' && s[0] != '-')
+		return 1;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		digits++;
+	if (i < n && s[i] == '.' && digits > 0)
+		for (i++, digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			digits++;
+	return i < n || digits == 0;
+}
+
+int
+crm_csv_field_safe(struct crm_buf *b, int fmt, int first, const char *s,
+    size_t n)
+{
+	struct crm_buf t = { 0 };
+	int rc;
+
+	if (!crm_csv_formula(s, n))
+		return crm_csv_field(b, fmt, first, s, n);
+	if (crm_buf_addc(&t, '\'') || crm_buf_add(&t, s, n)) {
+		crm_buf_free(&t);
+		return CRM_ENOMEM;
+	}
+	rc = crm_csv_field(b, fmt, first, t.p, t.len);
+	crm_buf_free(&t);
+	return rc;
+}

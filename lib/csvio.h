@@ -64,5 +64,14 @@ void crm_csv_close(struct crm_csv *r);
 int crm_csv_field(struct crm_buf *b, int fmt, int first, const char *s,
     size_t n);
 int crm_csv_end(struct crm_buf *b);
+/*
+ * Whether a spreadsheet would take the cell for a formula: it starts with
+ * = + - @, a tab or a carriage return (OWASP's list for CSV injection) and
+ * is not a plain number such as -12.50.
+ */
+int crm_csv_formula(const char *s, size_t n);
+/* Like crm_csv_field(), with a formula cell made text by a leading '. */
+int crm_csv_field_safe(struct crm_buf *b, int fmt, int first, const char *s,
+    size_t n);
 
 #endif

@@ -19,7 +19,7 @@ struct col {
 
 struct crm_out {
 	FILE *fp;
-	int fmt, failed;
+	int fmt, failed, safe;
 	struct col *c;
 	size_t nc;
 	struct crm_buf b, item;
@@ -107,6 +107,21 @@ flush(struct crm_out *o, int force)
 	return o->failed ? CRM_EIO : 0;
 }
 
+void
+crm_out_safe(struct crm_out *o, int on)
+{
+	o->safe = on;
+}
+
+/* One CSV or TSV cell, made safe for spreadsheets when asked. */
+static int
+cell(struct crm_out *o, int first, const char *v, size_t n)
+{
+	if (o->safe)
+		return crm_csv_field_safe(&o->b, o->fmt, first, v, n);
+	return crm_csv_field(&o->b, o->fmt, first, v, n);
+}
+
 int
 crm_out_header(struct crm_out *o)
 {
@@ -116,8 +131,7 @@ crm_out_header(struct crm_out *o)
 	if (o->fmt == CRM_FMT_NDJSON)
 		return 0;
 	for (i = 0; rc == 0 && i < o->nc; i++)
-		rc = crm_csv_field(&o->b, o->fmt, i == 0, o->c[i].name,
-		    o->c[i].nlen);
+		rc = cell(o, i == 0, o->c[i].name, o->c[i].nlen);
 	return rc ? rc : crm_csv_end(&o->b);
 }
 
@@ -166,8 +180,7 @@ crm_out_rec(struct crm_out *o, const struct crm_rec *r)
 	for (i = 0; rc == 0 && i < o->nc; i++) {
 		v = value(r, &o->c[i], &n, idbuf);
 		if (o->fmt != CRM_FMT_NDJSON)
-			rc = crm_csv_field(&o->b, o->fmt, i == 0, v ? v : "",
-			    v ? n : 0);
+			rc = cell(o, i == 0, v ? v : "", v ? n : 0);
 		else if (v != NULL) {
 			rc = json_member(o, &o->c[i], v, n, first);
 			first = 0;

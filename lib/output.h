@@ -23,6 +23,9 @@ int crm_out_columns(struct crm_out *o, char *const *custom, size_t ncustom,
     char *const *only, size_t nonly);
 /* Columns named as given, every one a plain name (no core columns). */
 int crm_out_names(struct crm_out *o, char *const *names, size_t n);
+/* For spreadsheets: CSV and TSV cells that a spreadsheet would run as a
+ * formula are written as text (crm_csv_field_safe()). */
+void crm_out_safe(struct crm_out *o, int on);
 int crm_out_header(struct crm_out *o);
 int crm_out_rec(struct crm_out *o, const struct crm_rec *r);
 /* Flushes; returns CRM_EIO if anything could not be written. Frees o. */
