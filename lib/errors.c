@@ -55,6 +55,7 @@ crm_sysexit(int err)
 	case CRM_EPARSE:
 	case CRM_EINVAL:
 	case CRM_EVERSION:
+	case CRM_ETOOBIG: /* a value or a row over a limit: bad input */
 		return EX_DATAERR;
 	case CRM_ENOSTORE:
 	case ENOENT:

@@ -116,6 +116,12 @@ crm_import_header(struct crm_import *c, const char *const *h, size_t n,
 	size_t i, k;
 
 	free_names(c);
+	if (n > CRM_REC_MAXFIELDS) {
+		snprintf(why, whylen,
+		    "%zu columns; a contact row has at most %d", n,
+		    CRM_REC_MAXFIELDS);
+		return CRM_EINVAL;
+	}
 	if ((c->plan = calloc(n + 1, sizeof(*c->plan))) == NULL ||
 	    (c->names = calloc(n + 1, sizeof(char *))) == NULL)
 		return CRM_ENOMEM;

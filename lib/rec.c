@@ -202,6 +202,9 @@ crm_rec_set(struct crm_rec *r, int col, const char *name, size_t nlen,
 	    memcmp(r->arena.p + f->val, val, vlen) == 0)
 		return 0;
 	if (f == NULL) {
+		/* Positions are 16 bits; lookups are linear in the fields. */
+		if (r->n >= CRM_REC_MAXFIELDS)
+			return CRM_ETOOBIG;
 		if (r->n == r->cap) {
 			size_t cap = r->cap ? r->cap * 2 : 24;
 

@@ -62,6 +62,9 @@ struct crm_rec {
 	struct crm_buf arena; /* names and values, each NUL-terminated */
 };
 
+/* At most this many fields a record: crm_rec_set() gives CRM_ETOOBIG. */
+#define CRM_REC_MAXFIELDS 4096
+
 void crm_rec_init(struct crm_rec *r);
 void crm_rec_clear(struct crm_rec *r);
 void crm_rec_free(struct crm_rec *r);
