@@ -54,8 +54,7 @@ summary(const struct crm_check_counts *n)
 
 static const struct option longopts[] = { { "db", required_argument, NULL,
 					      'D' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' }, { "quiet", no_argument, NULL, 'q' },
 	{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 } };
 
 int

@@ -15,6 +15,7 @@ static const struct {
 } tools[] = {
 	{ "add", "create or update contacts (upsert by id, ext_id, email)" },
 	{ "audit", "list the audit log: who changed what, when" },
+	{ "check", "verify that the store is consistent" },
 	{ "export", "stream contacts or events out as CSV, TSV or NDJSON" },
 	{ "forget", "erase a person, or inactive contacts (retention)" },
 	{ "log", "append interactions (events) to the log" },

@@ -19,9 +19,9 @@ struct chk {
 	void *arg;
 	struct crm_check_counts *n;
 	uint64_t next_id, next_event;
-	struct crm_map fields;  /* registered custom field names */
-	struct crm_map withev;  /* contacts that have events */
-	uint32_t *evtype;       /* per event id: hash of its type, or 0 */
+	struct crm_map fields; /* registered custom field names */
+	struct crm_map withev; /* contacts that have events */
+	uint32_t *evtype;      /* per event id: hash of its type, or 0 */
 	struct crm_rec rec;
 	/* The contact whose events are being summed up. */
 	uint64_t cur;
@@ -131,8 +131,7 @@ indexed(struct chk *c, int db, const char *col, uint64_t id, const char *val,
 	}
 	memcpy(&owner, v, 8);
 	if (owner != id)
-		problem(c,
-		    "contact %llu: %s \"%s\" is indexed to contact %llu",
+		problem(c, "contact %llu: %s \"%s\" is indexed to contact %llu",
 		    ull(id), col, shown(val, n, buf), ull(owner));
 	return 0;
 }
@@ -353,7 +352,8 @@ check_evkey_of(struct chk *c, const struct crm_event *e, struct crm_buf *key)
 		return CRM_ENOMEM;
 	rc = crm_raw_get(c->t, CRM_DB_EVKEY, key->p, key->len, &v, &vn);
 	if (rc == CRM_ENOTFOUND) {
-		problem(c, "event %llu: ext_id \"%s\" is not in the evkey index",
+		problem(c,
+		    "event %llu: ext_id \"%s\" is not in the evkey index",
 		    ull(e->id), shown(x, n, buf));
 		return 0;
 	}
@@ -409,8 +409,8 @@ one_event(struct chk *c, const void *k, size_t kn, const void *v, size_t vn,
 			return rc;
 	}
 	if (!c->cur_exists)
-		problem(c, "event %llu: contact %llu does not exist",
-		    ull(e.id), ull(e.contact));
+		problem(c, "event %llu: contact %llu does not exist", ull(e.id),
+		    ull(e.contact));
 	if (crm_event_decode(&e, v, vn) != 0) {
 		problem(c, "event %llu: does not decode", ull(e.id));
 		return 0;
@@ -471,8 +471,9 @@ check_evkeys(struct chk *c)
 		}
 		memcpy(&id, v, 8);
 		if (c->evtype == NULL && c->next_event <= MAX_TRACKED) {
-			problem(c, "evkey index: \"%s\" names event %llu, "
-				   "but there are no events",
+			problem(c,
+			    "evkey index: \"%s\" names event %llu, "
+			    "but there are no events",
 			    shown(nul + 1, kn - (size_t)(nul + 1 - (char *)k),
 				buf),
 			    ull(id));

@@ -1607,8 +1607,8 @@ crm_raw_close(struct crm_raw *it)
 }
 
 int
-crm_raw_get(struct crm_txn *t, int db, const void *k, size_t kn,
-    const void **v, size_t *vn)
+crm_raw_get(struct crm_txn *t, int db, const void *k, size_t kn, const void **v,
+    size_t *vn)
 {
 	MDB_val key = { kn, (void *)k }, val;
 	int rc;

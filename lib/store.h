@@ -192,8 +192,8 @@ struct crm_raw;
 
 int crm_raw_open(struct crm_txn *t, int db, struct crm_raw **out);
 /* The next entry in key order; CRM_EOF after the last. */
-int crm_raw_next(struct crm_raw *it, const void **k, size_t *kn,
-    const void **v, size_t *vn);
+int crm_raw_next(struct crm_raw *it, const void **k, size_t *kn, const void **v,
+    size_t *vn);
 void crm_raw_close(struct crm_raw *it);
 /* One entry by key: CRM_ENOTFOUND if there is none. */
 int crm_raw_get(struct crm_txn *t, int db, const void *k, size_t kn,

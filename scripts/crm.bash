@@ -153,8 +153,8 @@ _crm_export_args() {
 	esac
 	# crm-export takes no operands: offer the options.
 	_crm_reply '' -c -D -F -h -o --config= --db= --email= --events \
-		--fields= --format= --help --id= --output= --since= --subject= \
-		--type= --until= --version
+		--fields= --format= --help --id= --output= --since= --spreadsheet \
+		--subject= --type= --until= --version
 	_crm_nospace
 	return 0
 }
@@ -363,6 +363,23 @@ _crm_log() {
 	_crm_log_args
 }
 
+_crm_check_args() {
+	case $prev in
+	-D | --db)
+		_crm_dirs
+		return 0
+		;;
+	esac
+	_crm_reply '' -D -h -q --db= --help --quiet --version
+	_crm_nospace
+}
+
+_crm_check() {
+	local cur prev eq
+	_crm_words 1
+	_crm_check_args
+}
+
 _crm_show() {
 	local cur prev eq
 	_crm_words 1
@@ -431,14 +448,14 @@ _crm() {
 	local cur prev eq tool=${COMP_WORDS[1]}
 	if ((COMP_CWORD == 1)); then
 		_crm_words 1
-		_crm_reply '' add export log show help -h --help --version report
-		_crm_reply '' add audit export forget log merge show help -h \
-			--help --version
+		_crm_reply '' add audit check export forget log merge report show \
+			help -h --help --version
 		return 0
 	fi
 	_crm_words 2
 	case $tool in
 	add) _crm_add_args ;;
+	check) _crm_check_args ;;
 	export) _crm_export_args ;;
 	log) _crm_log_args ;;
 	show) _crm_show_args ;;
@@ -447,7 +464,7 @@ _crm() {
 	report) _crm_report_args ;;
 	merge | forget | audit) _crm_hygiene_args "$tool" ;;
 	help)
-		((COMP_CWORD == 2)) && _crm_reply '' add export log show
+		((COMP_CWORD == 2)) && _crm_reply '' add check export log show
 		;;
 	esac
 	return 0
@@ -455,6 +472,7 @@ _crm() {
 
 complete -F _crm crm
 complete -F _crm_add crm-add
+complete -F _crm_check crm-check
 complete -F _crm_export crm-export
 complete -F _crm_log crm-log
 complete -F _crm_show crm-show

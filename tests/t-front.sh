@@ -1,6 +1,6 @@
 # crm (the front), and --help / --version of every tool.
 
-TOOLS="crm crm-add crm-export crm-log crm-show"
+TOOLS="crm crm-add crm-check crm-export crm-log crm-show"
 
 for t in $TOOLS; do
 	check_exit 0 "$t-help" $t --help

@@ -25,8 +25,7 @@ collect(void *arg, const char *msg)
 }
 
 static int
-put_contact(struct crm_txn *t, uint64_t id, const char *email,
-    const char *ext)
+put_contact(struct crm_txn *t, uint64_t id, const char *email, const char *ext)
 {
 	struct crm_rec r = { 0 };
 	int rc;
@@ -243,25 +242,30 @@ main(void)
 	CHECK(n.events == 4 && n.evkeys == 3 && n.stats == 2);
 
 	CHECK(damaged(dir, "stats", bad_stats, &s) == 1);
-	CHECK(strstr(s.all, "contact 1: stored events is \"4\", the events "
-			    "give \"3\"") != NULL);
+	CHECK(strstr(s.all,
+		  "contact 1: stored events is \"4\", the events "
+		  "give \"3\"") != NULL);
 	CHECK(damaged(dir, "revenue", bad_revenue, &s) == 1);
-	CHECK(strstr(s.all, "stored revenue is \"0.00\", the events give "
-			    "\"-2.00\"") != NULL);
+	CHECK(strstr(s.all,
+		  "stored revenue is \"0.00\", the events give "
+		  "\"-2.00\"") != NULL);
 	CHECK(damaged(dir, "email", no_email_key, &s) == 1);
-	CHECK(strstr(s.all, "contact 2: email \"b@x.org\" is not in the email "
-			    "index") != NULL);
+	CHECK(strstr(s.all,
+		  "contact 2: email \"b@x.org\" is not in the email "
+		  "index") != NULL);
 	CHECK(damaged(dir, "ext", stray_key, &s) == 1);
-	CHECK(strstr(s.all, "ext_id index: \"B7\" names contact 2, whose "
-			    "ext_id differs") != NULL);
+	CHECK(strstr(s.all,
+		  "ext_id index: \"B7\" names contact 2, whose "
+		  "ext_id differs") != NULL);
 	CHECK(damaged(dir, "field", unregistered_field, &s) == 1);
 	CHECK(strstr(s.all, "field \"plan\" is not in the field registry") !=
 	    NULL);
 	CHECK(damaged(dir, "orphan", orphan_event, &s) >= 1);
 	CHECK(strstr(s.all, "contact 99 does not exist") != NULL);
 	CHECK(damaged(dir, "evkey", stray_evkey, &s) == 1);
-	CHECK(strstr(s.all, "names event 1, which is not an event of type "
-			    "refund") != NULL);
+	CHECK(strstr(s.all,
+		  "names event 1, which is not an event of type "
+		  "refund") != NULL);
 	CHECK(damaged(dir, "dangling", dangling_stats, &s) == 1);
 	CHECK(strstr(s.all, "statistics of contact 42, which does not exist") !=
 	    NULL);
