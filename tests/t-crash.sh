@@ -9,12 +9,17 @@
 #                      a failure prints the seed that reproduces it
 
 TRIALS=${CRM_CRASH_TRIALS:-12}
-if [ -n "$CRM_TEST_WRAP" ] && [ -z "${CRM_CRASH_TRIALS-}" ]; then
-	TRIALS=2 # under valgrind a run takes minutes: two kills each
-fi
 SEED=${CRM_CRASH_SEED:-$(date +%s)}
 ASOF=2025-01-01T00:00:00Z
-BATCH=2000
+NC=40000    # contacts imported by crm-add
+BATCH=2000  # in batches of this many
+NE=400000   # events imported by crm-log
+NCHUNK=8    # in this many runs
+if [ -n "$CRM_TEST_WRAP" ]; then
+	# under valgrind every run is fifty times slower: less of everything
+	[ -z "${CRM_CRASH_TRIALS-}" ] && TRIALS=2
+	NC=4000 BATCH=200 NE=20000 NCHUNK=4
+fi
 
 # now: seconds since the epoch, with decimals
 now() { date +%s.%N; }
@@ -51,7 +56,7 @@ consistent() {
 }
 
 ## crm-add --batch: after a kill the store holds the first k batches.
-crm-gen contacts 40000 --dups 0 -s 11 >contacts.csv
+crm-gen contacts $NC --dups 0 -s 11 >contacts.csv
 t0=$(now)
 check_exit 0 add-reference crm-add -D "$T/ref" -q --as-of $ASOF --batch $BATCH contacts.csv
 span=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print (b - a) * 1.2 }')
@@ -71,7 +76,7 @@ while [ $i -lt "$TRIALS" ]; do
 	consistent "add-kill-$i-check" "$T/k"
 	crm-export -D "$T/k" >got.csv 2>"$T/.exp.err"
 	n=$(($(wc -l <got.csv) - 1))
-	if [ $((n % BATCH)) -ne 0 ] && [ $n -ne 40000 ]; then
+	if [ $((n % BATCH)) -ne 0 ] && [ $n -ne $NC ]; then
 		fail "add-kill-$i-batches" "$n contacts is not a whole number of batches (seed $SEED)"
 	else
 		ok "add-kill-$i-batches"
@@ -82,7 +87,7 @@ while [ $i -lt "$TRIALS" ]; do
 	else
 		fail "add-kill-$i-committed" "the $n contacts differ from the reference's first $n (seed $SEED)"
 	fi
-	[ $n -gt 0 ] && [ $n -lt 40000 ] && partial=$((partial + 1))
+	[ $n -gt 0 ] && [ $n -lt $NC ] && partial=$((partial + 1))
 	# The killed import, run again, completes the store.
 	if [ $i -le 2 ]; then
 		check_exit 0 "add-kill-$i-rerun" crm-add -D "$T/k" -q --as-of $ASOF --batch $BATCH contacts.csv
@@ -96,9 +101,8 @@ echo "t-crash: crm-add: $TRIALS kills, $partial mid-import (seed $SEED)" >&2
 ## leaves the store as it was after the last completed chunk, or (killed
 ## after its commit) after this one.
 crm-gen contacts 5000 --dups 0 -s 12 >base.csv
-crm-gen events 400000 -c 5000 -s 12 >events.csv
-NCHUNK=8
-per=50000
+crm-gen events $NE -c 5000 -s 12 >events.csv
+per=$((NE / NCHUNK))
 j=1
 while [ $j -le $NCHUNK ]; do
 	{ head -n 1 events.csv; sed -n "$((2 + (j - 1) * per)),$((1 + j * per))p" events.csv; } >chunk$j.csv
