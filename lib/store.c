@@ -23,6 +23,7 @@ struct crm_store {
 	int usersfd;       /* shared flock on DIR/crm.users while open */
 	unsigned envflags; /* crm_store_open() flags, for a reopen */
 	int lockfd, rdonly;
+	int map_full; /* a write ran out of map: the next one doubles it */
 	char *dir;
 	char err[4400];
 };
@@ -83,10 +84,17 @@ lmdb_err(struct crm_store *st, int rc)
 		    st->dir);
 		return CRM_EFULL;
 	}
+	if (rc == MDB_MAP_FULL) {
+		st->map_full = 1;
+		snprintf(st->err, sizeof(st->err),
+		    "the map of store %s is full; nothing of this transaction "
+		    "was stored, and the next write has a map twice as large",
+		    st->dir);
+		return CRM_EFULL;
+	}
 	switch (rc) {
 	case MDB_NOTFOUND:
 		return CRM_ENOTFOUND;
-	case MDB_MAP_FULL:
 	case ENOSPC:
 	case EDQUOT:
 		return CRM_EFULL;
@@ -290,15 +298,22 @@ map_size(const char *dir)
 	return (want + GIB - 1) / GIB * GIB;
 }
 
-/* Before a write: a map that the disk has outgrown grows (see above). */
+/*
+ * Before a write: a map that the store or the disk has outgrown grows (see
+ * above), and one that a write filled doubles.
+ */
 static void
 grow_map(struct crm_store *st)
 {
 	MDB_envinfo info;
 	size_t want = map_size(st->dir);
 
-	if (mdb_env_info(st->env, &info) == 0 && want > info.me_mapsize)
-		mdb_env_set_mapsize(st->env, want);
+	if (mdb_env_info(st->env, &info) != 0)
+		return;
+	if (st->map_full && info.me_mapsize * 2 > want)
+		want = info.me_mapsize * 2;
+	if (want > info.me_mapsize && mdb_env_set_mapsize(st->env, want) == 0)
+		st->map_full = 0;
 }
 
 int
