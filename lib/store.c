@@ -13,7 +13,7 @@
 #include "store.h"
 
 #define GIB ((size_t)1 << 30)
-#define DISK_MAX (sizeof(size_t) > 4 ? (uint64_t)64 << 30 : (uint64_t)1 << 30)
+#define DISK_MAX (sizeof(size_t) > 4 ? (uint64_t)32 << 30 : (uint64_t)1 << 30)
 
 struct crm_store {
 	MDB_env *env;
@@ -263,7 +263,7 @@ open_dbs(struct crm_store *st, unsigned flags)
 /*
  * The map is address space, not disk: LMDB (without MDB_WRITEMAP) grows the
  * file only as pages are written. So the map is set to what the disk could
- * hold: the file plus the free space of its filesystem (up to 64 GiB more,
+ * hold: the file plus the free space of its filesystem (up to 32 GiB more,
  * which keeps the address space modest for valgrind and ulimit -v), and at
  * least 8 GiB or twice the file. A transaction then runs out of disk
  * (CRM_EFULL, a clear error, the store as it was) before it runs out of
