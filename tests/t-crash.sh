@@ -73,6 +73,15 @@ while [ $i -lt "$TRIALS" ]; do
 		ok "add-kill-$i-before-create"
 		continue
 	fi
+	run crm-check -D "$T/k"
+	if [ "$RC" -eq 66 ]; then
+		# Killed while creating the store, before its first commit: no
+		# store yet, and the next writer creates it.
+		check_err "add-kill-$i-uncreated" "^crm-check: no store at $T/k\$"
+		check_exit 0 "add-kill-$i-create-after" crm-add -D "$T/k" -q --email after@example.com
+		consistent "add-kill-$i-create-after-check" "$T/k"
+		continue
+	fi
 	consistent "add-kill-$i-check" "$T/k"
 	crm-export -D "$T/k" >got.csv 2>"$T/.exp.err"
 	n=$(($(wc -l <got.csv) - 1))
