@@ -19,13 +19,14 @@ struct chk {
 	void *arg;
 	struct crm_check_counts *n;
 	uint64_t next_id, next_event;
-	struct crm_map fields; /* registered custom field names */
-	struct crm_map withev; /* contacts that have events */
-	uint32_t *evtype;      /* per event id: hash of its type, or 0 */
+	struct crm_map fields;  /* registered custom field names */
+	struct crm_map withev;  /* contacts that have events */
+	struct crm_map targets; /* contacts that others were merged into */
+	uint32_t *evtype;       /* per event id: hash of its type, or 0 */
 	struct crm_rec rec;
 	/* The contact whose events are being summed up. */
 	uint64_t cur;
-	int cur_exists;
+	int cur_exists, cur_alias;
 	struct crm_stats s;
 	int64_t lastday;
 	char msg[1200];
@@ -217,7 +218,7 @@ check_index(struct chk *c, int db, int col, uint64_t *count)
 	struct crm_raw *it;
 	const void *k, *v;
 	size_t kn, vn, hn;
-	uint64_t id;
+	uint64_t id, x;
 	char buf[64];
 	int rc;
 
@@ -245,7 +246,10 @@ check_index(struct chk *c, int db, int col, uint64_t *count)
 			continue;
 		}
 		have = crm_rec_get(&c->rec, col, NULL, 0, &hn);
-		if (have == NULL || hn != kn || memcmp(have, k, kn) != 0)
+		/* A merge leaves the dropped contact's keys naming the kept
+		 * one, so that they still find it. */
+		if ((have == NULL || hn != kn || memcmp(have, k, kn) != 0) &&
+		    !crm_map_get(&c->targets, &id, 8, &x))
 			problem(c,
 			    "%s index: \"%s\" names contact %llu, whose %s "
 			    "differs",
@@ -265,8 +269,6 @@ finish_contact(struct chk *c)
 
 	if (c->cur == 0)
 		return 0;
-	if (!c->cur_exists)
-		return 0; /* reported once per event already */
 	if ((rc = crm_stats_get(c->t, c->cur, &st)) == CRM_ESTORE) {
 		problem(c, "contact %llu: statistics do not decode",
 		    ull(c->cur));
@@ -390,6 +392,7 @@ one_event(struct chk *c, const void *k, size_t kn, const void *v, size_t vn,
     struct crm_buf *key)
 {
 	struct crm_event e;
+	uint64_t x;
 	int rc;
 
 	c->n->events++;
@@ -407,10 +410,16 @@ one_event(struct chk *c, const void *k, size_t kn, const void *v, size_t vn,
 		if ((rc = exists(c, e.contact, &c->cur_exists)) ||
 		    (rc = crm_map_put(&c->withev, &e.contact, 8, 1)))
 			return rc;
+		/* No record: an erased person's tombstone (crm-forget), whose
+		 * anonymised events keep no idempotency keys. */
+		c->cur_alias =
+		    !c->cur_exists && crm_alias_get(c->t, e.contact, &x) == 0;
 	}
-	if (!c->cur_exists)
-		problem(c, "event %llu: contact %llu does not exist", ull(e.id),
-		    ull(e.contact));
+	if (!c->cur_exists && c->cur_alias)
+		problem(c,
+		    "event %llu: contact %llu was merged, but its event was "
+		    "not moved",
+		    ull(e.id), ull(e.contact));
 	if (crm_event_decode(&e, v, vn) != 0) {
 		problem(c, "event %llu: does not decode", ull(e.id));
 		return 0;
@@ -418,7 +427,7 @@ one_event(struct chk *c, const void *k, size_t kn, const void *v, size_t vn,
 	if ((rc = note_event_id(c, &e)))
 		return rc;
 	sum_event(c, &e);
-	return check_evkey_of(c, &e, key);
+	return c->cur_exists ? check_evkey_of(c, &e, key) : 0;
 }
 
 static int
@@ -517,6 +526,9 @@ check_stats(struct chk *c)
 		memcpy(&id, k, 8);
 		if ((rc = exists(c, id, &yes)))
 			break;
+		/* A tombstone has statistics and events, but no record. */
+		if (crm_map_get(&c->withev, &id, 8, &x))
+			continue;
 		if (!yes) {
 			problem(c,
 			    "stats: statistics of contact %llu, which does "
@@ -524,8 +536,6 @@ check_stats(struct chk *c)
 			    ull(id));
 			continue;
 		}
-		if (crm_map_get(&c->withev, &id, 8, &x))
-			continue;
 		if ((rc = crm_stats_get(c->t, id, &st)) == 0 &&
 		    (st.events != 0 || st.purchases != 0))
 			problem(c,
@@ -569,6 +579,28 @@ check_audit(struct chk *c)
 	return rc == CRM_EOF ? 0 : rc;
 }
 
+/* A merged id names a contact that exists, and has no record itself. */
+static int
+one_alias(void *arg, uint64_t id, uint64_t to)
+{
+	struct chk *c = arg;
+	int rc, yes;
+
+	c->n->aliases++;
+	if ((rc = exists(c, to, &yes)))
+		return rc;
+	if (!yes)
+		problem(c,
+		    "alias: merged id %llu names contact %llu, which does not "
+		    "exist",
+		    ull(id), ull(to));
+	if ((rc = exists(c, id, &yes)))
+		return rc;
+	if (yes)
+		problem(c, "alias: merged id %llu still has a record", ull(id));
+	return crm_map_put(&c->targets, &to, 8, 1);
+}
+
 int
 crm_check_run(struct crm_txn *t, void (*report)(void *, const char *),
     void *arg, struct crm_check_counts *counts)
@@ -585,7 +617,9 @@ crm_check_run(struct crm_txn *t, void (*report)(void *, const char *),
 	crm_rec_init(&c.rec);
 	c.next_id = meta_u64(&c, "next_id");
 	c.next_event = meta_u64(&c, "next_event");
-	if ((rc = load_fields(&c)) == 0 && (rc = check_contacts(&c)) == 0 &&
+	if ((rc = load_fields(&c)) == 0 &&
+	    (rc = crm_alias_each(t, one_alias, &c)) == 0 &&
+	    (rc = check_contacts(&c)) == 0 &&
 	    (rc = check_index(&c, CRM_DB_EMAIL, CRM_COL_EMAIL,
 		 &counts->emails)) == 0 &&
 	    (rc = check_index(&c, CRM_DB_EXT, CRM_COL_EXT_ID,
@@ -596,6 +630,7 @@ crm_check_run(struct crm_txn *t, void (*report)(void *, const char *),
 	free(c.evtype);
 	crm_map_free(&c.fields);
 	crm_map_free(&c.withev);
+	crm_map_free(&c.targets);
 	crm_rec_free(&c.rec);
 	return rc;
 }

@@ -6,13 +6,17 @@
  *   - every contact decodes, its e-mail and ext_id are indexed to it, its
  *     custom fields are in the field registry, its id is below next_id;
  *   - every email and ext_id index entry names a contact that holds that
- *     key;
- *   - every event decodes, belongs to a contact that exists, has an id of
- *     its own below next_event, and an event with an ext_id is the one the
- *     evkey index names for its type and ext_id;
+ *     key, or one that another contact was merged into;
+ *   - every merged id names a contact that exists and has no record left;
+ *   - every event decodes, has an id of its own below next_event, belongs
+ *     to a contact that exists or to an erased person's tombstone (a
+ *     contact id with events and statistics but no record), not to a
+ *     merged id; an event of a contact with an ext_id is the one the evkey
+ *     index names for its type and ext_id;
  *   - every evkey entry names an event of its type;
- *   - every contact's statistics equal those recomputed from its events,
- *     and no statistics are stored for a contact that does not exist;
+ *   - every contact's (and tombstone's) statistics equal those recomputed
+ *     from its events, and no statistics are stored for a contact that
+ *     neither exists nor has events;
  *   - every audit entry decodes.
  */
 #ifndef CRM_CHECK_H
@@ -24,7 +28,7 @@
 
 struct crm_check_counts {
 	uint64_t contacts, emails, ext_ids, fields, events, evkeys, stats,
-	    audit;
+	    audit, aliases;
 	uint64_t problems; /* inconsistencies found */
 };
 

@@ -45,3 +45,14 @@ if command -v mdb_load >/dev/null 2>&1; then
 else
 	skip damage "mdb_load (lmdb-utils) is not installed"
 fi
+
+## After a merge and an erasure the store is still consistent: a merged
+## contact's keys name the kept one, an erased person leaves nothing.
+printf 'email,first_name,last_name,ext_id\nh1@x.com,Ann,Lee,H1\nh2@y.com,Ann,Lee,H2\nh3@x.com,Cy,Ho,H3\n' >h.csv
+printf 'email,ts,type,amount,ext_id\nh1@x.com,2024-01-01,purchase,10,p1\nh2@y.com,2024-01-05,purchase,5,p2\nh3@x.com,2024-01-03,purchase,7,p3\n' >he.csv
+crm-add -q -D hy h.csv >/dev/null
+crm-log -q -D hy he.csv >/dev/null
+check_exit 0 hygiene-merge crm-merge -D hy 1 2
+check_out hygiene-merge-check "2 contacts, 3 emails, 3 ext_ids, 0 fields, 3 events, 3 evkeys, 2 stats, 3 audit entries: ok" crm-check -D hy
+check_exit 0 hygiene-forget crm-forget -D hy 3
+check_out hygiene-forget-check "1 contacts, 2 emails, 2 ext_ids, 0 fields, 2 events, 2 evkeys, 1 stats, 4 audit entries: ok" crm-check -D hy
