@@ -91,7 +91,8 @@ while [ $i -lt "$TRIALS" ]; do
 		ok "add-kill-$i-batches"
 	fi
 	head -n $((n + 1)) ref.csv >want.csv
-	if cmp -s want.csv got.csv; then
+	# (with no batch committed the header has no custom columns yet)
+	if [ $n -eq 0 ] || cmp -s want.csv got.csv; then
 		ok "add-kill-$i-committed"
 	else
 		fail "add-kill-$i-committed" "the $n contacts differ from the reference's first $n (seed $SEED)"
