@@ -162,7 +162,8 @@ one_file(struct crm_feed *f, size_t file)
 			size_t n = crm_in_header(in, &h);
 
 			first = 0;
-			if (crm_import_header(f->im, h, n, msg, sizeof(msg))) {
+			if (crm_in_header_check(in, msg, sizeof(msg)) ||
+			    crm_import_header(f->im, h, n, msg, sizeof(msg))) {
 				if ((it = next_slot(f, file, 1)) != NULL) {
 					it->fatal = CRM_EPARSE;
 					why(it, msg);

@@ -9,6 +9,7 @@
 #include "errors.h"
 #include "input.h"
 #include "json.h"
+#include "text.h"
 #include "ydoc.h"
 
 struct crm_in {
@@ -346,6 +347,28 @@ crm_in_header(const struct crm_in *in, const char *const **names)
 {
 	*names = (const char *const *)in->hdr;
 	return in->nhdr;
+}
+
+int
+crm_in_header_check(const struct crm_in *in, char *why, size_t whylen)
+{
+	size_t i, k;
+
+	for (i = 0; i < in->nhdr; i++) {
+		for (k = 0; k < in->hlen[i]; k++)
+			if ((unsigned char)in->hdr[i][k] < 0x20 ||
+			    in->hdr[i][k] == 0x7f)
+				break;
+		if (k < in->hlen[i] ||
+		    !crm_utf8_valid(in->hdr[i], in->hlen[i], NULL)) {
+			snprintf(why, whylen,
+			    "column %zu: a column name is UTF-8 text without "
+			    "control characters",
+			    i + 1);
+			return CRM_EINVAL;
+		}
+	}
+	return 0;
 }
 
 int

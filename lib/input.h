@@ -36,6 +36,9 @@ int crm_in_next(struct crm_in *in, struct crm_inrow *row);
 const char *crm_in_error(const struct crm_in *in);
 /* The header of a CSV or TSV input (after the first crm_in_next()). */
 size_t crm_in_header(const struct crm_in *in, const char *const **names);
+/* CRM_EINVAL with why when a header name holds a control character (a
+ * NUL included) or invalid UTF-8 (crm(7): text). */
+int crm_in_header_check(const struct crm_in *in, char *why, size_t whylen);
 int crm_in_format(const struct crm_in *in);
 void crm_in_close(struct crm_in *in);
 

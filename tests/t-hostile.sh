@@ -65,12 +65,17 @@ printf 'email,first_name\na@x.com,bo\000b\n' >nul.csv
 printf 'email,first_name\r\na@x.com,"a""b\r\n' >crlf.csv
 printf 'email,first_name,first_name\na@x.com,a,b\n' >dup.csv
 printf '\357\273\277\357\273\277email\na@x.com\n' >bom2.csv
+printf 'email,fir\000st\na@x.com,A\n' >nulname.csv
+printf 'email,first\377\na@x.com,A\n' >utf8name.csv
 hostile add-quote 65 '^crm-add: quote.csv:2: unterminated quoted field$' crm-add -q quote.csv
 hostile add-utf8 65 '^crm-add: utf8.csv:2: column "first_name": invalid UTF-8' crm-add -q utf8.csv
 hostile add-nul 65 '^crm-add: nul.csv:2: column "first_name": ' crm-add -q nul.csv
 hostile add-crlf-quote 65 '^crm-add: crlf.csv:2: ' crm-add -q crlf.csv
 hostile add-dup-column 65 'duplicate column "first_name"' crm-add -q dup.csv
 hostile add-two-boms 65 '^crm-add: bom2.csv:' crm-add -q bom2.csv
+# a NUL in a header name was cut there ("fir"): now refused, on line 1
+hostile add-nul-in-name 65 '^crm-add: nulname.csv:1: column 2: a column name is UTF-8 text without control characters$' crm-add -q nulname.csv
+hostile add-utf8-in-name 65 '^crm-add: utf8name.csv:1: column 2: a column name' crm-add -q utf8name.csv
 check_store_same add-bad-store before
 {
 	printf 'email,'
