@@ -2,7 +2,8 @@
 # size limit; we need root to mount it) fails with a clear error, status
 # 74, and leaves the store as it was; once space is freed the same import
 # goes through, the map having grown with it. And a store of another
-# format version is refused with a clear message.
+# format version is refused with a clear message. A full map (CRM_MAP_BYTES)
+# is the same, and the map grows with the room.
 
 ASOF=2025-01-01T00:00:00Z
 
@@ -42,6 +43,23 @@ if [ -n "$mounted" ]; then
 	fi
 	umount mnt
 fi
+
+## A full map (CRM_MAP_BYTES stands for the room on the disk): the import
+## fails with status 74 and the store stays as it was; with more room the
+## map grows at the next write and the same import goes through.
+crm-gen contacts 200 --dups 0 -s 41 >msmall.csv
+crm-gen contacts 20000 --dups 0 -s 42 >mbig.csv
+check_exit 0 map-first crm-add -D m -q --as-of $ASOF msmall.csv
+snap map-before -D m
+run env CRM_MAP_BYTES=1048576 $CRM_TEST_WRAP "$BIN/crm-add" -D m -q --as-of $ASOF mbig.csv
+check_eq map-full-status 74 "$RC"
+check_err map-full-msg '^crm-add: .*map of store .* is full; nothing of this transaction was stored'
+check_store_same map-full-same map-before -D m
+check_exit 0 map-full-check crm-check -D m
+run env CRM_MAP_BYTES=67108864 $CRM_TEST_WRAP "$BIN/crm-add" -D m -q --as-of $ASOF mbig.csv
+check_eq map-grown-status 0 "$RC"
+check_eq map-grown-count 20200 $(($(crm-export -D m --fields id | wc -l) - 1))
+check_exit 0 map-grown-check crm-check -D m
 
 ## Version safety: the format number in the meta database, rewritten with
 ## LMDB's own dump and load tools, makes the store be refused.
