@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -281,9 +282,12 @@ role_of(const char *name, size_t n)
 		{ "_line", R_SKIP }, { "_error", R_SKIP } };
 	size_t i;
 
+	/* In any letter case and with spaces around, as crm-add takes its
+	 * columns: "Email" from a spreadsheet is the e-mail column. */
+	crm_trim(&name, &n);
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (strlen(known[i].name) == n &&
-		    !memcmp(known[i].name, name, n))
+		    !strncasecmp(known[i].name, name, n))
 			return known[i].role;
 	return n > 0 ? R_FIELD : R_SKIP;
 }
@@ -306,8 +310,10 @@ static int
 roles(struct ctx *c, const struct crm_inrow *row, char *msg, size_t msglen)
 {
 	struct crm_map seen = { 0 };
+	unsigned roleseen = 0;
+	const char *key, *canon;
 	uint64_t k;
-	size_t i;
+	size_t i, klen;
 	long line;
 	int rc = 0;
 
@@ -332,14 +338,29 @@ roles(struct ctx *c, const struct crm_inrow *row, char *msg, size_t msglen)
 		}
 		if (c->roles[i] == R_SKIP)
 			continue;
-		if (crm_map_get(&seen, row->name[i], row->nlen[i], &k)) {
+		if (c->roles[i] != R_FIELD && (roleseen & 1u << c->roles[i])) {
 			snprintf(msg, msglen,
 			    "%s:%ld: duplicate column \"%.*s\"", c->inname,
 			    line, (int)row->nlen[i], row->name[i]);
 			rc = EX_DATAERR;
 			break;
 		}
-		if (crm_map_put(&seen, row->name[i], row->nlen[i], i))
+		roleseen |= 1u << c->roles[i];
+		/* "Amount" and "amount" are one field */
+		key = row->name[i];
+		klen = row->nlen[i];
+		if ((canon = crm_event_field_name(key, klen)) != NULL) {
+			key = canon;
+			klen = strlen(canon);
+		}
+		if (crm_map_get(&seen, key, klen, &k)) {
+			snprintf(msg, msglen,
+			    "%s:%ld: duplicate column \"%.*s\"", c->inname,
+			    line, (int)row->nlen[i], row->name[i]);
+			rc = EX_DATAERR;
+			break;
+		}
+		if (crm_map_put(&seen, key, klen, i))
 			err(EX_OSERR, NULL);
 	}
 	crm_map_free(&seen);
@@ -376,10 +397,17 @@ add_field(struct ctx *c, const char *name, size_t nlen, const char *v, size_t n,
 {
 	char sub[400];
 	struct crm_evfield *f;
+	const char *canon;
 
 	if (c->e.n == CRM_EV_MAXFIELDS) {
 		snprintf(why, whylen, "more than %d fields", CRM_EV_MAXFIELDS);
 		return CRM_EINVAL;
+	}
+	/* A built-in field in another letter case is that field, as crm-add
+	 * takes "Email" for email. */
+	if ((canon = crm_event_field_name(name, nlen)) != NULL) {
+		name = canon;
+		nlen = strlen(canon);
 	}
 	if (crm_event_value(name, nlen, v, n, &c->val, sub, sizeof(sub))) {
 		snprintf(why, whylen, "%.*s: %s", (int)nlen, name, sub);

@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "errors.h"
 #include "event.h"
@@ -26,6 +27,17 @@ lookup(const char *const *names, size_t nnames, const char *s, size_t n)
 		if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
 			return (int)i;
 	return 0;
+}
+
+const char *
+crm_event_field_name(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < NFNAMES; i++)
+		if (strlen(fnames[i]) == n && strncasecmp(fnames[i], s, n) == 0)
+			return fnames[i];
+	return NULL;
 }
 
 int

@@ -45,6 +45,8 @@ extern const char *const crm_evtype_names[CRM_NEVTYPE];
 
 /* The built-in type of a name, or CRM_EV_OTHER. */
 int crm_evtype_lookup(const char *s, size_t n);
+/* The built-in field name s is in any letter case ("Amount"), or NULL. */
+const char *crm_event_field_name(const char *s, size_t n);
 
 /* One field of an event; name and value are borrowed. */
 struct crm_evfield {

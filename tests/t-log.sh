@@ -634,6 +634,23 @@ check_exit 65 bug-dup-column crm-log $X2 dup-col.csv
 check_err bug-dup-column-msg '^crm-log: dup-col\.csv:1: duplicate column "subject"$'
 check_exit 64 bug-dup-flag crm-log $X2 -c ada@example.com -t call --ts 2024-02-02 --subject a --set subject=b
 check_eq bug-dup-nothing-stored 0 "$(nevents $X2)"
+# Column names in another letter case, as a spreadsheet writes them, are
+# the same columns, as in crm-add: Email, TS, Type and a built-in field
+# such as Amount; so two of one name in any case are refused too.
+printf 'email,Email,ts,type\nada@example.com,ada@example.com,2024-02-01,call\n' >dup-case.csv
+check_exit 65 dup-case crm-log $X2 dup-case.csv
+check_err dup-case-msg '^crm-log: dup-case\.csv:1: duplicate column "Email"$'
+printf 'email,ts,type,amount,Amount\nada@example.com,2024-02-01,purchase,5,6\n' >dup-case2.csv
+check_exit 65 dup-case-field crm-log $X2 dup-case2.csv
+check_eq dup-case-nothing-stored 0 "$(nevents $X2)"
+X3="-D $T/x3"
+check_exit 0 caps-setup crm-add $X3 -n --as-of $A1 --email ada@example.com
+printf ' Email ,TS,Type,Amount,Order_ID,Note\nADA@example.com,2024-02-03T10:00:00Z,purchase,7.5,O-9,first\n' >caps.csv
+check_exit 0 caps crm-log $X3 caps.csv
+check_out caps-stored 'id,contact,email,ts,type,amount,order_id,Note
+1,1,ada@example.com,2024-02-03T10:00:00Z,purchase,7.5,O-9,first' crm-export $X3 --events
+check_exit 0 caps-rerun crm-log $X3 -v caps.csv
+check_stderr caps-rerun-msg 'crm-log: 0 events added, 1 already stored, 0 contacts created'
 
 # A header with a NUL byte or another control character is refused on
 # line 1 (crm(7): text is UTF-8 without control characters); nothing stored.
