@@ -71,8 +71,6 @@ struct ctx {
 	double t0, tshown;
 };
 
-static volatile sig_atomic_t gotsig;
-
 static void interrupted(struct ctx *c);
 
 static void
@@ -108,25 +106,6 @@ now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void
-on_signal(int sig)
-{
-	gotsig = sig;
-}
-
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 }
 
 /* A fatal error: the open transaction is dropped, nothing of it lands. */
@@ -494,7 +473,7 @@ commit(struct ctx *c)
 {
 	int rc;
 
-	if (gotsig)
+	if (crm_signal())
 		interrupted(c);
 	rc = c->nchanged ? audit(c) : 0;
 	if (rc)
@@ -537,8 +516,6 @@ give_up(struct ctx *c)
 static void
 interrupted(struct ctx *c)
 {
-	int sig = gotsig;
-
 	progress(c, 1);
 	crm_txn_abort(c->t);
 	c->t = NULL;
@@ -546,9 +523,7 @@ interrupted(struct ctx *c)
 	    c->committed ? "rows after the last batch "
 			   "were not committed" :
 			   "nothing committed");
-	signal(sig, SIG_DFL);
-	raise(sig);
-	exit(128 + sig);
+	crm_signal_reraise();
 }
 
 static void
@@ -653,7 +628,7 @@ stream_mode(struct ctx *c)
 		die_rc(c, rc);
 	while (
 	    (rc = crm_feed_next(c->feed, &it, 100)) == 0 || rc == CRM_EAGAIN) {
-		if (gotsig)
+		if (crm_signal())
 			interrupted(c);
 		if (rc == CRM_EAGAIN) {
 			progress(c, 0);
@@ -963,7 +938,7 @@ stream_run(struct ctx *c, char *paths[], size_t n)
 	c->npaths = n;
 	stream_mode(c);
 	progress(c, 1);
-	if (gotsig)
+	if (crm_signal())
 		interrupted(c);
 	if (c->nbad && c->rejpath == NULL)
 		give_up(c);
@@ -1009,7 +984,7 @@ main(int argc, char *argv[])
 	open_outputs(c);
 	open_store(c);
 	begin(c);
-	catch_signals();
+	crm_signals_catch();
 	c->t0 = now_s();
 	if (c->flagmode)
 		flag_mode(c);

@@ -32,8 +32,6 @@ struct ctx {
 	long nbad;
 };
 
-static volatile sig_atomic_t gotsig;
-
 static void
 usage(int status)
 {
@@ -44,25 +42,6 @@ usage(int status)
 	      "       crm-forget [-D dir] [--no-wait] --scrub\n",
 	    status ? stderr : stdout);
 	exit(status);
-}
-
-static void
-on_signal(int sig)
-{
-	gotsig = sig;
-}
-
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 }
 
 static void
@@ -192,12 +171,10 @@ erase(struct ctx *c)
 	a.op = c->retain_set ? "retention" : "forget";
 	if ((rc = crm_audit_note(c->t, &a)))
 		die_rc(c, rc);
-	if (gotsig) {
+	if (crm_signal()) {
 		crm_txn_abort(c->t);
 		warnx("interrupted; nothing erased");
-		signal(gotsig, SIG_DFL);
-		raise(gotsig);
-		exit(128 + gotsig);
+		crm_signal_reraise();
 	}
 	rc = crm_txn_commit(c->t);
 	c->t = NULL;
@@ -316,7 +293,7 @@ main(int argc, char *argv[])
 	    (!c.scrub_only && (argc > 0) == c.retain_set))
 		usage(EX_USAGE);
 	load_config(&c);
-	catch_signals();
+	crm_signals_catch();
 	rc = crm_store_open(crm_store_path(c.db, dir, sizeof(dir)),
 	    c.dry ? CRM_F_RDONLY : 0, &c.st);
 	if (rc)

@@ -10,7 +10,6 @@
 #include <locale.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,9 +94,6 @@ struct ctx {
 	double t0, tshown;
 };
 
-/* atomic: the reading thread reads it too */
-static atomic_int gotsig;
-
 static void
 usage(int status)
 {
@@ -115,25 +111,6 @@ usage(int status)
 	      "               [--set name=value]...\n",
 	    status ? stderr : stdout);
 	exit(status);
-}
-
-static void
-on_signal(int sig)
-{
-	gotsig = sig;
-}
-
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 }
 
 /* A fatal error: the open transaction is dropped, nothing of it lands. */
@@ -161,16 +138,12 @@ die_rc(struct ctx *c, int rc)
 static void
 interrupted(struct ctx *c)
 {
-	int sig = gotsig;
-
 	crm_evlog_abort(c->l);
 	c->l = NULL;
 	crm_txn_abort(c->t);
 	c->t = NULL;
 	warnx("interrupted; nothing committed");
-	signal(sig, SIG_DFL);
-	raise(sig);
-	exit(128 + sig);
+	crm_signal_reraise();
 }
 
 static double
@@ -666,7 +639,7 @@ chunk_get(struct ctx *c, struct chunk **list)
 			ts.tv_nsec -= 1000000000;
 		}
 		pthread_cond_timedwait(&c->cv, &c->mu, &ts);
-		if (gotsig) {
+		if (crm_signal()) {
 			pthread_mutex_unlock(&c->mu);
 			interrupted(c);
 		}
@@ -758,7 +731,7 @@ reader(void *arg)
 		c->rt = NULL; /* then the writing thread looks up every row */
 	else
 		preload(c);
-	while (!gotsig &&
+	while (!crm_signal() &&
 	    ((rc = crm_in_next(c->in, &row)) == 0 || rc == CRM_EPARSE)) {
 		prepare_row(c, k, &row,
 		    rc == CRM_EPARSE ? crm_in_error(c->in) : NULL);
@@ -772,7 +745,7 @@ reader(void *arg)
 		}
 	}
 	known_emails(c, k);
-	if (!k->end && !gotsig && rc != CRM_EOF) {
+	if (!k->end && !crm_signal() && rc != CRM_EOF) {
 		k->fatal = crm_sysexit(rc);
 		snprintf(k->msg, sizeof(k->msg), "%s: %s", c->inname,
 		    crm_in_error(c->in));
@@ -855,7 +828,7 @@ write_chunk(struct ctx *c, struct chunk *k)
 		if (i + 8 < k->n && !k->r[i + 8].bad)
 			crm_evlog_prefetch(c->l, &k->r[i + 8].r, 1);
 		p = &k->r[i];
-		if (gotsig)
+		if (crm_signal())
 			interrupted(c);
 		if (p->bad) {
 			bad_kept(c, k, p, k->arena.p + p->why);
@@ -944,7 +917,7 @@ read_input(struct ctx *c, const char *path)
 	pthread_join(th, NULL);
 	if (fatal)
 		die(c, fatal, "%s", msg);
-	if (gotsig)
+	if (crm_signal())
 		interrupted(c);
 	free_chunks(c->free);
 	c->free = NULL;
@@ -1067,7 +1040,7 @@ finish(struct ctx *c)
 		    c->nbad, c->nbad == 1 ? "" : "s");
 		die(c, EX_DATAERR, "%s", msg);
 	}
-	if (gotsig)
+	if (crm_signal())
 		interrupted(c);
 	if ((rc = crm_evlog_flush(c->l)))
 		die_rc(c, rc);
@@ -1292,7 +1265,7 @@ main(int argc, char *argv[])
 	check_options(&c, argc);
 	load_config(&c);
 	open_store(&c);
-	catch_signals();
+	crm_signals_catch();
 	c.t0 = now_s();
 	c.lo.expect = expect_rows(argc, argv);
 	begin(&c);

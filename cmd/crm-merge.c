@@ -34,8 +34,6 @@ struct ctx {
 	FILE *fp;
 };
 
-static volatile sig_atomic_t gotsig;
-
 static void
 usage(int status)
 {
@@ -47,25 +45,6 @@ usage(int status)
 	      "[--no-wait] file|-\n",
 	    status ? stderr : stdout);
 	exit(status);
-}
-
-static void
-on_signal(int sig)
-{
-	gotsig = sig;
-}
-
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 }
 
 static void
@@ -335,12 +314,10 @@ finish(struct ctx *c)
 		errx(EX_DATAERR, "%ld bad row%s; nothing merged", c->nbad,
 		    c->nbad == 1 ? "" : "s");
 	}
-	if (gotsig) {
+	if (crm_signal()) {
 		crm_txn_abort(c->t);
 		warnx("interrupted; nothing merged");
-		signal(gotsig, SIG_DFL);
-		raise(gotsig);
-		exit(128 + gotsig);
+		crm_signal_reraise();
 	}
 	snprintf(rows, sizeof(rows), "%zu pair%s merged", c->npairs,
 	    c->npairs == 1 ? "" : "s");
@@ -456,7 +433,7 @@ main(int argc, char *argv[])
 			err(EX_CANTCREAT, "%s", c.outpath);
 		find(&c);
 	} else {
-		catch_signals();
+		crm_signals_catch();
 		open_store(&c, 0);
 		begin(&c);
 		if (argc == 2 &&

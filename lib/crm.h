@@ -30,6 +30,7 @@
 #include "report.h"
 #include "rfm.h"
 #include "segment.h"
+#include "sig.h"
 #include "store.h"
 #include "text.h"
 #include "times.h"
