@@ -28,6 +28,16 @@ struct pending {
 	const char *arg;
 };
 
+/* The feed thread's state for preparing rows (see prepare()). */
+struct prep {
+	struct crm_upsert_opts uo; /* as the writer's, per input */
+	char **paths;
+	size_t npaths, file;
+	char src[512];
+	struct crm_rec res;
+	struct crm_buf tmp;
+};
+
 struct ctx {
 	/* options */
 	const char *db, *cfgpath, *outpath, *rejpath, *mapname;
@@ -55,6 +65,7 @@ struct ctx {
 	size_t npaths, file;
 	struct crm_import *im;
 	struct crm_feed *feed;
+	struct prep *prep;
 	struct crm_rec res;
 	struct crm_buf val;
 	long rows, inbatch, nbad, created, updated, unchanged, committed;
@@ -533,8 +544,8 @@ one_row(struct ctx *c, const struct crm_feed_item *it)
 	int rc = it->status, status;
 
 	if (rc == 0)
-		rc = crm_upsert_row(c->u, &c->uo, &it->rec, it->line, &c->res,
-		    &status, why, sizeof(why));
+		rc = crm_upsert_row_prep(c->u, &c->uo, &it->rec, &it->prep,
+		    it->line, &c->res, &status, why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "%s", it->why.p);
 	if (rc == CRM_EINVAL || rc == CRM_EPARSE) {
@@ -553,17 +564,47 @@ one_row(struct ctx *c, const struct crm_feed_item *it)
 	}
 }
 
+/* An input's name in messages, and its consent source in src. */
+static const char *
+input_name(char *const *paths, size_t npaths, size_t file, char *src,
+    size_t srclen)
+{
+	const char *p = file < npaths ? paths[file] : "-";
+
+	p = strcmp(p, "-") == 0 ? "stdin" : p;
+	snprintf(src, srclen, "import:%s", p);
+	return p;
+}
+
 /* The first row of an input: its name in messages, its consent source. */
 static void
 next_input(struct ctx *c, size_t file)
 {
-	const char *p = file < c->npaths ? c->paths[file] : "-";
-
 	c->file = file;
-	c->fname = strcmp(p, "-") == 0 ? "stdin" : p;
-	snprintf(c->src, sizeof(c->src), "import:%s", c->fname);
+	c->fname = input_name(c->paths, c->npaths, file, c->src,
+	    sizeof(c->src));
 	c->uo.consent_source = c->src;
 	crm_upsert_next_input(c->u);
+}
+
+/*
+ * On the feed's thread: each good row's record as a new contact, encoded
+ * with the options the writer will use for that input, and the hashes of
+ * its keys. The writer then only stores it, when the contact is new.
+ */
+static int
+prepare(void *arg, struct crm_feed_item *it)
+{
+	struct prep *p = arg;
+
+	if (p->uo.consent_source == NULL || it->file != p->file) {
+		p->file = it->file;
+		input_name(p->paths, p->npaths, it->file, p->src,
+		    sizeof(p->src));
+		p->uo.consent_source = p->src;
+	}
+	return crm_upsert_prepare(&p->uo, &it->rec, &p->res, &p->tmp,
+	    &it->prep);
 }
 
 /* A table's custom columns are known to the store in the header's order,
@@ -613,6 +654,19 @@ expect_rows(struct ctx *c)
 	return bytes / 128;
 }
 
+/* The index slots of rows to come are fetched into the cache ahead of
+ * their turn: the pending index is larger than the caches. */
+static void
+ahead(struct ctx *c)
+{
+	const struct crm_feed_item *a;
+
+	if ((a = crm_feed_peek(c->feed, 16)) != NULL && a->status == 0)
+		crm_upsert_prefetch(c->u, &a->prep, 0);
+	if ((a = crm_feed_peek(c->feed, 8)) != NULL && a->status == 0)
+		crm_upsert_prefetch(c->u, &a->prep, 1);
+}
+
 /* Rows come from the feed's thread, checked; this thread writes them. */
 static void
 stream_mode(struct ctx *c)
@@ -623,8 +677,14 @@ stream_mode(struct ctx *c)
 	crm_txn_expect(c->t, c->batch ? (size_t)c->batch : expect_rows(c));
 	if ((rc = crm_import_new(c->cf, c->map, c->mfrom, c->mto, c->nmap,
 		 &c->im)) ||
-	    (rc = crm_feed_start(c->paths, c->npaths, c->fmt, c->im,
-		 c->rejpath != NULL, &c->feed)))
+	    (c->prep = calloc(1, sizeof(*c->prep))) == NULL)
+		die_rc(c, rc ? rc : CRM_ENOMEM);
+	c->prep->uo = c->uo;
+	c->prep->uo.consent_source = NULL;
+	c->prep->paths = c->paths;
+	c->prep->npaths = c->npaths;
+	if ((rc = crm_feed_start(c->paths, c->npaths, c->fmt, c->im,
+		 c->rejpath != NULL, prepare, c->prep, &c->feed)))
 		die_rc(c, rc);
 	while (
 	    (rc = crm_feed_next(c->feed, &it, 100)) == 0 || rc == CRM_EAGAIN) {
@@ -640,12 +700,16 @@ stream_mode(struct ctx *c)
 		if (it->fatal)
 			fatal_item(c, it);
 		columns(c, it);
+		ahead(c);
 		one_row(c, it);
 		if ((c->rows & 0x3ff) == 0)
 			progress(c, 0);
 	}
 	crm_feed_stop(c->feed);
 	crm_import_free(c->im);
+	crm_rec_free(&c->prep->res);
+	crm_buf_free(&c->prep->tmp);
+	free(c->prep);
 }
 
 /* Flag mode: one contact from the options, printed whole afterwards. */

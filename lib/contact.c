@@ -317,13 +317,18 @@ remember(struct crm_upsert *u, uint64_t id, const struct crm_rec *row,
 	return 0;
 }
 
+/* The core columns of the unique keys, by index number. */
+#define NKEYS 2
+static const int keycols[NKEYS] = { CRM_COL_EMAIL, CRM_COL_EXT_ID };
+
 /* Finds the contact the row is about; *id 0 means a new contact. */
 static int
-resolve(struct crm_upsert *u, const struct crm_rec *row, uint64_t *id,
-    int *exists, char *why, size_t whylen)
+resolve(struct crm_upsert *u, const struct crm_rec *row,
+    const struct crm_upsert_prep *p, uint64_t *id, int *exists, char *why,
+    size_t whylen)
 {
-	static const int cols[CRM_NIDX] = { CRM_COL_EMAIL, CRM_COL_EXT_ID };
-	uint64_t owner[CRM_NIDX] = { 0, 0 };
+	const int *cols = keycols;
+	uint64_t owner[NKEYS] = { 0, 0 };
 	const char *k;
 	size_t n;
 	int i, rc;
@@ -335,16 +340,18 @@ resolve(struct crm_upsert *u, const struct crm_rec *row, uint64_t *id,
 	if (*id && crm_contact_resolve(u->t, *id, &owner[0]) == 0)
 		*id = owner[0];
 	owner[0] = 0;
-	for (i = CRM_NIDX - 1; i >= 0; i--) {
+	for (i = NKEYS - 1; i >= 0; i--) {
 		if ((k = getc_(row, cols[i], &n)) == NULL)
 			continue;
-		rc = crm_index_get(u->t, i, k, n, &owner[i]);
+		rc = p != NULL && p->has[i] ?
+		    crm_index_get_hashed(u->t, i, p->h[i], k, n, &owner[i]) :
+		    crm_index_get(u->t, i, k, n, &owner[i]);
 		if (rc && rc != CRM_ENOTFOUND)
 			return rc;
 		if (*id == 0)
 			*id = owner[i];
 	}
-	for (i = 0; i < CRM_NIDX; i++) {
+	for (i = 0; i < NKEYS; i++) {
 		if (owner[i] && owner[i] != *id) {
 			k = getc_(row, cols[i], &n);
 			snprintf(why, whylen,
@@ -404,7 +411,7 @@ merge_consent(struct crm_rec *res, const struct crm_rec *row,
 }
 
 static int
-merge_tags(struct crm_upsert *u, struct crm_rec *res, const char *v, size_t vl,
+merge_tags(struct crm_buf *tmp, struct crm_rec *res, const char *v, size_t vl,
     const struct crm_upsert_opts *o)
 {
 	size_t cl = 0;
@@ -414,11 +421,11 @@ merge_tags(struct crm_upsert *u, struct crm_rec *res, const char *v, size_t vl,
 	if (o->add_tags || o->untag) {
 		if (v &&
 		    (rc = crm_tags_edit(cur, cur ? cl : 0, v, vl, '+',
-			 &u->tmp)))
+			 tmp)))
 			return rc;
 		if (v) {
-			cur = u->tmp.p;
-			cl = u->tmp.len;
+			cur = tmp->p;
+			cl = tmp->len;
 		}
 		if (o->untag) {
 			struct crm_buf t = { 0 };
@@ -456,10 +463,13 @@ rec_equal(const struct crm_rec *a, const struct crm_rec *b)
 	return 1;
 }
 
+/* The row applied to res, which holds the stored contact (cur, if it
+ * exists) or nothing; tmp is scratch. */
 static int
-merge(struct crm_upsert *u, const struct crm_rec *row, int exists,
+merge(struct crm_buf *tmp, const struct crm_rec *row, const struct crm_rec *cur,
     const struct crm_upsert_opts *o, struct crm_rec *res)
 {
+	int exists = cur != NULL;
 	size_t i, nl, vl, tl = 0;
 	const char *nm, *v, *tags = getc_(row, CRM_COL_TAGS, &tl);
 	char now[CRM_TIME_LEN];
@@ -473,7 +483,7 @@ merge(struct crm_upsert *u, const struct crm_rec *row, int exists,
 		v = crm_rec_val(row, i, &vl);
 		rc = crm_rec_set(res, row->f[i].col, nm, nl, v, vl);
 	}
-	if (rc || (rc = merge_tags(u, res, tags, tl, o)) ||
+	if (rc || (rc = merge_tags(tmp, res, tags, tl, o)) ||
 	    (rc = merge_consent(res, row, o)))
 		return rc;
 	if ((v = getc_(row, CRM_COL_CREATED_AT, &vl)) != NULL)
@@ -481,7 +491,7 @@ merge(struct crm_upsert *u, const struct crm_rec *row, int exists,
 	else if (!exists)
 		rc = crm_rec_set(res, CRM_COL_CREATED_AT, NULL, 0, now,
 		    CRM_TIME_LEN - 1);
-	if (rc || (exists && rec_equal(res, &u->cur)))
+	if (rc || (exists && rec_equal(res, cur)))
 		return rc;
 	if ((v = getc_(row, CRM_COL_UPDATED_AT, &vl)) == NULL) {
 		v = now;
@@ -490,25 +500,28 @@ merge(struct crm_upsert *u, const struct crm_rec *row, int exists,
 	return crm_rec_set(res, CRM_COL_UPDATED_AT, NULL, 0, v, vl);
 }
 
-/* Moves the unique keys of the contact from old to new values. */
+/* Moves the unique keys of contact id from old to new values (res); p,
+ * if given, holds the hashes of res's keys. */
 static int
 reindex(struct crm_upsert *u, const struct crm_rec *old,
-    const struct crm_rec *res)
+    const struct crm_rec *res, uint64_t id, const struct crm_upsert_prep *p)
 {
-	static const int cols[CRM_NIDX] = { CRM_COL_EMAIL, CRM_COL_EXT_ID };
+	const int *cols = keycols;
 	size_t on = 0, nn = 0, i, nl;
 	const char *ov, *nv, *nm;
 	int k, rc = 0;
 
-	for (k = 0; rc == 0 && k < CRM_NIDX; k++) {
+	for (k = 0; rc == 0 && k < NKEYS; k++) {
 		ov = old ? getc_(old, cols[k], &on) : NULL;
 		nv = getc_(res, cols[k], &nn);
 		if (same(ov, on, nv, nn))
 			continue;
 		if (ov && (rc = crm_index_del(u->t, k, ov, on)))
 			break;
-		if (nv)
-			rc = crm_index_put(u->t, k, nv, nn, res->id);
+		if (nv && p != NULL && p->has[k])
+			rc = crm_index_put_hashed(u->t, k, p->h[k], nv, nn, id);
+		else if (nv)
+			rc = crm_index_put(u->t, k, nv, nn, id);
 	}
 	for (i = 0; rc == 0 && i < res->n; i++) {
 		if (res->f[i].col != CRM_COL_CUSTOM)
@@ -519,10 +532,109 @@ reindex(struct crm_upsert *u, const struct crm_rec *old,
 	return rc;
 }
 
+/*
+ * What merge() makes of the row for a new contact, encoded straight from
+ * the row: its fields in their order but for tags and the fields with
+ * rules of their own, then tags, the consent answer with its time and
+ * source, created_at and updated_at (unit.c holds the two to the same
+ * bytes). Not for the options that edit tags.
+ */
+static int
+encode_new(const struct crm_upsert_opts *o, const struct crm_rec *row,
+    struct crm_buf *out)
+{
+	size_t i, nl, vl, al, sl;
+	const char *nm, *v, *at, *src;
+	int rc, col;
+
+	if ((rc = crm_rec_encode_begin(out)))
+		return rc;
+	for (i = 0; i < row->n; i++) {
+		col = row->f[i].col;
+		if (own_rules(col) || col == CRM_COL_TAGS)
+			continue;
+		nm = crm_rec_name(row, i, &nl);
+		v = crm_rec_val(row, i, &vl);
+		if ((rc = crm_rec_encode_field(out, col, nm, nl, v, vl)))
+			return rc;
+	}
+	if ((v = getc_(row, CRM_COL_TAGS, &vl)) != NULL &&
+	    (rc = crm_rec_encode_field(out, CRM_COL_TAGS, NULL, 0, v, vl)))
+		return rc;
+	if ((v = getc_(row, CRM_COL_EMAIL_OPT_IN, &vl)) != NULL) {
+		at = getc_(row, CRM_COL_CONSENT_AT, &al);
+		if ((src = getc_(row, CRM_COL_CONSENT_SOURCE, &sl)) == NULL &&
+		    (src = o->consent_source) != NULL)
+			sl = strlen(src);
+		if ((rc = crm_rec_encode_field(out, CRM_COL_EMAIL_OPT_IN, NULL,
+			 0, v, vl)) ||
+		    (rc = at ? crm_rec_encode_field(out, CRM_COL_CONSENT_AT,
+				   NULL, 0, at, al) :
+			       crm_rec_encode_time(out, CRM_COL_CONSENT_AT,
+				   o->now)) ||
+		    (src && (rc = crm_rec_encode_field(out,
+				 CRM_COL_CONSENT_SOURCE, NULL, 0, src, sl))))
+			return rc;
+	}
+	if ((rc = (v = getc_(row, CRM_COL_CREATED_AT, &vl)) != NULL ?
+		    crm_rec_encode_field(out, CRM_COL_CREATED_AT, NULL, 0, v,
+			vl) :
+		    crm_rec_encode_time(out, CRM_COL_CREATED_AT, o->now)))
+		return rc;
+	return (v = getc_(row, CRM_COL_UPDATED_AT, &vl)) != NULL ?
+	    crm_rec_encode_field(out, CRM_COL_UPDATED_AT, NULL, 0, v, vl) :
+	    crm_rec_encode_time(out, CRM_COL_UPDATED_AT, o->now);
+}
+
+int
+crm_upsert_prepare(const struct crm_upsert_opts *o, const struct crm_rec *row,
+    struct crm_rec *res, struct crm_buf *tmp, struct crm_upsert_prep *p)
+{
+	const char *k;
+	size_t n;
+	int i, rc;
+
+	p->enc.len = 0;
+	for (i = 0; i < NKEYS; i++) {
+		k = getc_(row, keycols[i], &n);
+		p->has[i] = k != NULL;
+		p->h[i] = k != NULL ? crm_map_hash(k, n) : 0;
+	}
+	if (o->add_tags || o->untag) {
+		crm_rec_clear(res);
+		if ((rc = merge(tmp, row, NULL, o, res)) == 0)
+			rc = crm_rec_encode(res, &p->enc);
+	} else
+		rc = encode_new(o, row, &p->enc);
+	if (rc)
+		p->enc.len = 0;
+	return rc == CRM_ENOMEM ? rc : 0;
+}
+
+void
+crm_upsert_prefetch(struct crm_upsert *u, const struct crm_upsert_prep *p,
+    int stage)
+{
+	int i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (p->has[i])
+			crm_index_prefetch(u->t, i, p->h[i], stage);
+}
+
 int
 crm_upsert_row(struct crm_upsert *u, const struct crm_upsert_opts *o,
     const struct crm_rec *row, long line, struct crm_rec *res, int *status,
     char *why, size_t whylen)
+{
+	return crm_upsert_row_prep(u, o, row, NULL, line, res, status, why,
+	    whylen);
+}
+
+int
+crm_upsert_row_prep(struct crm_upsert *u, const struct crm_upsert_opts *o,
+    const struct crm_rec *row, const struct crm_upsert_prep *p, long line,
+    struct crm_rec *res, int *status, char *why, size_t whylen)
 {
 	struct mark *m;
 	uint64_t id;
@@ -533,8 +645,20 @@ crm_upsert_row(struct crm_upsert *u, const struct crm_upsert_opts *o,
 		snprintf(why, whylen, "row has no id, ext_id or email");
 		return CRM_EINVAL;
 	}
-	if ((rc = resolve(u, row, &id, &exists, why, whylen)))
+	if ((rc = resolve(u, row, p, &id, &exists, why, whylen)))
 		return rc;
+	/* A new contact: its record is the prepared one, its keys the row's. */
+	if (!exists && p != NULL && p->enc.len > 0) {
+		id = id ? id : crm_txn_new_id(u->t);
+		crm_rec_clear(res);
+		res->id = id;
+		*status = CRM_UP_CREATED;
+		if ((rc = crm_contact_put_enc(u->t, id, p->enc.p,
+			 p->enc.len)) ||
+		    (rc = reindex(u, NULL, row, id, p)))
+			return rc;
+		return remember(u, id, row, line);
+	}
 	if (exists && (m = mark_of(u, id)) == NULL)
 		return CRM_ENOMEM;
 	if (exists && m->input == u->input &&
@@ -549,14 +673,15 @@ crm_upsert_row(struct crm_upsert *u, const struct crm_upsert_opts *o,
 		id = id ? id : crm_txn_new_id(u->t);
 	}
 	res->id = id;
-	if ((rc = merge(u, row, exists, o, res)))
+	if ((rc = merge(&u->tmp, row, exists ? &u->cur : NULL, o, res)))
 		return rc;
 	*status = !exists           ? CRM_UP_CREATED :
 	    rec_equal(res, &u->cur) ? CRM_UP_UNCHANGED :
 				      CRM_UP_UPDATED;
 	if (*status != CRM_UP_UNCHANGED &&
 	    ((rc = crm_contact_put(u->t, res)) ||
-		(rc = reindex(u, exists ? &u->cur : NULL, res))))
+		(rc = reindex(u, exists ? &u->cur : NULL, res, res->id,
+		     NULL))))
 		return rc;
 	return remember(u, id, row, line);
 }

@@ -52,6 +52,31 @@ void crm_upsert_txn(struct crm_upsert *u, struct crm_txn *t);
 int crm_upsert_row(struct crm_upsert *u, const struct crm_upsert_opts *o,
     const struct crm_rec *row, long line, struct crm_rec *result, int *status,
     char *why, size_t whylen);
+/*
+ * What a reading thread can work out for a row ahead of the writer: the
+ * record the row makes of a contact that does not exist yet, encoded (as
+ * crm_upsert_row() would store it under the same options), and the hashes
+ * of the row's unique keys, to look them up and prefetch them.
+ */
+struct crm_upsert_prep {
+	struct crm_buf enc; /* len 0: no record prepared */
+	uint32_t h[2];      /* the hash of the e-mail, of the ext_id */
+	unsigned char has[2];
+};
+
+/* Fills p for row; res and tmp are scratch. Runs in any thread. */
+int crm_upsert_prepare(const struct crm_upsert_opts *o,
+    const struct crm_rec *row, struct crm_rec *res, struct crm_buf *tmp,
+    struct crm_upsert_prep *p);
+/* Fetches into the cache what the row's lookups will touch: stage 0
+ * sixteen or so rows ahead, stage 1 about eight. */
+void crm_upsert_prefetch(struct crm_upsert *u, const struct crm_upsert_prep *p,
+    int stage);
+/* crm_upsert_row() with the row's preparation (o as it was prepared with):
+ * a new contact is then stored as prepared. */
+int crm_upsert_row_prep(struct crm_upsert *u, const struct crm_upsert_opts *o,
+    const struct crm_rec *row, const struct crm_upsert_prep *p, long line,
+    struct crm_rec *result, int *status, char *why, size_t whylen);
 /* Starts a new input: its rows may override what earlier inputs set. */
 void crm_upsert_next_input(struct crm_upsert *u);
 void crm_upsert_end(struct crm_upsert *u);

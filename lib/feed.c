@@ -24,6 +24,8 @@ struct crm_feed {
 	size_t npaths;
 	int fmt, keep_raw, stop;
 	struct crm_import *im;
+	crm_feed_prepare_fn prep;
+	void *prep_arg;
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -73,6 +75,8 @@ next_slot(struct crm_feed *f, size_t file, long line)
 	it->line = line;
 	it->status = it->fatal = 0;
 	it->why.len = 0;
+	it->prep.enc.len = 0;
+	it->prep.has[0] = it->prep.has[1] = 0;
 	crm_rec_clear(&it->raw);
 	crm_rec_clear(&it->hdr);
 	return it;
@@ -128,7 +132,9 @@ one_row(struct crm_feed *f, struct crm_in *in, size_t file, int rc,
 	if (rc == CRM_EINVAL) {
 		it->status = rc;
 		why(it, msg);
-	} else if (rc) {
+	} else if (rc == 0 && f->prep != NULL)
+		rc = f->prep(f->prep_arg, it);
+	if (rc && rc != CRM_EINVAL) {
 		it->fatal = rc;
 		why(it, crm_strerror(rc));
 		return -1;
@@ -197,7 +203,8 @@ run(void *arg)
 
 int
 crm_feed_start(char *const *paths, size_t npaths, int fmt,
-    struct crm_import *im, int keep, struct crm_feed **out)
+    struct crm_import *im, int keep, crm_feed_prepare_fn prep, void *prep_arg,
+    struct crm_feed **out)
 {
 	static char *dash[] = { "-" };
 	struct crm_feed *f;
@@ -209,6 +216,8 @@ crm_feed_start(char *const *paths, size_t npaths, int fmt,
 	f->fmt = fmt;
 	f->im = im;
 	f->keep_raw = keep;
+	f->prep = prep;
+	f->prep_arg = prep_arg;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
 	if (pthread_create(&f->th, NULL, run, f) != 0) {
@@ -260,6 +269,17 @@ crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it, int wait_ms)
 	}
 }
 
+const struct crm_feed_item *
+crm_feed_peek(struct crm_feed *f, size_t ahead)
+{
+	struct batch *b = &f->b[f->r];
+
+	/* The batch is the caller's since crm_feed_next() saw it ready. */
+	if (f->ri == 0 || f->ri - 1 + ahead >= b->n)
+		return NULL;
+	return &b->it[f->ri - 1 + ahead];
+}
+
 void
 crm_feed_stop(struct crm_feed *f)
 {
@@ -280,6 +300,7 @@ crm_feed_stop(struct crm_feed *f)
 			crm_rec_free(&f->b[i].it[k].raw);
 			crm_rec_free(&f->b[i].it[k].hdr);
 			crm_buf_free(&f->b[i].it[k].why);
+			crm_buf_free(&f->b[i].it[k].prep.enc);
 		}
 	pthread_mutex_destroy(&f->mu);
 	pthread_cond_destroy(&f->cv);

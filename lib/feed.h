@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "contact.h"
 #include "import.h"
 #include "rec.h"
 
@@ -23,20 +24,28 @@ struct crm_feed_item {
 	struct crm_rec raw; /* the input's cells as given, if asked for */
 	struct crm_rec hdr; /* first row of a table: its custom columns,
 				   in the header's order (names only) */
+	struct crm_upsert_prep prep; /* by the feed's prepare function */
 };
+
+/* Called on the feed's thread for each good row, to fill it->prep. */
+typedef int (*crm_feed_prepare_fn)(void *arg, struct crm_feed_item *it);
 
 struct crm_feed;
 
 /* paths[i] NULL or "-" is standard input; keep_raw keeps every row's
- * cells (for a reject file). The import is used by the feed's thread
- * only, until crm_feed_stop(). */
+ * cells (for a reject file). The import, and prep with its argument if
+ * not NULL, are used by the feed's thread only, until crm_feed_stop(). */
 int crm_feed_start(char *const *paths, size_t npaths, int fmt,
-    struct crm_import *im, int keep_raw, struct crm_feed **out);
+    struct crm_import *im, int keep_raw, crm_feed_prepare_fn prep,
+    void *prep_arg, struct crm_feed **out);
 /* The next item, or CRM_EOF after the last; CRM_EAGAIN when none came
  * within wait_ms (so that the caller can look at signals). Valid until
  * the next call. */
 int crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it,
     int wait_ms);
+/* The item ahead places after the one crm_feed_next() gave last, if it
+ * has come already; NULL if not. For prefetching: valid as that one is. */
+const struct crm_feed_item *crm_feed_peek(struct crm_feed *f, size_t ahead);
 void crm_feed_stop(struct crm_feed *f);
 
 #endif

@@ -274,37 +274,53 @@ normal_time(const char *v, size_t n, int64_t *t)
 }
 
 int
-crm_rec_encode(const struct crm_rec *r, struct crm_buf *out)
+crm_rec_encode_begin(struct crm_buf *out)
+{
+	out->len = 0;
+	return crm_buf_addc(out, CRM_REC_FORMAT);
+}
+
+int
+crm_rec_encode_time(struct crm_buf *out, int col, int64_t t)
+{
+	if (crm_varint_put(out, (uint64_t)(TAG_TIME + col)) ||
+	    crm_varint_put(out, ((uint64_t)t << 1) ^ (t < 0 ? UINT64_MAX : 0)))
+		return CRM_ENOMEM;
+	return 0;
+}
+
+int
+crm_rec_encode_field(struct crm_buf *out, int col, const char *name,
+    size_t nlen, const char *val, size_t vlen)
 {
 	int64_t t;
+	int rc;
+
+	if (is_time_col(col) && normal_time(val, vlen, &t))
+		return crm_rec_encode_time(out, col, t);
+	rc = crm_varint_put(out, (uint64_t)col);
+	if (!rc && col == CRM_COL_CUSTOM)
+		rc = crm_varint_put(out, nlen) || crm_buf_add(out, name, nlen);
+	if (!rc)
+		rc = crm_varint_put(out, vlen) || crm_buf_add(out, val, vlen);
+	return rc ? CRM_ENOMEM : 0;
+}
+
+int
+crm_rec_encode(const struct crm_rec *r, struct crm_buf *out)
+{
 	const struct crm_field *f;
 	size_t i;
 	int rc;
 
-	out->len = 0;
-	if ((rc = crm_buf_addc(out, CRM_REC_FORMAT)))
+	if ((rc = crm_rec_encode_begin(out)))
 		return rc;
 	for (i = 0; i < r->n; i++) {
 		f = &r->f[i];
-		if (is_time_col(f->col) &&
-		    normal_time(r->arena.p + f->val, f->vlen, &t)) {
-			rc = crm_varint_put(out,
-				 (uint64_t)(TAG_TIME + f->col)) ||
-			    crm_varint_put(out,
-				((uint64_t)t << 1) ^ (t < 0 ? UINT64_MAX : 0));
-			if (rc)
-				return CRM_ENOMEM;
-			continue;
-		}
-		rc = crm_varint_put(out, (uint64_t)f->col);
-		if (!rc && f->col == CRM_COL_CUSTOM)
-			rc = crm_varint_put(out, f->nlen) ||
-			    crm_buf_add(out, r->arena.p + f->name, f->nlen);
-		if (!rc)
-			rc = crm_varint_put(out, f->vlen) ||
-			    crm_buf_add(out, r->arena.p + f->val, f->vlen);
-		if (rc)
-			return CRM_ENOMEM;
+		if ((rc = crm_rec_encode_field(out, f->col,
+			 r->arena.p + f->name, f->nlen, r->arena.p + f->val,
+			 f->vlen)))
+			return rc;
 	}
 	return 0;
 }

@@ -83,6 +83,12 @@ const char *crm_rec_val(const struct crm_rec *r, size_t i, size_t *vlen);
 /* The on-disk encoding (format 1) is described at the top of rec.c. */
 #define CRM_REC_FORMAT 1
 int crm_rec_encode(const struct crm_rec *r, struct crm_buf *out);
+/* The same a field at a time: begin (out emptied), then each field in
+ * record order, as a value or, for a time column, as seconds. */
+int crm_rec_encode_begin(struct crm_buf *out);
+int crm_rec_encode_field(struct crm_buf *out, int col, const char *name,
+    size_t nlen, const char *val, size_t vlen);
+int crm_rec_encode_time(struct crm_buf *out, int col, int64_t t);
 int crm_rec_decode(struct crm_rec *r, const void *p, size_t n);
 
 #endif

@@ -739,14 +739,20 @@ crm_contact_get(struct crm_txn *t, uint64_t id, struct crm_rec *r)
 int
 crm_contact_put(struct crm_txn *t, const struct crm_rec *r)
 {
-	uint64_t id = r->id;
-	MDB_val k = { 8, &id }, v;
 	int rc;
 
 	if ((rc = crm_rec_encode(r, &t->enc)))
 		return rc;
-	v.mv_size = t->enc.len;
-	v.mv_data = t->enc.p;
+	return crm_contact_put_enc(t, r->id, t->enc.p, t->enc.len);
+}
+
+int
+crm_contact_put_enc(struct crm_txn *t, uint64_t id, const void *enc,
+    size_t len)
+{
+	MDB_val k = { 8, &id }, v = { len, (void *)enc };
+	int rc;
+
 	rc = mdb_put(t->t, t->st->contacts, &k, &v,
 	    id > t->max_id ? MDB_APPEND : 0);
 	if (rc == 0 && id > t->max_id)

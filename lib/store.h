@@ -73,6 +73,9 @@ void crm_txn_expect_index(struct crm_txn *t, int idx, size_t n, size_t klen);
 /* CRM_ENOTFOUND if there is no contact with that id. */
 int crm_contact_get(struct crm_txn *t, uint64_t id, struct crm_rec *r);
 int crm_contact_put(struct crm_txn *t, const struct crm_rec *r);
+/* The same with the record encoded already (crm_rec_encode()). */
+int crm_contact_put_enc(struct crm_txn *t, uint64_t id, const void *enc,
+    size_t len);
 /* A fresh id; crm_txn_claim_id() makes sure ids up to id are never given. */
 uint64_t crm_txn_new_id(struct crm_txn *t);
 void crm_txn_claim_id(struct crm_txn *t, uint64_t id);
