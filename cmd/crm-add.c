@@ -581,8 +581,8 @@ static void
 next_input(struct ctx *c, size_t file)
 {
 	c->file = file;
-	c->fname = input_name(c->paths, c->npaths, file, c->src,
-	    sizeof(c->src));
+	c->fname =
+	    input_name(c->paths, c->npaths, file, c->src, sizeof(c->src));
 	c->uo.consent_source = c->src;
 	crm_upsert_next_input(c->u);
 }

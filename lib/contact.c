@@ -420,8 +420,7 @@ merge_tags(struct crm_buf *tmp, struct crm_rec *res, const char *v, size_t vl,
 
 	if (o->add_tags || o->untag) {
 		if (v &&
-		    (rc = crm_tags_edit(cur, cur ? cl : 0, v, vl, '+',
-			 tmp)))
+		    (rc = crm_tags_edit(cur, cur ? cl : 0, v, vl, '+', tmp)))
 			return rc;
 		if (v) {
 			cur = tmp->p;
@@ -572,8 +571,9 @@ encode_new(const struct crm_upsert_opts *o, const struct crm_rec *row,
 				   NULL, 0, at, al) :
 			       crm_rec_encode_time(out, CRM_COL_CONSENT_AT,
 				   o->now)) ||
-		    (src && (rc = crm_rec_encode_field(out,
-				 CRM_COL_CONSENT_SOURCE, NULL, 0, src, sl))))
+		    (src &&
+			(rc = crm_rec_encode_field(out, CRM_COL_CONSENT_SOURCE,
+			     NULL, 0, src, sl))))
 			return rc;
 	}
 	if ((rc = (v = getc_(row, CRM_COL_CREATED_AT, &vl)) != NULL ?
@@ -680,8 +680,7 @@ crm_upsert_row_prep(struct crm_upsert *u, const struct crm_upsert_opts *o,
 				      CRM_UP_UPDATED;
 	if (*status != CRM_UP_UNCHANGED &&
 	    ((rc = crm_contact_put(u->t, res)) ||
-		(rc = reindex(u, exists ? &u->cur : NULL, res, res->id,
-		     NULL))))
+		(rc = reindex(u, exists ? &u->cur : NULL, res, res->id, NULL))))
 		return rc;
 	return remember(u, id, row, line);
 }

@@ -747,8 +747,7 @@ crm_contact_put(struct crm_txn *t, const struct crm_rec *r)
 }
 
 int
-crm_contact_put_enc(struct crm_txn *t, uint64_t id, const void *enc,
-    size_t len)
+crm_contact_put_enc(struct crm_txn *t, uint64_t id, const void *enc, size_t len)
 {
 	MDB_val k = { 8, &id }, v = { len, (void *)enc };
 	int rc;

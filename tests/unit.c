@@ -506,8 +506,7 @@ test_upsert_prepare(void)
 			    strlen(rows[i % n][k]), rows[i % n][k + 1],
 			    strlen(rows[i % n][k + 1]));
 		}
-		CHECK(crm_upsert_prepare(&o, &row, &scratch, &tmp, &prep) ==
-		    0);
+		CHECK(crm_upsert_prepare(&o, &row, &scratch, &tmp, &prep) == 0);
 		/* Every other row through the plain upsert, to compare. */
 		if (crm_upsert_row(u, &o, &row, 1, &res, &status, why,
 			sizeof(why)) == 0 &&
@@ -519,8 +518,7 @@ test_upsert_prepare(void)
 		/* And the prepared record is what the store then holds. */
 		snprintf(email, sizeof(email), "q%zu@example.com", i);
 		crm_rec_set(&row, CRM_COL_EMAIL, NULL, 0, email, strlen(email));
-		CHECK(crm_upsert_prepare(&o, &row, &scratch, &tmp, &prep) ==
-		    0);
+		CHECK(crm_upsert_prepare(&o, &row, &scratch, &tmp, &prep) == 0);
 		if (crm_upsert_row_prep(u, &o, &row, &prep, 1, &res, &status,
 			why, sizeof(why)) == 0 &&
 		    status == CRM_UP_CREATED &&
