@@ -5,15 +5,18 @@
 #include "errors.h"
 
 /*
- * A slot is 16 bytes: the hash's low 32 bits (never 0; 0 marks an empty
- * slot), where the key is in the arena (its length in 4 bytes, then its
- * bytes), and the value. Keys of one map total at most 4 GiB.
+ * A slot is 8 bytes: the hash's low 32 bits (never 0; 0 marks an empty
+ * slot) and where the entry is in the arena. An entry is the value (8
+ * bytes), the key's length (4 bytes), then the key's bytes; entries lie
+ * in the order their keys came, which is the order of crm_map_each().
+ * Entries of one map total at most 4 GiB.
  */
 struct crm_slot {
 	uint32_t hash;
 	uint32_t koff;
-	uint64_t v;
 };
+
+#define ENTRY_HEAD 12
 
 static uint32_t
 hash32(const void *k, size_t n)
@@ -26,8 +29,17 @@ hash32(const void *k, size_t n)
 static const char *
 slot_key(const struct crm_map *m, const struct crm_slot *s, uint32_t *len)
 {
-	memcpy(len, m->keys.p + s->koff, 4);
-	return m->keys.p + s->koff + 4;
+	memcpy(len, m->keys.p + s->koff + 8, 4);
+	return m->keys.p + s->koff + ENTRY_HEAD;
+}
+
+static uint64_t
+slot_val(const struct crm_map *m, const struct crm_slot *s)
+{
+	uint64_t v;
+
+	memcpy(&v, m->keys.p + s->koff, 8);
+	return v;
 }
 
 int
@@ -178,7 +190,7 @@ crm_map_reserve(struct crm_map *m, size_t n, size_t klen)
 		want *= 2;
 	if (want > m->nslot && rehash_to(m, want))
 		return CRM_ENOMEM;
-	return crm_buf_grow(&m->keys, n * (klen + 4));
+	return crm_buf_grow(&m->keys, n * (klen + ENTRY_HEAD));
 }
 
 int
@@ -197,17 +209,21 @@ crm_map_put_hashed(struct crm_map *m, uint32_t h, const void *k, size_t klen,
 	if ((m->n + 1) * 2 >= m->nslot && rehash(m))
 		return CRM_ENOMEM;
 	s = find(m, h, k, klen);
-	if (s->hash == 0) {
-		if (m->keys.len + klen + 4 > UINT32_MAX || klen > UINT32_MAX)
-			return CRM_ETOOBIG;
-		if (crm_buf_add(&m->keys, &len, 4) ||
-		    crm_buf_add(&m->keys, k, klen))
-			return CRM_ENOMEM;
-		s->hash = h;
-		s->koff = (uint32_t)(m->keys.len - klen - 4);
-		m->n++;
+	if (s->hash != 0) {
+		memcpy(m->keys.p + s->koff, &v, 8);
+		return 0;
 	}
-	s->v = v;
+	if (m->keys.len + klen + ENTRY_HEAD > UINT32_MAX || klen > UINT32_MAX)
+		return CRM_ETOOBIG;
+	if (crm_buf_grow(&m->keys, ENTRY_HEAD + klen))
+		return CRM_ENOMEM;
+	s->hash = h;
+	s->koff = (uint32_t)m->keys.len;
+	memcpy(m->keys.p + m->keys.len, &v, 8);
+	memcpy(m->keys.p + m->keys.len + 8, &len, 4);
+	memcpy(m->keys.p + m->keys.len + ENTRY_HEAD, k, klen);
+	m->keys.len += ENTRY_HEAD + klen;
+	m->n++;
 	return 0;
 }
 
@@ -221,7 +237,7 @@ crm_map_get(const struct crm_map *m, const void *k, size_t klen, uint64_t *v)
 	s = find(m, hash32(k, klen), k, klen);
 	if (s->hash == 0)
 		return 0;
-	*v = s->v;
+	*v = slot_val(m, s);
 	return 1;
 }
 
@@ -261,7 +277,7 @@ crm_map_get_hashed(const struct crm_map *m, uint32_t h, const void *k,
 	s = find(m, h, k, klen);
 	if (s->hash == 0)
 		return 0;
-	*v = s->v;
+	*v = slot_val(m, s);
 	return 1;
 }
 
@@ -269,19 +285,16 @@ int
 crm_map_each(const struct crm_map *m, size_t *i, const char **k, size_t *klen,
     uint64_t *v)
 {
-	for (; *i < m->nslot; (*i)++) {
-		const struct crm_slot *s = &m->slot[*i];
-		uint32_t len;
+	uint32_t len;
 
-		if (s->hash == 0)
-			continue;
-		*k = slot_key(m, s, &len);
-		*klen = len;
-		*v = s->v;
-		(*i)++;
-		return 1;
-	}
-	return 0;
+	if (*i >= m->keys.len)
+		return 0;
+	memcpy(v, m->keys.p + *i, 8);
+	memcpy(&len, m->keys.p + *i + 8, 4);
+	*k = m->keys.p + *i + ENTRY_HEAD;
+	*klen = len;
+	*i += ENTRY_HEAD + len;
+	return 1;
 }
 
 void

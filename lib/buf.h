@@ -31,8 +31,8 @@ int crm_varint_get(const unsigned char **p, const unsigned char *end,
 
 /*
  * A map from byte strings to 64-bit values, open addressing. Keys are copied
- * into the map's own arena; a pointer returned by crm_map_key() is valid
- * until the map is freed or cleared.
+ * into the map's own arena, where they stay until the map is freed or
+ * cleared; crm_map_each() gives them in the order they were first put.
  */
 struct crm_map {
 	struct crm_slot *slot;
@@ -57,7 +57,8 @@ int crm_map_get_hashed(const struct crm_map *m, uint32_t h, const void *k,
     size_t klen, uint64_t *v);
 int crm_map_put_hashed(struct crm_map *m, uint32_t h, const void *k,
     size_t klen, uint64_t v);
-/* Iteration: set *i = 0, then call while it returns 1. */
+/* Iteration, in the order the keys were first put: set *i = 0, then call
+ * while it returns 1. The map must not change meanwhile. */
 int crm_map_each(const struct crm_map *m, size_t *i, const char **k,
     size_t *klen, uint64_t *v);
 /* Makes room for n keys of about klen bytes, so that no rehash follows. */

@@ -551,6 +551,25 @@ cmp_pending(const void *a, const void *b)
  * one kind share long prefixes ("purchase\0O000..."), so a run can be the
  * whole set; a comparison sort finishes runs too short for the counts.
  */
+/* Whether p[0..n) is in LMDB's order already, its keys being equal in
+ * their first depth bytes. */
+static int
+in_order(const struct pending *p, size_t n, size_t depth)
+{
+	size_t i, m;
+	int c;
+
+	for (i = 1; i < n; i++) {
+		m = p[i - 1].n < p[i].n ? p[i - 1].n : p[i].n;
+		c = m > depth ?
+		    memcmp(p[i - 1].k + depth, p[i].k + depth, m - depth) :
+		    0;
+		if (c > 0 || (c == 0 && p[i - 1].n > p[i].n))
+			return 0;
+	}
+	return 1;
+}
+
 static void
 sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
     size_t depth)
@@ -560,6 +579,10 @@ sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
 	size_t i, j, sum, maxn = 0;
 	int shift;
 
+	/* Keys put in order (order numbers, say) stay in order through the
+	 * stable passes above: then there is nothing left to do. */
+	if (in_order(p, n, depth))
+		return;
 	if (n < 4096) { /* a pass costs its 64k counts: compare instead */
 		qsort(p, n, sizeof(*p), cmp_pending);
 		return;

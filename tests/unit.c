@@ -543,6 +543,63 @@ test_upsert_prepare(void)
 	CHECK(system(cmd) == 0);
 }
 
+/*
+ * Keys put in order, two kinds interleaved, with a stretch out of order:
+ * the sort at commit skips runs that are in order already, and a run
+ * that is not must still be sorted (LMDB refuses an append out of order).
+ */
+static void
+test_index_in_order(void)
+{
+	char dir[] = "/tmp/crm-unit-ord.XXXXXX", key[64], cmd[64];
+	struct crm_store *st;
+	struct crm_txn *t;
+	uint64_t id;
+	size_t i, n, bad = 0;
+	const size_t nkeys = 20000;
+	int pass;
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	CHECK(crm_store_open(dir, 0, &st) == 0);
+	CHECK(crm_txn_begin(st, 0, &t) == 0);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < nkeys; i++) {
+			/* a hundred odd order numbers come last, backwards */
+			size_t num = i < 100 ? 2 * (5000 - i) + 1 : 2 * i;
+
+			if (pass == 0 && i < 100)
+				continue;
+			if (pass == 1 && i >= 100)
+				break;
+			n = (size_t)snprintf(key, sizeof(key), "%s%cO%08zu",
+			    num % 5 ? "purchase" : "refund", '\0', num);
+			if (pass == 1)
+				n = (size_t)snprintf(key, sizeof(key),
+				    "%s%cO%08zu", "purchase", '\0', num);
+			if (crm_index_put(t, CRM_IDX_EVKEY, key, n, i + 1))
+				bad++;
+		}
+	}
+	CHECK(bad == 0);
+	CHECK(crm_txn_commit(t) == 0);
+	CHECK(crm_txn_begin(st, CRM_F_RDONLY, &t) == 0);
+	for (i = 0; i < nkeys; i++) {
+		size_t num = i < 100 ? 2 * (5000 - i) + 1 : 2 * i;
+
+		n = (size_t)snprintf(key, sizeof(key), "%s%cO%08zu",
+		    i < 100 || num % 5 ? "purchase" : "refund", '\0', num);
+		if (crm_index_get(t, CRM_IDX_EVKEY, key, n, &id) != 0 ||
+		    id != i + 1)
+			bad++;
+	}
+	CHECK(bad == 0);
+	crm_txn_abort(t);
+	crm_store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+}
+
 int
 main(void)
 {
@@ -555,6 +612,7 @@ main(void)
 	test_csv();
 	test_config();
 	test_index_order();
+	test_index_in_order();
 	test_upsert_prepare();
 	return UNIT_DONE("unit");
 }
