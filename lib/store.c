@@ -570,6 +570,79 @@ in_order(const struct pending *p, size_t n, size_t depth)
 	return 1;
 }
 
+/* a before b, for keys equal in their first depth bytes */
+static int
+before(const struct pending *a, const struct pending *b, size_t depth)
+{
+	size_t m = a->n < b->n ? a->n : b->n;
+	int c = m > depth ? memcmp(a->k + depth, b->k + depth, m - depth) : 0;
+
+	return c < 0 || (c == 0 && a->n < b->n);
+}
+
+static void
+swap_pending(struct pending *a, struct pending *b)
+{
+	struct pending t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * Keys p[0..n) equal in their first depth bytes, each prefix holding the
+ * next eight (zero-padded): a three-way radix quicksort on those eight,
+ * then on the next eight within each run of equal ones. Keys that end
+ * inside the eight come first in their run, shorter first: a run holds
+ * no two equal keys, so they differ in length.
+ */
+static void
+sort_small(struct pending *p, size_t n, size_t depth)
+{
+	uint64_t a, b, c, v;
+	size_t lt, gt, i, j;
+
+	while (n > 1) {
+		if (n < 12) {
+			for (i = 1; i < n; i++)
+				for (j = i;
+				     j > 0 && before(&p[j], &p[j - 1], depth);
+				     j--)
+					swap_pending(&p[j], &p[j - 1]);
+			return;
+		}
+		a = p[0].prefix, b = p[n / 2].prefix, c = p[n - 1].prefix;
+		v = a < b ? (b < c        ? b :
+				    a < c ? c :
+					    a) :
+			    (a < c        ? a :
+				    b < c ? c :
+					    b);
+		for (lt = i = 0, gt = n; i < gt;)
+			if (p[i].prefix < v)
+				swap_pending(&p[lt++], &p[i++]);
+			else if (p[i].prefix > v)
+				swap_pending(&p[i], &p[--gt]);
+			else
+				i++;
+		sort_small(p, lt, depth);
+		sort_small(p + gt, n - gt, depth);
+		p += lt;
+		n = gt - lt;
+		for (i = j = 0; i < n; i++)
+			if (p[i].n <= depth + 8)
+				swap_pending(&p[j++], &p[i]);
+		for (i = 1; i < j; i++) /* the ended keys, by length */
+			for (lt = i; lt > 0 && p[lt].n < p[lt - 1].n; lt--)
+				swap_pending(&p[lt], &p[lt - 1]);
+		p += j;
+		n -= j;
+		depth += 8;
+		for (i = 0; i < n; i++)
+			p[i].prefix = prefix8(p[i].k + depth, p[i].n - depth);
+	}
+}
+
 static void
 sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
     size_t depth)
@@ -583,10 +656,6 @@ sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
 	 * stable passes above: then there is nothing left to do. */
 	if (in_order(p, n, depth))
 		return;
-	if (n < 4096) { /* a pass costs its 64k counts: compare instead */
-		qsort(p, n, sizeof(*p), cmp_pending);
-		return;
-	}
 	for (i = 0; i < n; i++) {
 		p[i].prefix = p[i].n > depth ?
 		    prefix8(p[i].k + depth, p[i].n - depth) :
@@ -594,8 +663,10 @@ sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
 		diff |= p[i].prefix ^ p[0].prefix;
 		maxn = p[i].n > maxn ? p[i].n : maxn;
 	}
-	if (depth >= maxn) { /* all keys end: only lengths differ */
-		qsort(p, n, sizeof(*p), cmp_pending);
+	/* A pass costs its 64k counts: a short run, or one whose keys all
+	 * end here, is sorted by comparing. */
+	if (n < 4096 || depth >= maxn) {
+		sort_small(p, n, depth);
 		return;
 	}
 	for (shift = 0; shift < 64; shift += 16) {
@@ -634,7 +705,9 @@ sort_pending(struct pending *p, size_t n)
 	if (n < 4096) {
 		for (i = 0; i < n; i++)
 			p[i].prefix = prefix8(p[i].k, p[i].n);
-		qsort(p, n, sizeof(*p), cmp_pending);
+		sort_small(p, n, 0);
+		for (i = 0; i < n; i++)
+			p[i].prefix = prefix8(p[i].k, p[i].n);
 		return 0;
 	}
 	if ((tmp = malloc(n * sizeof(*tmp))) == NULL ||
