@@ -41,60 +41,85 @@ why_col(char *why, size_t whylen, const char *name, size_t nlen,
 	return CRM_EINVAL;
 }
 
+/* A time in normal form is its own normal form (the parser is strict and
+ * formats back the same, a leap second apart): then it is kept as is. */
 static int
-time_value(const char *v, size_t n, struct crm_buf *out)
+time_value(const char *v, size_t n, struct crm_buf *out, const char **rv,
+    size_t *rn)
 {
 	char buf[CRM_TIME_LEN];
 	int64_t t;
 
 	if (crm_time_parse(v, n, &t, NULL))
 		return CRM_EINVAL;
+	if (n == CRM_TIME_LEN - 1 && v[10] == 'T' && v[19] == 'Z' &&
+	    !(v[17] == '6' && v[18] == '0')) {
+		*rv = v;
+		*rn = n;
+		return 0;
+	}
 	crm_time_format(t, buf);
-	return crm_buf_add(out, buf, CRM_TIME_LEN - 1);
+	if (crm_buf_add(out, buf, CRM_TIME_LEN - 1))
+		return CRM_ENOMEM;
+	*rv = out->p;
+	*rn = out->len;
+	return 0;
 }
 
+/* The normal form of v in *rv: v itself, or what was written to out. */
 static int
 core_value(const struct crm_config *cf, int col, const char *v, size_t n,
-    int tagsep, struct crm_buf *out, const char **fmt)
+    int tagsep, struct crm_buf *out, const char **fmt, const char **rv,
+    size_t *rn)
 {
 	char tmp[256];
 	size_t len;
-	int b;
+	int b, rc;
 
+	*rv = v;
+	*rn = n;
 	switch (col) {
 	case CRM_COL_EMAIL:
 		*fmt = "invalid email \"%.*s\"";
 		if (n > 254 || crm_email_norm(v, n, tmp, &len))
 			return CRM_EINVAL;
-		return crm_buf_add(out, tmp, len);
+		if (len == n && memcmp(tmp, v, n) == 0)
+			return 0;
+		rc = crm_buf_add(out, tmp, len);
+		break;
 	case CRM_COL_STAGE:
 		*fmt = "stage \"%.*s\" is not allowed";
-		return crm_config_stage_ok(cf, v, n) ? crm_buf_add(out, v, n) :
-						       CRM_EINVAL;
+		return crm_config_stage_ok(cf, v, n) ? 0 : CRM_EINVAL;
 	case CRM_COL_TAGS:
-		return crm_tags_norm(v, n, tagsep, out);
+		rc = crm_tags_norm(v, n, tagsep, out);
+		break;
 	case CRM_COL_EMAIL_OPT_IN:
 		*fmt = "not a bool \"%.*s\"";
 		if (crm_bool_parse(v, n, &b))
 			return CRM_EINVAL;
-		return crm_buf_adds(out, b ? "true" : "false");
+		*rv = b ? "true" : "false";
+		*rn = b ? 4 : 5;
+		return 0;
 	case CRM_COL_CONSENT_AT:
 	case CRM_COL_CREATED_AT:
 	case CRM_COL_UPDATED_AT:
 		*fmt = "invalid time \"%.*s\"";
-		return time_value(v, n, out);
+		return time_value(v, n, out, rv, rn);
 	case CRM_COL_EXT_ID:
 		*fmt = "ext_id longer than 400 bytes: \"%.*s\"";
-		if (n > 400)
-			return CRM_EINVAL;
+		return n > 400 ? CRM_EINVAL : 0;
+	default:
+		return 0;
 	}
-	return crm_buf_add(out, v, n);
+	*rv = out->p;
+	*rn = out->len;
+	return rc;
 }
 
 int
-crm_contact_value(const struct crm_config *cf, int col, const char *name,
+crm_contact_value_ref(const struct crm_config *cf, int col, const char *name,
     size_t nlen, const char *v, size_t n, int tagsep, struct crm_buf *out,
-    char *why, size_t whylen)
+    const char **rv, size_t *rn, char *why, size_t whylen)
 {
 	const struct crm_fielddef *d;
 	const char *fmt = "invalid value \"%.*s\"";
@@ -107,6 +132,8 @@ crm_contact_value(const struct crm_config *cf, int col, const char *name,
 		nlen = crm_col_lens[col];
 	}
 	out->len = 0;
+	*rv = v;
+	*rn = 0;
 	if (!crm_utf8_valid(v, n, &bad)) {
 		snprintf(msg, sizeof(msg), "invalid UTF-8 at byte %zu",
 		    bad + 1);
@@ -117,15 +144,19 @@ crm_contact_value(const struct crm_config *cf, int col, const char *name,
 		crm_trim(&v, &n);
 		if (n == 0)
 			return 0;
-		if ((rc = core_value(cf, col, v, n, tagsep, out, &fmt)) ==
-		    CRM_EINVAL)
+		if ((rc = core_value(cf, col, v, n, tagsep, out, &fmt, rv,
+			 rn)) == CRM_EINVAL) {
+			*rn = 0;
 			return why_col(why, whylen, name, nlen, fmt, v, n);
+		}
 		return rc;
 	}
 	if (n == 0)
 		return 0;
-	if ((d = crm_config_field(cf, name, nlen)) == NULL)
-		return crm_buf_add(out, v, n);
+	if ((d = crm_config_field(cf, name, nlen)) == NULL) {
+		*rn = n;
+		return 0;
+	}
 	/* A typed value is a value of its type: white space around it goes. */
 	crm_trim(&v, &n);
 	if (n == 0)
@@ -133,6 +164,28 @@ crm_contact_value(const struct crm_config *cf, int col, const char *name,
 	if ((rc = crm_type_check(d, v, n, out, msg, sizeof(msg))) == CRM_EINVAL)
 		return why_col(why, whylen, name, nlen, "%.*s", msg,
 		    strlen(msg));
+	*rv = out->p;
+	*rn = out->len;
+	return rc;
+}
+
+int
+crm_contact_value(const struct crm_config *cf, int col, const char *name,
+    size_t nlen, const char *v, size_t n, int tagsep, struct crm_buf *out,
+    char *why, size_t whylen)
+{
+	const char *rv;
+	size_t rn;
+	int rc;
+
+	rc = crm_contact_value_ref(cf, col, name, nlen, v, n, tagsep, out, &rv,
+	    &rn, why, whylen);
+	if (rc == 0 && rv != out->p) {
+		out->len = 0;
+		rc = crm_buf_add(out, rv, rn);
+	}
+	if (rc)
+		out->len = 0;
 	return rc;
 }
 

@@ -24,6 +24,11 @@
 int crm_contact_value(const struct crm_config *cf, int col, const char *name,
     size_t nlen, const char *v, size_t n, int tagsep, struct crm_buf *out,
     char *why, size_t whylen);
+/* The same without a copy: the normal form is in *rv, *rn (0: empty),
+ * which is v itself when v needs no change, or else what out holds. */
+int crm_contact_value_ref(const struct crm_config *cf, int col,
+    const char *name, size_t nlen, const char *v, size_t n, int tagsep,
+    struct crm_buf *out, const char **rv, size_t *rn, char *why, size_t whylen);
 
 enum { CRM_UP_CREATED = 1, CRM_UP_UPDATED, CRM_UP_UNCHANGED };
 

@@ -202,7 +202,8 @@ crm_import_row(struct crm_import *c, const struct crm_inrow *r, int table,
     struct crm_rec *rec, char *why, size_t whylen)
 {
 	char tin[CRM_TIME_LEN], tout[CRM_TIME_LEN];
-	size_t i, bestin = SIZE_MAX, bestout = SIZE_MAX;
+	const char *v;
+	size_t vn, i, bestin = SIZE_MAX, bestout = SIZE_MAX;
 	int tagsep = c->map ? c->map->tagsep : ';', rc;
 	struct plan pl, *p;
 
@@ -228,12 +229,12 @@ crm_import_row(struct crm_import *c, const struct crm_inrow *r, int table,
 			break;
 		case P_CORE:
 		case P_CUSTOM:
-			if ((rc = crm_contact_value(c->cf, p->col, p->name,
+			if ((rc = crm_contact_value_ref(c->cf, p->col, p->name,
 				 p->nlen, r->val[i], r->vlen[i], tagsep,
-				 &c->val, why, whylen)) ||
-			    (c->val.len &&
+				 &c->val, &v, &vn, why, whylen)) ||
+			    (vn &&
 				(rc = crm_rec_set(c->out, p->col, p->name,
-				     p->nlen, c->val.p, c->val.len))))
+				     p->nlen, v, vn))))
 				return rc;
 			break;
 		case P_IN:
