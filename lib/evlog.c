@@ -24,6 +24,13 @@ struct pend {
 	uint8_t kind, keyed, scale;
 };
 
+/* An event of the batch by its place in the key order: contact and time
+ * packed into one number, and where the event is in the batch. */
+struct skey {
+	uint64_t k;
+	uint64_t i;
+};
+
 /* A contact touched in this session: its statistics as they stand. */
 struct slot {
 	uint64_t id;
@@ -42,6 +49,8 @@ struct crm_evlog {
 	struct crm_evlog_counts counts;
 	struct pend *p, *tmp;
 	size_t n, cap;
+	struct skey *sk, *sktmp; /* the batch's order, once sorted */
+	size_t skcap;
 	struct crm_buf arena, enc, key;
 	struct slot *slots;
 	size_t nslots, capslots;
@@ -454,19 +463,47 @@ radix_pass(struct pend *src, struct pend *dst, size_t n, int which,
 	}
 }
 
+/* The number of bits v takes. */
+static int
+bits(uint64_t v)
+{
+	int b = 0;
+
+	while (v >> b)
+		b++;
+	return b;
+}
+
+/*
+ * The batch's order by key, into l->sk. When contact and time (less their
+ * least values) fit one 64-bit number together, only those numbers and
+ * the events' places are sorted, a radix pass per 16 bits, which moves a
+ * third of the bytes of the events; else the events themselves are.
+ */
 static int
 sort_batch(struct crm_evlog *l)
 {
 	struct pend *src = l->p, *dst, *sw;
+	struct skey *ks, *kd, *kw;
 	uint64_t min[2], max[2], v;
-	size_t *count, i;
-	int which, shift;
+	size_t *count, i, c, sum;
+	int which, shift, tb, total;
 
+	if (l->n > l->skcap) {
+		free(l->sk);
+		free(l->sktmp);
+		l->sktmp = NULL;
+		if ((l->sk = malloc(l->n * sizeof(*l->sk))) == NULL ||
+		    (l->sktmp = malloc(l->n * sizeof(*l->sktmp))) == NULL) {
+			l->skcap = 0;
+			return CRM_ENOMEM;
+		}
+		l->skcap = l->n;
+	}
+	for (i = 0; i < l->n; i++)
+		l->sk[i].i = i;
 	if (l->n < 2)
 		return 0;
-	if ((dst = realloc(l->tmp, l->n * sizeof(*dst))) == NULL)
-		return CRM_ENOMEM;
-	l->tmp = dst;
 	if ((count = malloc(65536 * sizeof(*count))) == NULL)
 		return CRM_ENOMEM;
 	for (which = 0; which < 2; which++) {
@@ -480,6 +517,42 @@ sort_batch(struct crm_evlog *l)
 			max[which] = v > max[which] ? v : max[which];
 		}
 	}
+	tb = bits(max[0] - min[0]);
+	total = tb + bits(max[1] - min[1]);
+	if (total <= 64) {
+		for (i = 0; i < l->n; i++)
+			l->sk[i].k =
+			    (tb < 64 ? (l->p[i].contact - min[1]) << tb : 0) |
+			    (((uint64_t)l->p[i].ts ^ (1ULL << 63)) - min[0]);
+		ks = l->sk;
+		kd = l->sktmp;
+		for (shift = 0; shift < total; shift += 16) {
+			memset(count, 0, 65536 * sizeof(*count));
+			for (i = 0; i < l->n; i++)
+				count[ks[i].k >> shift & 0xffff]++;
+			for (i = sum = 0; i < 65536; i++) {
+				c = count[i];
+				count[i] = sum;
+				sum += c;
+			}
+			for (i = 0; i < l->n; i++)
+				kd[count[ks[i].k >> shift & 0xffff]++] = ks[i];
+			kw = ks;
+			ks = kd;
+			kd = kw;
+		}
+		free(count);
+		if (ks != l->sk) {
+			l->sktmp = l->sk;
+			l->sk = ks;
+		}
+		return 0;
+	}
+	if ((dst = realloc(l->tmp, l->n * sizeof(*dst))) == NULL) {
+		free(count);
+		return CRM_ENOMEM;
+	}
+	l->tmp = dst;
 	/* radix_pass subtracts min from the raw value: undo the flip. */
 	min[0] ^= 1ULL << 63;
 	max[0] ^= 1ULL << 63;
@@ -785,7 +858,12 @@ crm_evlog_flush(struct crm_evlog *l)
 	if ((rc = sort_batch(l)))
 		return rc;
 	for (i = 0; i < l->n; i++) {
-		p = &l->p[i];
+		if (i + 8 < l->n) {
+			__builtin_prefetch(&l->p[l->sk[i + 8].i]);
+			__builtin_prefetch(
+			    l->arena.p + l->p[l->sk[i + 4].i].off);
+		}
+		p = &l->p[l->sk[i].i];
 		if ((s = slot_of(l, p->contact, &rc)) == NULL ||
 		    (rc = stored_same(l, s, p, &same)))
 			return rc;
@@ -810,6 +888,8 @@ evlog_free(struct crm_evlog *l)
 {
 	free(l->p);
 	free(l->tmp);
+	free(l->sk);
+	free(l->sktmp);
 	free(l->slots);
 	crm_buf_free(&l->arena);
 	crm_buf_free(&l->enc);
