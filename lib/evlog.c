@@ -381,6 +381,8 @@ crm_evlog_prepare(const struct crm_config *cf, const struct crm_evlog_opts *o,
 	return 0;
 }
 
+static int flush(struct crm_evlog *);
+
 int
 crm_evlog_add_ready(struct crm_evlog *l, uint64_t contact,
     const struct crm_evready *r, int *status, char *why, size_t whylen)
@@ -407,7 +409,7 @@ crm_evlog_add_ready(struct crm_evlog *l, uint64_t contact,
 		return rc;
 	l->last_id = id;
 	l->counts.added++;
-	return l->n >= l->o.batch ? crm_evlog_flush(l) : 0;
+	return l->n >= l->o.batch ? flush(l) : 0;
 }
 
 void
@@ -846,8 +848,13 @@ write_slots(struct crm_evlog *l)
 	return rc;
 }
 
-int
-crm_evlog_flush(struct crm_evlog *l)
+/*
+ * Writes the batch's events. The contacts' statistics stay in their slots
+ * until crm_evlog_flush(): a contact with events in every batch then has
+ * them written once, not once a batch.
+ */
+static int
+flush(struct crm_evlog *l)
 {
 	unsigned char key[CRM_EVKEY_LEN];
 	const struct pend *p;
@@ -880,7 +887,15 @@ crm_evlog_flush(struct crm_evlog *l)
 	}
 	l->n = 0;
 	l->arena.len = 0;
-	return write_slots(l);
+	return 0;
+}
+
+int
+crm_evlog_flush(struct crm_evlog *l)
+{
+	int rc = flush(l);
+
+	return rc ? rc : write_slots(l);
 }
 
 static void

@@ -36,7 +36,9 @@ struct crm_txn {
 	MDB_cursor *evc;                     /* for crm_event_put() */
 	unsigned char evlast[CRM_EVKEY_LEN]; /* the greatest event key */
 	int evlast_known;
-	int alias_made; /* created the alias table: gone on abort */
+	uint64_t stlast;  /* the greatest contact with statistics, */
+	int stlast_known; /* to append to them in order */
+	int alias_made;   /* created the alias table: gone on abort */
 	struct crm_map ov[CRM_NIDX]; /* pending index changes; 0 deletes */
 	struct crm_map fieldset;
 	int fields_loaded;
@@ -1213,6 +1215,7 @@ crm_stats_put(struct crm_txn *t, uint64_t contact, const struct crm_stats *s)
 {
 	MDB_val k = { 8, &contact }, v = { STATS_LEN, NULL };
 	unsigned char p[STATS_LEN];
+	int rc, append;
 
 	memset(p, 0, sizeof(p));
 	memcpy(p, &s->first_seen, 8);
@@ -1225,7 +1228,28 @@ crm_stats_put(struct crm_txn *t, uint64_t contact, const struct crm_stats *s)
 	memcpy(p + 56, &s->revenue.v, 8);
 	p[64] = (unsigned char)s->revenue.scale;
 	v.mv_data = p;
-	return lmdb_err(t->st, mdb_put(t->t, t->st->stats, &k, &v, 0));
+	if (!t->stlast_known) {
+		MDB_cursor *c;
+		MDB_val lk, lv;
+
+		if ((rc = mdb_cursor_open(t->t, t->st->stats, &c)))
+			return lmdb_err(t->st, rc);
+		rc = mdb_cursor_get(c, &lk, &lv, MDB_LAST);
+		mdb_cursor_close(c);
+		if (rc == 0 && lk.mv_size == 8)
+			memcpy(&t->stlast, lk.mv_data, 8);
+		else if (rc == MDB_NOTFOUND)
+			t->stlast = 0;
+		else
+			return rc ? lmdb_err(t->st, rc) : CRM_ESTORE;
+		t->stlast_known = 1;
+	}
+	/* Contacts come mostly in order of id: those past the last append. */
+	append = contact > t->stlast;
+	rc = mdb_put(t->t, t->st->stats, &k, &v, append ? MDB_APPEND : 0);
+	if (rc == 0 && append)
+		t->stlast = contact;
+	return lmdb_err(t->st, rc);
 }
 
 int
@@ -1499,6 +1523,8 @@ crm_stats_del(struct crm_txn *t, uint64_t contact)
 {
 	MDB_val k = { 8, &contact };
 	int rc = mdb_del(t->t, t->st->stats, &k, NULL);
+
+	t->stlast_known = 0;
 
 	return rc == MDB_NOTFOUND ? 0 : lmdb_err(t->st, rc);
 }
