@@ -725,6 +725,76 @@ sort_pending(struct pending *p, size_t n)
 	return 0;
 }
 
+/* One pending change of an index, in key order: appended once the keys
+ * are past the last one stored (*append), put in its place before. */
+static int
+put_key(struct crm_txn *t, int idx, MDB_cursor *c, int *append,
+    const MDB_val *last, const char *key, size_t n, uint64_t id)
+{
+	MDB_val k = { n, (void *)key }, v = { 8, &id };
+	struct pending a, b;
+	int rc;
+
+	if (id == 0) {
+		rc = mdb_del(t->t, t->st->idx[idx], &k, NULL);
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	}
+	if (!*append) {
+		a.k = last->mv_data;
+		a.n = last->mv_size;
+		a.prefix = prefix8(a.k, a.n);
+		b.k = key;
+		b.n = n;
+		b.prefix = prefix8(key, n);
+		*append = last->mv_size == 0 || cmp_pending(&a, &b) < 0;
+	}
+	return mdb_cursor_put(c, &k, &v, *append ? MDB_APPEND : 0);
+}
+
+/*
+ * Keys of a few kinds, each kind put in order (order numbers by type, say):
+ * written kind after kind, straight from the map, with nothing to sort.
+ * Returns 1 when done so, 0 when the keys are not like that.
+ */
+#define MAXKINDS 8
+static int
+flush_kinds(struct crm_txn *t, int idx, MDB_cursor *c, int *append,
+    const MDB_val *last, int *rc)
+{
+	const struct crm_map *m = &t->ov[idx];
+	struct pending kind[MAXKINDS], cur, sw;
+	const char *k;
+	size_t i, nk = 0, j, a, b;
+	uint64_t id;
+
+	for (i = 0; crm_map_each(m, &i, &cur.k, &cur.n, &cur.id);) {
+		if (cur.id == 0)
+			return 0;
+		cur.prefix = prefix8(cur.k, cur.n);
+		for (j = 0; j < nk && kind[j].prefix != cur.prefix; j++)
+			;
+		if (j == nk && nk == MAXKINDS)
+			return 0;
+		if (j == nk)
+			nk++;
+		else if (cmp_pending(&kind[j], &cur) >= 0)
+			return 0;
+		kind[j] = cur; /* the kind's last key so far */
+	}
+	for (a = 1; a < nk; a++) /* the kinds in key order */
+		for (b = a; b > 0 && kind[b].prefix < kind[b - 1].prefix; b--) {
+			sw = kind[b];
+			kind[b] = kind[b - 1];
+			kind[b - 1] = sw;
+		}
+	for (j = 0; *rc == 0 && j < nk; j++)
+		for (i = 0; *rc == 0 && crm_map_each(m, &i, &k, &a, &id);)
+			if (prefix8(k, a) == kind[j].prefix)
+				*rc =
+				    put_key(t, idx, c, append, last, k, a, id);
+	return 1;
+}
+
 /* Writes one index's pending changes in key order; appends where it can. */
 static int
 flush_index(struct crm_txn *t, int idx)
@@ -732,46 +802,40 @@ flush_index(struct crm_txn *t, int idx)
 	struct crm_map *m = &t->ov[idx];
 	struct pending *p;
 	MDB_cursor *c;
-	MDB_val k, v, lk, lv;
+	MDB_val lk = { 0, NULL }, lv;
+	char last[512];
 	size_t i = 0, n = 0;
 	int rc = 0, append;
 
 	if (m->n == 0)
 		return 0;
-	if ((p = malloc(m->n * sizeof(*p))) == NULL)
+	if ((rc = mdb_cursor_open(t->t, t->st->idx[idx], &c)))
+		return lmdb_err(t->st, rc);
+	append = mdb_cursor_get(c, &lk, &lv, MDB_LAST) == MDB_NOTFOUND;
+	/* The last key as it is now: puts may change the page it is in. */
+	if (!append && lk.mv_size <= sizeof(last)) {
+		memcpy(last, lk.mv_data, lk.mv_size);
+		lk.mv_data = last;
+	} else
+		lk.mv_size = 0;
+	if (flush_kinds(t, idx, c, &append, &lk, &rc)) {
+		mdb_cursor_close(c);
+		return lmdb_err(t->st, rc);
+	}
+	if ((p = malloc(m->n * sizeof(*p))) == NULL) {
+		mdb_cursor_close(c);
 		return CRM_ENOMEM;
+	}
 	while (crm_map_each(m, &i, &p[n].k, &p[n].n, &p[n].id)) {
 		p[n].prefix = prefix8(p[n].k, p[n].n);
 		n++;
 	}
-	if ((rc = sort_pending(p, n)) ||
-	    (rc = mdb_cursor_open(t->t, t->st->idx[idx], &c))) {
-		free(p);
-		return rc < 0 ? rc : lmdb_err(t->st, rc);
-	}
-	append = mdb_cursor_get(c, &lk, &lv, MDB_LAST) == MDB_NOTFOUND;
-	for (i = 0; rc == 0 && i < n; i++) {
-		k.mv_size = p[i].n;
-		k.mv_data = (void *)p[i].k;
-		if (p[i].id == 0) {
-			rc = mdb_del(t->t, t->st->idx[idx], &k, NULL);
-			rc = rc == MDB_NOTFOUND ? 0 : rc;
-			continue;
-		}
-		if (!append &&
-		    (lk.mv_size == 0 ||
-			cmp_pending(&(struct pending){ prefix8(lk.mv_data,
-							   lk.mv_size),
-					0, lk.mv_data, lk.mv_size },
-			    &p[i]) < 0))
-			append = 1;
-		v.mv_size = 8;
-		v.mv_data = &p[i].id;
-		rc = mdb_cursor_put(c, &k, &v, append ? MDB_APPEND : 0);
-	}
+	rc = sort_pending(p, n);
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = put_key(t, idx, c, &append, &lk, p[i].k, p[i].n, p[i].id);
 	mdb_cursor_close(c);
 	free(p);
-	return lmdb_err(t->st, rc);
+	return rc < 0 ? rc : lmdb_err(t->st, rc);
 }
 
 int

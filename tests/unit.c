@@ -595,6 +595,30 @@ test_index_in_order(void)
 	}
 	CHECK(bad == 0);
 	crm_txn_abort(t);
+	/* Then more of both kinds, each in order: purchases that fall
+	 * before the stored refunds, refunds past everything stored. */
+	CHECK(crm_txn_begin(st, 0, &t) == 0);
+	for (i = 0; i < 3000; i++) {
+		n = (size_t)snprintf(key, sizeof(key), "%s%cO%08zu",
+		    i % 2 ? "refund" : "purchase", '\0', 100000 + i);
+		if (crm_index_put(t, CRM_IDX_EVKEY, key, n, 50000 + i))
+			bad++;
+	}
+	CHECK(bad == 0);
+	CHECK(crm_txn_commit(t) == 0);
+	CHECK(crm_txn_begin(st, CRM_F_RDONLY, &t) == 0);
+	for (i = 0; i < 3000; i++) {
+		n = (size_t)snprintf(key, sizeof(key), "%s%cO%08zu",
+		    i % 2 ? "refund" : "purchase", '\0', 100000 + i);
+		if (crm_index_get(t, CRM_IDX_EVKEY, key, n, &id) != 0 ||
+		    id != 50000 + i)
+			bad++;
+	}
+	n = (size_t)snprintf(key, sizeof(key), "%s%cO%08zu", "purchase", '\0',
+	    (size_t)202);
+	CHECK(crm_index_get(t, CRM_IDX_EVKEY, key, n, &id) == 0 && id == 102);
+	CHECK(bad == 0);
+	crm_txn_abort(t);
 	crm_store_close(st);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK(system(cmd) == 0);
