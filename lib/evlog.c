@@ -92,6 +92,9 @@ crm_evlog_begin(struct crm_store *st, struct crm_txn *t,
     struct crm_evlog **out)
 {
 	struct crm_evlog *l = calloc(1, sizeof(*l));
+	unsigned long b;
+	const char *e;
+	char *end;
 
 	if (l == NULL)
 		return CRM_ENOMEM;
@@ -99,6 +102,10 @@ crm_evlog_begin(struct crm_store *st, struct crm_txn *t,
 	l->t = t;
 	l->cf = cf;
 	l->o = *o;
+	/* CRM_EVLOG_BATCH: tiny batches, for tests of many of them */
+	if (l->o.batch == 0 && (e = getenv("CRM_EVLOG_BATCH")) != NULL &&
+	    (b = strtoul(e, &end, 10)) > 0 && *end == '\0')
+		l->o.batch = b;
 	if (l->o.batch == 0)
 		l->o.batch = DEFAULT_BATCH;
 	crm_rec_init(&l->rec);
@@ -887,6 +894,26 @@ flush(struct crm_evlog *l)
 	}
 	l->n = 0;
 	l->arena.len = 0;
+	return 0;
+}
+
+/*
+ * Work the writer can do while it waits for input: the batch, when it is
+ * large enough to be worth sorting on its own, and the keys of the events
+ * so far. What is done then is not left for the end, when nothing else
+ * runs beside it.
+ */
+int
+crm_evlog_idle(struct crm_evlog *l)
+{
+	int rc;
+
+	size_t least = l->o.batch / 16 + 1;
+
+	if (l->n >= 4 * least && (rc = flush(l)))
+		return rc;
+	if (crm_index_unwritten(l->t, CRM_IDX_EVKEY) >= least)
+		return crm_index_write(l->t, CRM_IDX_EVKEY);
 	return 0;
 }
 
