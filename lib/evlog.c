@@ -898,21 +898,15 @@ flush(struct crm_evlog *l)
 }
 
 /*
- * Work the writer can do while it waits for input: the batch, when it is
- * large enough to be worth sorting on its own, and the keys of the events
- * so far. What is done then is not left for the end, when nothing else
- * runs beside it.
+ * Work the writer can do while it waits for input: the keys of the events
+ * so far go into the key index, not all at the commit, when nothing else
+ * runs beside it. (Writing a part of the batch then too made the batches
+ * small, and small batches cost more to write than the wait saved.)
  */
 int
 crm_evlog_idle(struct crm_evlog *l)
 {
-	int rc;
-
-	size_t least = l->o.batch / 16 + 1;
-
-	if (l->n >= 4 * least && (rc = flush(l)))
-		return rc;
-	if (crm_index_unwritten(l->t, CRM_IDX_EVKEY) >= least)
+	if (crm_index_unwritten(l->t, CRM_IDX_EVKEY) >= l->o.batch / 16 + 1)
 		return crm_index_write(l->t, CRM_IDX_EVKEY);
 	return 0;
 }
