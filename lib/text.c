@@ -91,36 +91,70 @@ label_ok(const char *s, size_t n)
 	return 1;
 }
 
+/* The specials an address may not hold unquoted, and DEL. */
+static int
+email_special(unsigned char c)
+{
+	switch (c) {
+	case '"':
+	case '(':
+	case ')':
+	case ',':
+	case ':':
+	case ';':
+	case '<':
+	case '>':
+	case '[':
+	case '\\':
+	case ']':
+	case 0x7f:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /*
  * A practical check, not all of RFC 5321: what mail systems deliver to.
  * The local part is printable ASCII or UTF-8 without spaces, quotes, commas
  * or brackets and with no empty dot-separated piece; the domain has at
  * least two labels of letters, digits and hyphens (or UTF-8).
+ *
+ * Every row of an import has an address, so the bytes are checked,
+ * lower-cased and searched for '@' and ".." in one pass, and UTF-8 is
+ * checked only when a byte above ASCII was seen.
  */
 int
 crm_email_norm(const char *s, size_t n, char *out, size_t *outlen)
 {
-	const char *at, *p, *dot;
+	const char *at = NULL, *p, *dot;
 	size_t i, local;
-	unsigned char c;
+	unsigned char c, high = 0, prev = 0;
 
 	crm_trim(&s, &n);
-	if (n == 0 || n > 254 || !crm_utf8_valid(s, n, NULL))
+	if (n == 0 || n > 254)
 		return CRM_EINVAL;
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
-		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-		if (c <= ' ' || c == 0x7f || strchr("\"(),:;<>[\\]", c))
+		if (c <= ' ' || email_special(c) || (c == '.' && prev == '.'))
 			return CRM_EINVAL;
+		if (c == '@') {
+			if (at != NULL)
+				return CRM_EINVAL;
+			at = out + i;
+		}
+		high |= c;
+		prev = c;
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	}
+	if ((high & 0x80) && !crm_utf8_valid(s, n, NULL))
+		return CRM_EINVAL;
 	out[n] = '\0';
 	*outlen = n;
-	if ((at = memchr(out, '@', n)) == NULL ||
-	    memchr(at + 1, '@', n - (size_t)(at - out) - 1) != NULL)
+	if (at == NULL)
 		return CRM_EINVAL;
 	local = (size_t)(at - out);
-	if (local == 0 || local > 64 || out[0] == '.' ||
-	    out[local - 1] == '.' || strstr(out, "..") != NULL)
+	if (local == 0 || local > 64 || out[0] == '.' || out[local - 1] == '.')
 		return CRM_EINVAL;
 	for (p = at + 1;; p = dot + 1) {
 		dot = memchr(p, '.', (size_t)(out + n - p));

@@ -128,6 +128,20 @@ test_text(void)
 	CHECK(email_is("a..b@x.com", NULL));
 	CHECK(email_is("jos\xc3\xa9@exampl\xc3\xa9.fr",
 	    "jos\xc3\xa9@exampl\xc3\xa9.fr"));
+	/* Each special, a control, DEL and bad UTF-8 anywhere is refused. */
+	CHECK(email_is("a(b@x.com", NULL));
+	CHECK(email_is("ab@x.com]", NULL));
+	CHECK(email_is("a\\b@x.com", NULL));
+	CHECK(email_is("a\"b@x.com", NULL));
+	CHECK(email_is("a\x7f@x.com", NULL));
+	CHECK(email_is("a\tb@x.com", NULL));
+	CHECK(email_is("ab@x..com", NULL));
+	CHECK(email_is("ab.@x.com", NULL));
+	CHECK(email_is("ab@x.com.", NULL));
+	CHECK(email_is("a\xff@x.com", NULL));
+	CHECK(email_is("ab@x.co\xc3", NULL));
+	CHECK(email_is("A_B-c!#$%&'*+/=?^`{|}~@X.Com",
+	    "a_b-c!#$%&'*+/=?^`{|}~@x.com"));
 	CHECK(crm_utf8_valid("Z\xc3\xab", 3, &bad));
 	CHECK(!crm_utf8_valid("a\xff", 2, &bad) && bad == 1);
 	CHECK(!crm_utf8_valid("\xc0\xaf", 2, &bad) && bad == 0); /* overlong */
