@@ -31,6 +31,17 @@
 /* What a column of the input is to an event. */
 enum { R_SKIP, R_CONTACT, R_EMAIL, R_TS, R_TYPE, R_FIELD };
 
+/* A column's role and, for a field, its name: a built-in field's in the
+ * case it is stored in. */
+struct col {
+	int role;
+	const char *name;
+	size_t nlen;
+};
+
+/* A value not copied into ctx.vals: the field points into the row. */
+#define BORROWED ((size_t)-1)
+
 /*
  * A row made ready by the reading thread: checked, its contact reference
  * normalised and its event encoded. Offsets are into the chunk's arena.
@@ -71,7 +82,7 @@ struct ctx {
 	char dir[4096];
 	const char *inname;
 	const char **roles_for; /* the header the roles are for */
-	int *roles;
+	struct col *cols;
 	size_t nroles;
 	struct crm_buf vals, val;
 	struct crm_event e;
@@ -288,19 +299,21 @@ roles(struct ctx *c, const struct crm_inrow *row, char *msg, size_t msglen)
 	uint64_t k;
 	size_t i, klen;
 	long line;
-	int rc = 0;
+	int rc = 0, role;
 
 	if (c->fmt != CRM_FMT_NDJSON && row->name == c->roles_for &&
 	    row->n <= c->nroles)
 		return 0;
-	free(c->roles);
-	if ((c->roles = calloc(row->n + 1, sizeof(int))) == NULL)
+	free(c->cols);
+	if ((c->cols = calloc(row->n + 1, sizeof(*c->cols))) == NULL)
 		err(EX_OSERR, NULL);
+	c->roles_for = NULL;
 	line = c->fmt == CRM_FMT_NDJSON ? row->line : 1;
 	for (i = 0; i < row->n; i++) {
-		c->roles[i] =
+		role =
 		    row->name[i] ? role_of(row->name[i], row->nlen[i]) : R_SKIP;
-		if (c->roles[i] == R_FIELD &&
+		c->cols[i].role = role;
+		if (role == R_FIELD &&
 		    !field_name_ok(row->name[i], row->nlen[i])) {
 			snprintf(msg, msglen,
 			    "%s:%ld: column %zu: a column name is UTF-8 text "
@@ -309,23 +322,27 @@ roles(struct ctx *c, const struct crm_inrow *row, char *msg, size_t msglen)
 			rc = EX_DATAERR;
 			break;
 		}
-		if (c->roles[i] == R_SKIP)
+		if (role == R_SKIP)
 			continue;
-		if (c->roles[i] != R_FIELD && (roleseen & 1u << c->roles[i])) {
+		if (role != R_FIELD && (roleseen & 1u << role)) {
 			snprintf(msg, msglen,
 			    "%s:%ld: duplicate column \"%.*s\"", c->inname,
 			    line, (int)row->nlen[i], row->name[i]);
 			rc = EX_DATAERR;
 			break;
 		}
-		roleseen |= 1u << c->roles[i];
-		/* "Amount" and "amount" are one field */
+		roleseen |= 1u << role;
+		/* "Amount" and "amount" are one field: a built-in field in
+		 * another letter case is that field, as crm-add takes "Email"
+		 * for email. */
 		key = row->name[i];
 		klen = row->nlen[i];
 		if ((canon = crm_event_field_name(key, klen)) != NULL) {
 			key = canon;
 			klen = strlen(canon);
 		}
+		c->cols[i].name = key;
+		c->cols[i].nlen = klen;
 		if (crm_map_get(&seen, key, klen, &k)) {
 			snprintf(msg, msglen,
 			    "%s:%ld: duplicate column \"%.*s\"", c->inname,
@@ -363,36 +380,40 @@ set_time(const char *v, size_t n, int64_t *ts, char *why, size_t whylen)
 	return 0;
 }
 
-/* One field value, checked and kept in c->vals; pointers set later. */
+/*
+ * One field value, checked. Its normal form is most often a part of the
+ * value read, which the event then borrows; one written anew (an amount)
+ * is kept in c->vals, and pointed to once the row is done.
+ */
 static int
-add_field(struct ctx *c, const char *name, size_t nlen, const char *v, size_t n,
+add_field(struct ctx *c, const struct col *col, const char *v, size_t n,
     char *why, size_t whylen)
 {
 	char sub[400];
 	struct crm_evfield *f;
-	const char *canon;
 
 	if (c->e.n == CRM_EV_MAXFIELDS) {
 		snprintf(why, whylen, "more than %d fields", CRM_EV_MAXFIELDS);
 		return CRM_EINVAL;
 	}
-	/* A built-in field in another letter case is that field, as crm-add
-	 * takes "Email" for email. */
-	if ((canon = crm_event_field_name(name, nlen)) != NULL) {
-		name = canon;
-		nlen = strlen(canon);
-	}
-	if (crm_event_value(name, nlen, v, n, &c->val, sub, sizeof(sub))) {
-		snprintf(why, whylen, "%.*s: %s", (int)nlen, name, sub);
+	if (crm_event_value_norm(col->name, col->nlen, &v, &n, &c->val, sub,
+		sizeof(sub))) {
+		snprintf(why, whylen, "%.*s: %s", (int)col->nlen, col->name,
+		    sub);
 		return CRM_EINVAL;
 	}
-	if (c->val.len == 0)
+	if (n == 0)
 		return 0;
 	f = &c->e.f[c->e.n];
-	f->name = name;
-	f->nlen = nlen;
+	f->name = col->name;
+	f->nlen = col->nlen;
+	f->val = v;
+	f->vlen = n;
+	if (c->val.len == 0) {
+		c->offs[c->e.n++] = BORROWED;
+		return 0;
+	}
 	c->offs[c->e.n++] = c->vals.len;
-	f->vlen = c->val.len;
 	return crm_buf_add(&c->vals, c->val.p, c->val.len);
 }
 
@@ -481,13 +502,13 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 	for (i = 0; rc == 0 && i < row->n; i++) {
 		v = row->val[i];
 		n = row->vlen[i];
-		if (c->roles[i] != R_FIELD && c->roles[i] != R_SKIP &&
+		if (c->cols[i].role != R_FIELD && c->cols[i].role != R_SKIP &&
 		    !crm_utf8_valid(v, n, NULL)) {
 			snprintf(why, whylen, "%.*s: invalid UTF-8",
 			    (int)row->nlen[i], row->name[i]);
 			return CRM_EINVAL;
 		}
-		switch (c->roles[i]) {
+		switch (c->cols[i].role) {
 		case R_EMAIL:
 			if (n > 0) {
 				refp = v, nref = n;
@@ -510,8 +531,7 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 			}
 			break;
 		case R_FIELD:
-			rc = add_field(c, row->name[i], row->nlen[i], v, n, why,
-			    whylen);
+			rc = add_field(c, &c->cols[i], v, n, why, whylen);
 			break;
 		}
 	}
@@ -529,7 +549,8 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 		rc = crm_event_type_check(c->cf, c->e.type, c->e.tlen, why,
 		    whylen);
 	for (i = 0; rc == 0 && i < c->e.n; i++)
-		c->e.f[i].val = c->vals.p + c->offs[i];
+		if (c->offs[i] != BORROWED)
+			c->e.f[i].val = c->vals.p + c->offs[i];
 	if (rc == 0 &&
 	    (rc = crm_evlog_ref(refp, nref, ref, sub, sizeof(sub))) ==
 		CRM_EINVAL)
@@ -892,6 +913,8 @@ read_input(struct ctx *c, const char *path)
 	int rc, i, end = 0, fatal = 0;
 
 	c->inname = path == NULL || strcmp(path, "-") == 0 ? "stdin" : path;
+	/* Another input has its own header, wherever its arrays are. */
+	c->roles_for = NULL;
 	if ((rc = crm_in_open(path, c->fmt, &c->in, msg, sizeof(msg))) > 0)
 		die(c, EX_NOINPUT, "%s", c->inname);
 	if (rc)
@@ -1285,7 +1308,7 @@ main(int argc, char *argv[])
 		    c.nbad == 1 ? "" : "s", c.rejpath);
 	crm_store_close(c.st);
 	crm_config_free(c.cf);
-	free(c.roles);
+	free(c.cols);
 	crm_buf_free(&c.vals);
 	crm_buf_free(&c.val);
 	crm_buf_free(&c.enc);

@@ -18,13 +18,16 @@ static const char *const fnames[] = { "", "ext_id", "amount", "order_id",
 	"priority", "deal_id", "stage", "source", "currency" };
 #define NFNAMES (sizeof(fnames) / sizeof(fnames[0]))
 
+/* Each name is looked up for every event written or read, so only the
+ * names with the right first letter are measured and compared. */
 static int
 lookup(const char *const *names, size_t nnames, const char *s, size_t n)
 {
 	size_t i;
 
-	for (i = 1; i < nnames; i++)
-		if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
+	for (i = 1; n > 0 && i < nnames; i++)
+		if (names[i][0] == s[0] && strlen(names[i]) == n &&
+		    memcmp(names[i], s, n) == 0)
 			return (int)i;
 	return 0;
 }
@@ -33,9 +36,11 @@ const char *
 crm_event_field_name(const char *s, size_t n)
 {
 	size_t i;
+	int c = n > 0 && s[0] >= 'A' && s[0] <= 'Z' ? s[0] + 32 : n ? s[0] : 0;
 
-	for (i = 1; i < NFNAMES; i++)
-		if (strlen(fnames[i]) == n && strncasecmp(fnames[i], s, n) == 0)
+	for (i = 1; n > 0 && i < NFNAMES; i++)
+		if (fnames[i][0] == c && strlen(fnames[i]) == n &&
+		    strncasecmp(fnames[i], s, n) == 0)
 			return fnames[i];
 	return NULL;
 }
@@ -96,37 +101,52 @@ crm_event_type_check(const struct crm_config *cf, const char *s, size_t n,
 }
 
 int
-crm_event_value(const char *name, size_t nlen, const char *v, size_t n,
-    struct crm_buf *out, char *why, size_t whylen)
+crm_event_value_norm(const char *name, size_t nlen, const char **v, size_t *n,
+    struct crm_buf *tmp, char *why, size_t whylen)
 {
-	char tmp[CRM_DEC_LEN];
+	char dec[CRM_DEC_LEN];
 	struct crm_dec d;
 	int64_t x;
 
-	out->len = 0;
-	if (!crm_utf8_valid(v, n, NULL))
+	tmp->len = 0;
+	if (!crm_utf8_valid(*v, *n, NULL))
 		return why_is(why, whylen, "invalid UTF-8 in %s", "a value");
 	if (nlen == 6 && memcmp(name, "amount", 6) == 0) {
-		crm_trim(&v, &n);
-		if (n == 0)
+		crm_trim(v, n);
+		if (*n == 0)
 			return 0;
-		if (crm_dec_parse(v, n, &d))
+		if (crm_dec_parse(*v, *n, &d))
 			return why_is(why, whylen,
 			    "invalid amount (an exact decimal such as 12.50)%s",
 			    "");
-		crm_dec_format(d, d.scale, tmp);
-		return crm_buf_adds(out, tmp);
+		crm_dec_format(d, d.scale, dec);
+		if (crm_buf_adds(tmp, dec))
+			return CRM_ENOMEM;
+		*v = tmp->p;
+		*n = tmp->len;
+		return 0;
 	}
 	if (nlen == 5 && memcmp(name, "score", 5) == 0) {
-		crm_trim(&v, &n);
-		if (n > 0 && crm_int_parse(v, n, &x))
+		crm_trim(v, n);
+		if (*n > 0 && crm_int_parse(*v, *n, &x))
 			return why_is(why, whylen,
 			    "invalid score (a whole number)%s", "");
 	}
 	if ((nlen == 6 && memcmp(name, "ext_id", 6) == 0) ||
 	    (nlen == 8 && memcmp(name, "order_id", 8) == 0) ||
 	    (nlen == 6 && memcmp(name, "metric", 6) == 0))
-		crm_trim(&v, &n);
+		crm_trim(v, n);
+	return 0;
+}
+
+int
+crm_event_value(const char *name, size_t nlen, const char *v, size_t n,
+    struct crm_buf *out, char *why, size_t whylen)
+{
+	int rc = crm_event_value_norm(name, nlen, &v, &n, out, why, whylen);
+
+	if (rc || out->len > 0) /* an error, or made in out */
+		return rc;
 	return crm_buf_add(out, v, n);
 }
 

@@ -242,13 +242,11 @@ static int
 event_key(const struct crm_evlog_opts *o, const struct crm_event *e,
     struct crm_buf *key, const char **col)
 {
-	const char *v = crm_event_get(e, "ext_id", NULL);
 	size_t n = 0;
+	const char *v = crm_event_get(e, "ext_id", &n);
 
 	*col = "ext_id";
-	if (v != NULL)
-		v = crm_event_get(e, "ext_id", &n);
-	else if (o->key_col != NULL)
+	if (v == NULL && o->key_col != NULL)
 		v = crm_event_get(e, *col = o->key_col, &n);
 	key->len = 0;
 	if (v == NULL)
@@ -363,7 +361,11 @@ crm_evlog_prepare(const struct crm_config *cf, const struct crm_evlog_opts *o,
 	r->key = key->p;
 	r->keylen = key->len;
 	r->kh = key->len ? crm_map_hash(key->p, key->len) : 0;
-	/* A sum over the fields, so that their order does not count. */
+	/* A sum over the fields, so that their order does not count. Only
+	 * an event with a key is compared with another by it. */
+	r->h = 0;
+	if (key->len == 0)
+		return 0;
 	r->h = crm_hash(e->type, e->tlen) ^ (uint64_t)e->ts;
 	for (i = 0; i < e->n; i++)
 		r->h += crm_hash(e->f[i].name, e->f[i].nlen) *
