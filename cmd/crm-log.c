@@ -23,6 +23,7 @@
 
 #define MAXSHOWN 100   /* bad rows reported one by one */
 #define CHUNKROWS 4096 /* rows the reading thread hands over at a time */
+#define ARENAROW 128   /* bytes a row keeps in its chunk, most often */
 /* Chunks made at the start, and at most: the reading thread may run up to
  * a million rows ahead while the writer sorts and writes a batch. */
 #define NCHUNKS 4
@@ -44,17 +45,24 @@ struct col {
 
 /*
  * A row made ready by the reading thread: checked, its contact reference
- * normalised and its event encoded. Offsets are into the chunk's arena.
+ * normalised and its event encoded, with what crm_evlog_prepare() said of
+ * it. A chunk's rows are written to once and read once, and a reader
+ * ahead of the writer fills chunks that are new to the caches, so a row
+ * is kept small. Its bytes are in the chunk's arena from off on: the
+ * normal e-mail, the encoding and the key, or (bad) why it is bad; cells
+ * are the row's columns, kept for a reject file.
  */
 struct prow {
 	long line;
-	int bad, refisemail;
-	struct crm_evready r;
-	int byid;
 	uint64_t id, contact; /* contact: found by the reading thread, or 0 */
-	uint32_t eh;          /* crm_map_hash() of the e-mail */
-	size_t norm, nn, enc, key, why, cells; /* cells: the row's columns,
-						  kept for a reject file */
+	int64_t ts;
+	uint64_t h;
+	int64_t amount;
+	const char *keycol;
+	size_t off, cells;
+	uint32_t enclen, eh, kh; /* eh: crm_map_hash() of the e-mail */
+	uint16_t nn, keylen;
+	unsigned char bad, refisemail, byid, kind, scale;
 };
 
 struct chunk {
@@ -467,7 +475,7 @@ known_emails(struct ctx *c, struct chunk *k)
 		p = &k->r[i];
 		if (p->bad || p->byid)
 			continue;
-		if ((rc = known_email(c, k->arena.p + p->norm, p->nn, p->eh,
+		if ((rc = known_email(c, k->arena.p + p->off, p->nn, p->eh,
 			 &p->contact))) {
 			k->fatal = crm_sysexit(rc);
 			snprintf(k->msg, sizeof(k->msg), "%s",
@@ -594,18 +602,18 @@ prepare_row(struct ctx *c, struct chunk *k, const struct crm_inrow *row,
     const char *parse_error)
 {
 	struct prow *p = &k->r[k->n];
+	struct crm_evready r;
 	struct crm_evref ref;
 	char why[1024];
-	int rc = 0, krc = 0;
+	int rc = 0, krc = 0, refisemail = 0;
 
-	memset(p, 0, sizeof(*p));
-	p->line = row->line;
 	if (parse_error != NULL) {
 		snprintf(why, sizeof(why), "%s", parse_error);
 		rc = CRM_EINVAL;
 	} else
-		rc = row_event(c, row, &ref, &p->refisemail, &p->r, why,
-		    sizeof(why));
+		rc = row_event(c, row, &ref, &refisemail, &r, why, sizeof(why));
+	if (rc == 0 && r.enclen > UINT32_MAX)
+		rc = CRM_ETOOBIG; /* as the log would find it */
 	if (rc == ROW_FATAL || (rc && rc != CRM_EINVAL)) {
 		k->fatal = rc == ROW_FATAL ? EX_DATAERR : crm_sysexit(rc);
 		snprintf(k->msg, sizeof(k->msg), "%s",
@@ -613,19 +621,31 @@ prepare_row(struct ctx *c, struct chunk *k, const struct crm_inrow *row,
 		k->end = 1;
 		return;
 	}
+	memset(p, 0, sizeof(*p));
+	p->line = row->line;
+	p->refisemail = (unsigned char)refisemail;
 	if (c->rejpath != NULL)
 		p->cells = keep_cells(k, row, &krc);
 	if (rc == CRM_EINVAL) {
 		p->bad = 1;
-		p->why = keep(k, why, strlen(why) + 1, &krc);
+		p->off = keep(k, why, strlen(why) + 1, &krc);
 	} else {
-		p->byid = ref.byid;
+		p->byid = (unsigned char)ref.byid;
 		p->id = ref.id;
-		p->nn = ref.byid ? 0 : ref.nn;
-		p->norm = keep(k, ref.norm, p->nn, &krc);
+		p->nn = (uint16_t)(ref.byid ? 0 : ref.nn);
+		p->off = keep(k, ref.norm, p->nn, &krc);
 		p->eh = crm_map_hash(ref.norm, p->nn);
-		p->enc = keep(k, p->r.enc, p->r.enclen, &krc);
-		p->key = keep(k, p->r.key, p->r.keylen, &krc);
+		keep(k, r.enc, r.enclen, &krc);
+		keep(k, r.key, r.keylen, &krc);
+		p->ts = r.ts;
+		p->kind = (unsigned char)r.kind;
+		p->keycol = r.keycol;
+		p->enclen = (uint32_t)r.enclen;
+		p->keylen = (uint16_t)r.keylen;
+		p->h = r.h;
+		p->amount = r.amount.v;
+		p->scale = (unsigned char)r.amount.scale;
+		p->kh = r.kh;
 	}
 	if (krc) {
 		k->fatal = EX_OSERR;
@@ -671,6 +691,28 @@ chunk_get(struct ctx *c, struct chunk **list)
 	return k;
 }
 
+/*
+ * A new chunk, its arena made as large as a chunk of rows most often
+ * needs: grown by doubling, it was copied several times, and once past
+ * the size malloc maps on its own, moved by mremap(2), which a virtual
+ * machine makes dear. Pages not written to cost nothing.
+ */
+static struct chunk *
+chunk_new(void)
+{
+	struct chunk *k;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return NULL;
+	if ((k->r = calloc(CHUNKROWS, sizeof(*k->r))) == NULL ||
+	    crm_buf_grow(&k->arena, CHUNKROWS * ARENAROW)) {
+		free(k->r);
+		free(k);
+		return NULL;
+	}
+	return k;
+}
+
 /* A chunk to fill: a free one, or a new one while there are few. */
 static struct chunk *
 chunk_fresh(struct ctx *c)
@@ -678,26 +720,27 @@ chunk_fresh(struct ctx *c)
 	struct chunk *k = NULL;
 
 	pthread_mutex_lock(&c->mu);
-	if (c->free == NULL && c->nchunks < MAXCHUNKS &&
-	    (k = calloc(1, sizeof(*k))) != NULL &&
-	    (k->r = calloc(CHUNKROWS, sizeof(*k->r))) == NULL) {
-		free(k);
-		k = NULL;
-	}
+	if (c->free == NULL && c->nchunks < MAXCHUNKS)
+		k = chunk_new();
 	if (k != NULL)
 		c->nchunks++;
 	pthread_mutex_unlock(&c->mu);
 	return k != NULL ? k : chunk_get(c, &c->free);
 }
 
-/* Puts a chunk at the end of a list and wakes the other thread. */
+/*
+ * Puts a chunk at the end of a list, or a free one at its start, and wakes
+ * the other thread. The chunk freed last is filled next: it is the one
+ * most likely still in a cache.
+ */
 static void
 chunk_put(struct ctx *c, struct chunk **list, struct chunk *k)
 {
 	pthread_mutex_lock(&c->mu);
 	k->next = NULL;
-	while (*list != NULL)
+	while (list != &c->free && *list != NULL)
 		list = &(*list)->next;
+	k->next = *list;
 	*list = k;
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
@@ -832,6 +875,33 @@ bad_kept(struct ctx *c, const struct chunk *k, const struct prow *p,
 }
 
 /* Writes the rows of a chunk to the log, in the writing thread. */
+/* What crm_evlog_prepare() said of a kept row. */
+static void
+ready(const struct chunk *k, const struct prow *p, struct crm_evready *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ts = p->ts;
+	r->kind = p->kind;
+	r->keycol = p->keycol;
+	r->enc = k->arena.p + p->off + p->nn;
+	r->enclen = p->enclen;
+	r->key = k->arena.p + p->off + p->nn + p->enclen;
+	r->keylen = p->keylen;
+	r->h = p->h;
+	r->amount.v = p->amount;
+	r->amount.scale = p->scale;
+	r->kh = p->kh;
+}
+
+static void
+prefetch(struct ctx *c, const struct prow *p, int stage)
+{
+	struct crm_evready r = { .keylen = p->keylen, .kh = p->kh };
+
+	if (!p->bad)
+		crm_evlog_prefetch(c->l, &r, stage);
+}
+
 static void
 write_chunk(struct ctx *c, struct chunk *k)
 {
@@ -844,15 +914,15 @@ write_chunk(struct ctx *c, struct chunk *k)
 	int rc, status;
 
 	for (i = 0; i < k->n; i++) {
-		if (i + 16 < k->n && !k->r[i + 16].bad)
-			crm_evlog_prefetch(c->l, &k->r[i + 16].r, 0);
-		if (i + 8 < k->n && !k->r[i + 8].bad)
-			crm_evlog_prefetch(c->l, &k->r[i + 8].r, 1);
+		if (i + 16 < k->n)
+			prefetch(c, &k->r[i + 16], 0);
+		if (i + 8 < k->n)
+			prefetch(c, &k->r[i + 8], 1);
 		p = &k->r[i];
 		if (crm_signal())
 			interrupted(c);
 		if (p->bad) {
-			bad_kept(c, k, p, k->arena.p + p->why);
+			bad_kept(c, k, p, k->arena.p + p->off);
 			continue;
 		}
 		rc = 0;
@@ -860,7 +930,7 @@ write_chunk(struct ctx *c, struct chunk *k)
 			ref.byid = p->byid;
 			ref.id = p->id;
 			ref.nn = p->nn;
-			memcpy(ref.norm, k->arena.p + p->norm, p->nn);
+			memcpy(ref.norm, k->arena.p + p->off, p->nn);
 			rc = crm_evlog_resolve(c->l, &ref, &contact, sub,
 			    sizeof(sub));
 		}
@@ -868,9 +938,7 @@ write_chunk(struct ctx *c, struct chunk *k)
 			snprintf(why, sizeof(why), "%s: %s",
 			    p->refisemail ? "email" : "contact", sub);
 		if (rc == 0) {
-			r = p->r;
-			r.enc = k->arena.p + p->enc;
-			r.key = k->arena.p + p->key;
+			ready(k, p, &r);
 			rc = crm_evlog_add_ready(c->l, contact, &r, &status,
 			    why, sizeof(why));
 		}
@@ -922,8 +990,7 @@ read_input(struct ctx *c, const char *path)
 		    msg);
 	c->nchunks = NCHUNKS;
 	for (i = 0; i < NCHUNKS; i++) {
-		if ((k = calloc(1, sizeof(*k))) == NULL ||
-		    (k->r = calloc(CHUNKROWS, sizeof(*k->r))) == NULL)
+		if ((k = chunk_new()) == NULL)
 			err(EX_OSERR, NULL);
 		chunk_put(c, &c->free, k);
 	}
