@@ -7,28 +7,43 @@
 #include "text.h"
 #include "times.h"
 
-const char *const crm_evtype_names[CRM_NEVTYPE] = { "", "purchase", "refund",
+/*
+ * Built-in names are kept in slots of a fixed width, so that a lookup,
+ * made for every event written or read, compares a name of n bytes
+ * without measuring the names: it is name[n - 1] set and name[n] NUL.
+ */
+#define TYPEW 13 /* "ticket_close" and its NUL */
+static const char types[CRM_NEVTYPE][TYPEW] = { "", "purchase", "refund",
 	"email", "call", "meeting", "note", "visit", "email_sent", "email_open",
 	"email_click", "subscribe", "unsubscribe", "survey", "ticket_open",
 	"ticket_close", "deal" };
 
+const char *const crm_evtype_names[CRM_NEVTYPE] = { types[0], types[1],
+	types[2], types[3], types[4], types[5], types[6], types[7], types[8],
+	types[9], types[10], types[11], types[12], types[13], types[14],
+	types[15], types[16] };
+
 /* Field names with a tag of their own in the encoding (index = tag). */
-static const char *const fnames[] = { "", "ext_id", "amount", "order_id",
+#define FIELDW 9
+static const char fnames[][FIELDW] = { "", "ext_id", "amount", "order_id",
 	"channel", "subject", "text", "campaign", "metric", "score", "case_id",
 	"priority", "deal_id", "stage", "source", "currency" };
 #define NFNAMES (sizeof(fnames) / sizeof(fnames[0]))
 
-/* Each name is looked up for every event written or read, so only the
- * names with the right first letter are measured and compared. */
 static int
-lookup(const char *const *names, size_t nnames, const char *s, size_t n)
+lookup(const char *names, size_t width, size_t nnames, const char *s, size_t n)
 {
+	const char *name;
 	size_t i;
 
-	for (i = 1; n > 0 && i < nnames; i++)
-		if (names[i][0] == s[0] && strlen(names[i]) == n &&
-		    memcmp(names[i], s, n) == 0)
+	if (n == 0 || n >= width)
+		return 0;
+	for (i = 1; i < nnames; i++) {
+		name = names + i * width;
+		if (name[0] == s[0] && name[n - 1] != '\0' && name[n] == '\0' &&
+		    memcmp(name, s, n) == 0)
 			return (int)i;
+	}
 	return 0;
 }
 
@@ -36,11 +51,14 @@ const char *
 crm_event_field_name(const char *s, size_t n)
 {
 	size_t i;
-	int c = n > 0 && s[0] >= 'A' && s[0] <= 'Z' ? s[0] + 32 : n ? s[0] : 0;
+	int c;
 
-	for (i = 1; n > 0 && i < NFNAMES; i++)
-		if (fnames[i][0] == c && strlen(fnames[i]) == n &&
-		    strncasecmp(fnames[i], s, n) == 0)
+	if (n == 0 || n >= FIELDW)
+		return NULL;
+	c = s[0] >= 'A' && s[0] <= 'Z' ? s[0] + 32 : s[0];
+	for (i = 1; i < NFNAMES; i++)
+		if (fnames[i][0] == c && fnames[i][n - 1] != '\0' &&
+		    fnames[i][n] == '\0' && strncasecmp(fnames[i], s, n) == 0)
 			return fnames[i];
 	return NULL;
 }
@@ -48,7 +66,13 @@ crm_event_field_name(const char *s, size_t n)
 int
 crm_evtype_lookup(const char *s, size_t n)
 {
-	return lookup(crm_evtype_names, CRM_NEVTYPE, s, n);
+	return lookup((const char *)types, TYPEW, CRM_NEVTYPE, s, n);
+}
+
+static int
+field_tag(const char *s, size_t n)
+{
+	return lookup((const char *)fnames, FIELDW, NFNAMES, s, n);
 }
 
 const char *
@@ -235,38 +259,60 @@ crm_evkey_unpack(const unsigned char key[CRM_EVKEY_LEN], uint64_t *contact,
 	*id = get64(key + 16);
 }
 
-static int
-put_name(struct crm_buf *b, int tag, const char *s, size_t n)
+/* Writes v as a varint (buf.h) at p; returns the byte after it. */
+static unsigned char *
+varint(unsigned char *p, uint64_t v)
 {
-	if (tag)
-		return crm_varint_put(b, (uint64_t)tag);
-	return crm_varint_put(b, 0) || crm_varint_put(b, n) ||
-	    crm_buf_add(b, s, n);
+	while (v > 0x7f) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
 }
 
+static unsigned char *
+put_name(unsigned char *p, int tag, const char *s, size_t n)
+{
+	if (tag)
+		return varint(p, (uint64_t)tag);
+	p = varint(varint(p, 0), n);
+	if (n > 0)
+		memcpy(p, s, n);
+	return p + n;
+}
+
+/* Room is made once for the whole encoding (a varint takes at most ten
+ * bytes), then it is written in place. */
 int
 crm_event_encode(const struct crm_event *e, struct crm_buf *out)
 {
 	const struct crm_evfield *f;
-	size_t i;
-	int rc;
+	unsigned char *p;
+	size_t i, need = 20 + e->tlen;
 
+	for (i = 0; i < e->n; i++)
+		need += 30 + e->f[i].nlen + e->f[i].vlen;
 	out->len = 0;
-	rc = put_name(out, crm_evtype_lookup(e->type, e->tlen), e->type,
-	    e->tlen);
-	for (i = 0; rc == 0 && i < e->n; i++) {
+	if (crm_buf_grow(out, need))
+		return CRM_ENOMEM;
+	p = put_name((unsigned char *)out->p,
+	    crm_evtype_lookup(e->type, e->tlen), e->type, e->tlen);
+	for (i = 0; i < e->n; i++) {
 		f = &e->f[i];
-		rc = put_name(out, lookup(fnames, NFNAMES, f->name, f->nlen),
-			 f->name, f->nlen) ||
-		    crm_varint_put(out, f->vlen) ||
-		    crm_buf_add(out, f->val, f->vlen);
+		p = put_name(p, field_tag(f->name, f->nlen), f->name, f->nlen);
+		p = varint(p, f->vlen);
+		if (f->vlen > 0)
+			memcpy(p, f->val, f->vlen);
+		p += f->vlen;
 	}
-	return rc ? CRM_ENOMEM : 0;
+	out->len = (size_t)(p - (unsigned char *)out->p);
+	return 0;
 }
 
 static int
-get_name(const unsigned char **p, const unsigned char *end,
-    const char *const *names, size_t nnames, const char **s, size_t *n)
+get_name(const unsigned char **p, const unsigned char *end, const char *names,
+    size_t width, size_t nnames, const char **s, size_t *n)
 {
 	uint64_t tag, len;
 
@@ -275,7 +321,7 @@ get_name(const unsigned char **p, const unsigned char *end,
 	if (tag != 0) {
 		if (tag >= nnames)
 			return CRM_ESTORE;
-		*s = names[tag];
+		*s = names + tag * width;
 		*n = strlen(*s);
 		return 0;
 	}
@@ -296,14 +342,15 @@ crm_event_decode(struct crm_event *e, const void *data, size_t n)
 	uint64_t len;
 
 	e->n = 0;
-	if (get_name(&p, end, crm_evtype_names, CRM_NEVTYPE, &e->type,
+	if (get_name(&p, end, (const char *)types, TYPEW, CRM_NEVTYPE, &e->type,
 		&e->tlen))
 		return CRM_ESTORE;
 	while (p < end) {
 		if (e->n == CRM_EV_MAXFIELDS)
 			return CRM_ESTORE;
 		f = &e->f[e->n];
-		if (get_name(&p, end, fnames, NFNAMES, &f->name, &f->nlen) ||
+		if (get_name(&p, end, (const char *)fnames, FIELDW, NFNAMES,
+			&f->name, &f->nlen) ||
 		    crm_varint_get(&p, end, &len) || len > (size_t)(end - p))
 			return CRM_ESTORE;
 		f->val = (const char *)p;

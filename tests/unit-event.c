@@ -460,6 +460,47 @@ test_value_norm(void)
 static void
 test_names(void)
 {
+	static const char *const fields[] = { "ext_id", "amount", "order_id",
+		"channel", "subject", "text", "campaign", "metric", "score",
+		"case_id", "priority", "deal_id", "stage", "source",
+		"currency" };
+	struct crm_event e = { .type = "web", .tlen = 3, .n = 1 };
+	struct crm_buf b = { 0 };
+	const char *fn;
+	char big[300];
+	size_t i;
+
+	for (i = 1; i < CRM_NEVTYPE; i++)
+		CHECK(crm_evtype_lookup(crm_evtype_names[i],
+			  strlen(crm_evtype_names[i])) == (int)i);
+	/* Each built-in field is one byte of tag, in order from 1. */
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		e.f[0] = (struct crm_evfield){ fields[i], "v",
+			strlen(fields[i]), 1 };
+		fn = crm_event_field_name(fields[i], strlen(fields[i]));
+		CHECK(fn != NULL && strcmp(fn, fields[i]) == 0);
+		CHECK(crm_event_encode(&e, &b) == 0 && b.len == 8 &&
+		    (unsigned char)b.p[5] == i + 1);
+	}
+	/* The encoding, byte by byte: a type and a field spelt out, a
+	 * value of two varint bytes. */
+	memset(big, 'x', sizeof(big));
+	e.type = "refund";
+	e.tlen = 6;
+	e.n = 2;
+	e.f[0] = (struct crm_evfield){ "Note", "hi", 4, 2 };
+	e.f[1] = (struct crm_evfield){ "order_id", big, 8, 200 };
+	CHECK(crm_event_encode(&e, &b) == 0 && b.len == 2 + 6 + 2 + 3 + 200 &&
+	    memcmp(b.p,
+		"\x02\x00\x04"
+		"Note"
+		"\x02"
+		"hi"
+		"\x03\xc8\x01",
+		13) == 0 &&
+	    memcmp(b.p + 13, big, 200) == 0);
+	crm_buf_free(&b);
+
 	CHECK(crm_evtype_lookup("purchase", 8) == CRM_EV_PURCHASE);
 	CHECK(crm_evtype_lookup("email_open", 10) == CRM_EV_EMAIL_OPEN);
 	CHECK(crm_evtype_lookup("email", 5) == CRM_EV_EMAIL);
