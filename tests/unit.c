@@ -142,6 +142,35 @@ test_text(void)
 	CHECK(email_is("ab@x.co\xc3", NULL));
 	CHECK(email_is("A_B-c!#$%&'*+/=?^`{|}~@X.Com",
 	    "a_b-c!#$%&'*+/=?^`{|}~@x.com"));
+	/* Addresses of eight bytes and more are read a word at a time: the
+	 * same rules hold across words and in the last, overlapping one. */
+	CHECK(email_is("Zoe_Clarke42208@BTinternet.com",
+	    "zoe_clarke42208@btinternet.com"));
+	CHECK(email_is("abcdefg@h.io", "abcdefg@h.io"));
+	CHECK(email_is("abcdefgh@ij.co", "abcdefgh@ij.co"));
+	CHECK(email_is("abcdefghijklmn@o.de", "abcdefghijklmn@o.de"));
+	CHECK(email_is("abcdef.@ghi.com", NULL));
+	CHECK(email_is("abcdefg..h@ij.com", NULL));
+	CHECK(email_is("abcdefgh.ijklmn.@op.com", NULL));
+	CHECK(email_is("abcdefg.@hij.com", NULL));
+	CHECK(email_is("abcdefgh@ij@kl.com", NULL));
+	CHECK(email_is("ab@cdefgh@ij.com", NULL));
+	CHECK(email_is("abcdefghijk@l.com@", NULL));
+	CHECK(email_is("abcdefgh@ij_k.com", NULL));
+	CHECK(email_is("abcdefgh@-ij.com", NULL));
+	CHECK(email_is("abcdefgh@ij-.com", NULL));
+	CHECK(email_is("abcdefgh@ijk.c-m", "abcdefgh@ijk.c-m"));
+	CHECK(email_is("abcdefgh@ijklmno", NULL));
+	CHECK(email_is("abcdefgh@ijk.com.", NULL));
+	CHECK(email_is("abcdefgh@.ijk.com", NULL));
+	CHECK(email_is("abcdefgh@ijk..com", NULL));
+	CHECK(email_is("abcdefgh@ijk.co\x7f", NULL));
+	CHECK(email_is("abcdefgh@ijk.co m", NULL));
+	CHECK(email_is("abcd\xc3\xa9"
+		       "gh@IJK.COM",
+	    "abcd\xc3\xa9"
+	    "gh@ijk.com"));
+	CHECK(email_is("abcdefgh@ijk.co\xc3", NULL));
 	CHECK(crm_utf8_valid("Z\xc3\xab", 3, &bad));
 	CHECK(!crm_utf8_valid("a\xff", 2, &bad) && bad == 1);
 	CHECK(!crm_utf8_valid("\xc0\xaf", 2, &bad) && bad == 0); /* overlong */
