@@ -4,6 +4,14 @@
 #include "errors.h"
 #include "text.h"
 
+/* Eight ASCII bytes, none of them NUL. */
+static int
+ascii_word(uint64_t w)
+{
+	return (w & 0x8080808080808080ULL) == 0 &&
+	    ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) == 0;
+}
+
 int
 crm_utf8_valid(const char *str, size_t n, size_t *bad)
 {
@@ -13,13 +21,30 @@ crm_utf8_valid(const char *str, size_t n, size_t *bad)
 
 	uint64_t w;
 
+	/* Most text checked is a short value of ASCII: the last bytes are read
+	 * as a word that overlaps the one before, not one by one. */
+	if (n < 8) {
+		while (i < n && s[i] >= 0x01 && s[i] < 0x80)
+			i++;
+		if (i == n)
+			return 1;
+	} else {
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&w, s + i, 8);
+			if (!ascii_word(w))
+				break;
+		}
+		if (i + 8 > n) {
+			memcpy(&w, s + n - 8, 8);
+			if (ascii_word(w))
+				return 1;
+		}
+	}
 	while (i < n) {
 		/* Eight ASCII bytes at a time, none of them NUL. */
 		while (i + 8 <= n) {
 			memcpy(&w, s + i, 8);
-			if ((w & 0x8080808080808080ULL) != 0 ||
-			    ((w - 0x0101010101010101ULL) & ~w &
-				0x8080808080808080ULL) != 0)
+			if (!ascii_word(w))
 				break;
 			i += 8;
 		}
@@ -59,8 +84,8 @@ fail:
 static int
 isspace_ascii(int c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-	    c == '\f';
+	/* space, \t \n \v \f \r */
+	return c <= ' ' && (1ULL << c & (1ULL << ' ' | 0x3e00ULL)) != 0;
 }
 
 void

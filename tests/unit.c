@@ -183,6 +183,16 @@ test_text(void)
 	CHECK(crm_utf8_valid("abcdefgh\xc3\xabijklmnop", 18, NULL));
 	CHECK(!crm_utf8_valid("abcdefghijklmno\xc3", 16, &bad) && bad == 15);
 	CHECK(!crm_utf8_valid("\xe2\x82", 2, &bad)); /* cut short */
+	/* short values, and the last word that overlaps the one before */
+	CHECK(crm_utf8_valid("abc", 3, NULL) && crm_utf8_valid("", 0, NULL));
+	CHECK(!crm_utf8_valid("ab\0", 3, &bad) && bad == 2);
+	CHECK(!crm_utf8_valid("abcdef\x80", 7, &bad) && bad == 6);
+	CHECK(crm_utf8_valid("ab\xc3\xab", 4, NULL));
+	CHECK(crm_utf8_valid("abcdefghi", 9, NULL));
+	CHECK(!crm_utf8_valid("abcdefgh\x7f\xff", 10, &bad) && bad == 9);
+	CHECK(!crm_utf8_valid("abcdefghijklmn\0", 15, &bad) && bad == 14);
+	CHECK(!crm_utf8_valid("abcdefgh\0ijk", 13, &bad) && bad == 8);
+	CHECK(crm_utf8_valid("abcdefghijklm\xc3\xab", 15, NULL));
 	CHECK(crm_bool_parse("Yes", 3, &v) == 0 && v == 1);
 	CHECK(crm_bool_parse(" 0 ", 3, &v) == 0 && v == 0);
 	CHECK(crm_bool_parse("maybe", 5, &v) == CRM_EINVAL);
