@@ -44,6 +44,22 @@ test_time(void)
 	CHECK(time_is("2024-05-20X", NULL));
 	CHECK(time_is("20240520", NULL));
 	CHECK(time_is("2024-05-20T14:17:53+2", NULL));
+	/* The form crm_time_format() writes is read on a short path: it
+	 * holds to the same rules. */
+	CHECK(time_is("2024-02-29T23:59:60Z", "2024-03-01T00:00:00Z"));
+	CHECK(time_is("2023-02-28T00:00:00Z", "2023-02-28T00:00:00Z"));
+	CHECK(time_is("2023-02-29T00:00:00Z", NULL));
+	CHECK(time_is("2024-04-31T00:00:00Z", NULL));
+	CHECK(time_is("2024-00-10T00:00:00Z", NULL));
+	CHECK(time_is("2024-05-00T00:00:00Z", NULL));
+	CHECK(time_is("2024-05-20T24:00:00Z", NULL));
+	CHECK(time_is("2024-05-20T23:60:00Z", NULL));
+	CHECK(time_is("2024-05-20T23:59:61Z", NULL));
+	CHECK(time_is("2024-05-2xT23:59:59Z", NULL));
+	CHECK(time_is("2024-05-20t14:17:53z", "2024-05-20T14:17:53Z"));
+	CHECK(time_is("0000-01-01T00:00:00Z", "0000-01-01T00:00:00Z"));
+	CHECK(crm_time_parse("1970-01-02T00:00:01Z", 20, &t, &d) == 0 &&
+	    t == 86401 && !d);
 	CHECK(crm_time_parse("1970-01-02", 10, &t, &d) == 0 && t == 86400 && d);
 	CHECK(crm_days_from_civil(2000, 3, 1) == 11017);
 }
