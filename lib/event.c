@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -8,15 +9,26 @@
 #include "times.h"
 
 /*
- * Built-in names are kept in slots of a fixed width, so that a lookup,
- * made for every event written or read, compares a name of n bytes
- * without measuring the names: it is name[n - 1] set and name[n] NUL.
+ * Built-in names are kept in slots of a fixed width, so that a name of n
+ * bytes is told from a longer one without measuring it: name[n] is NUL.
+ * Names are looked up for every event written or read, so the candidates
+ * of each length are listed (by index; the unit tests hold every name to
+ * its index).
  */
 #define TYPEW 13 /* "ticket_close" and its NUL */
 static const char types[CRM_NEVTYPE][TYPEW] = { "", "purchase", "refund",
 	"email", "call", "meeting", "note", "visit", "email_sent", "email_open",
 	"email_click", "subscribe", "unsubscribe", "survey", "ticket_open",
 	"ticket_close", "deal" };
+static const unsigned char types_by_len[TYPEW][4] = { [4] = { 4, 6, 16 },
+	[5] = { 3, 7 },
+	[6] = { 2, 13 },
+	[7] = { 5 },
+	[8] = { 1 },
+	[9] = { 11 },
+	[10] = { 8, 9 },
+	[11] = { 10, 12, 14 },
+	[12] = { 15 } };
 
 const char *const crm_evtype_names[CRM_NEVTYPE] = { types[0], types[1],
 	types[2], types[3], types[4], types[5], types[6], types[7], types[8],
@@ -29,21 +41,46 @@ static const char fnames[][FIELDW] = { "", "ext_id", "amount", "order_id",
 	"channel", "subject", "text", "campaign", "metric", "score", "case_id",
 	"priority", "deal_id", "stage", "source", "currency" };
 #define NFNAMES (sizeof(fnames) / sizeof(fnames[0]))
+static const unsigned char fnames_by_len[FIELDW][4] = { [4] = { 6 },
+	[5] = { 9, 13 },
+	[6] = { 1, 2, 8, 14 },
+	[7] = { 4, 5, 10, 12 },
+	[8] = { 3, 7, 11, 15 } };
 
+/* Whether n bytes, 4 <= n <= 16, are the same: two words of each, which
+ * overlap where n is not twice a word. */
 static int
-lookup(const char *names, size_t width, size_t nnames, const char *s, size_t n)
+same_bytes(const char *a, const char *b, size_t n)
 {
-	const char *name;
+	uint64_t x, y, u, v;
+	uint32_t x4, y4, u4, v4;
+
+	if (n <= 8) {
+		memcpy(&x4, a, 4);
+		memcpy(&y4, a + n - 4, 4);
+		memcpy(&u4, b, 4);
+		memcpy(&v4, b + n - 4, 4);
+		return x4 == u4 && y4 == v4;
+	}
+	memcpy(&x, a, 8);
+	memcpy(&y, a + n - 8, 8);
+	memcpy(&u, b, 8);
+	memcpy(&v, b + n - 8, 8);
+	return x == u && y == v;
+}
+
+/* Built-in names are at least four bytes long, and shorter than a slot. */
+static int
+lookup(const char *names, size_t width, const unsigned char by_len[][4],
+    const char *s, size_t n)
+{
 	size_t i;
 
-	if (n == 0 || n >= width)
+	if (n < 4 || n >= width)
 		return 0;
-	for (i = 1; i < nnames; i++) {
-		name = names + i * width;
-		if (name[0] == s[0] && name[n - 1] != '\0' && name[n] == '\0' &&
-		    memcmp(name, s, n) == 0)
-			return (int)i;
-	}
+	for (i = 0; i < 4 && by_len[n][i] != 0; i++)
+		if (same_bytes(names + by_len[n][i] * width, s, n))
+			return by_len[n][i];
 	return 0;
 }
 
@@ -51,28 +88,36 @@ const char *
 crm_event_field_name(const char *s, size_t n)
 {
 	size_t i;
-	int c;
+	int c, t;
 
 	if (n == 0 || n >= FIELDW)
 		return NULL;
 	c = s[0] >= 'A' && s[0] <= 'Z' ? s[0] + 32 : s[0];
-	for (i = 1; i < NFNAMES; i++)
-		if (fnames[i][0] == c && fnames[i][n - 1] != '\0' &&
-		    fnames[i][n] == '\0' && strncasecmp(fnames[i], s, n) == 0)
-			return fnames[i];
+	for (i = 0; i < 4 && (t = fnames_by_len[n][i]) != 0; i++)
+		if (fnames[t][0] == c && strncasecmp(fnames[t], s, n) == 0)
+			return fnames[t];
 	return NULL;
 }
 
 int
 crm_evtype_lookup(const char *s, size_t n)
 {
-	return lookup((const char *)types, TYPEW, CRM_NEVTYPE, s, n);
+	return lookup((const char *)types, TYPEW, types_by_len, s, n);
 }
 
+/*
+ * The tag of a field name. A name from crm_event_field_name() or from a
+ * decoding points into fnames, which tells its tag without a lookup.
+ */
 static int
 field_tag(const char *s, size_t n)
 {
-	return lookup((const char *)fnames, FIELDW, NFNAMES, s, n);
+	uintptr_t at = (uintptr_t)s - (uintptr_t)fnames;
+
+	if (at < sizeof(fnames) && at % FIELDW == 0 && n > 0 && n < FIELDW &&
+	    s[n - 1] != '\0' && s[n] == '\0')
+		return (int)(at / FIELDW);
+	return lookup((const char *)fnames, FIELDW, fnames_by_len, s, n);
 }
 
 const char *

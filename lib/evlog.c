@@ -288,9 +288,14 @@ event_key(const struct crm_evlog_opts *o, const struct crm_event *e,
 	key->len = 0;
 	if (v == NULL)
 		return 0;
-	if (crm_buf_add(key, e->type, e->tlen) || crm_buf_addc(key, '\0') ||
-	    crm_buf_add(key, v, n))
+	if (crm_buf_grow(key, e->tlen + 1 + n))
 		return CRM_ENOMEM;
+	if (e->tlen > 0)
+		memcpy(key->p, e->type, e->tlen);
+	key->p[e->tlen] = '\0';
+	if (n > 0)
+		memcpy(key->p + e->tlen + 1, v, n);
+	key->len = e->tlen + 1 + n;
 	return key->len > 511 ? CRM_ETOOBIG : 0;
 }
 
