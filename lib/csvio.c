@@ -90,7 +90,7 @@ push_field(struct crm_csv *r, const char *s, size_t n)
 		r->flen = l;
 		r->fcap = cap;
 	}
-	if (crm_buf_grow(&r->data, n + 1))
+	if (r->data.len + n + 1 > r->data.cap && crm_buf_grow(&r->data, n + 1))
 		return CRM_ENOMEM;
 	r->foff[r->nf] = r->data.len;
 	r->flen[r->nf++] = n;
