@@ -24,6 +24,7 @@
 #define MAXSHOWN 100   /* bad rows reported one by one */
 #define CHUNKROWS 4096 /* rows the reading thread hands over at a time */
 #define ARENAROW 128   /* bytes a row keeps in its chunk, most often */
+#define NTYPES 8       /* types known to pass, the last ones seen */
 /* Chunks made at the start, and at most: the reading thread may run up to
  * a million rows ahead while the writer sorts and writes a batch. */
 #define NCHUNKS 4
@@ -77,6 +78,7 @@ struct chunk {
 struct ctx {
 	/* options */
 	const char *db, *cfgpath, *rejpath, *type, *contact, *ts;
+	size_t tlen; /* of type */
 	char *tsbuf;
 	int fmt, quiet, verbose, nowait, flagmode;
 	struct crm_evlog_opts lo;
@@ -95,6 +97,11 @@ struct ctx {
 	struct crm_buf vals, val;
 	struct crm_event e;
 	size_t offs[CRM_EV_MAXFIELDS];
+	struct {
+		char s[80];
+		size_t n;
+	} types[NTYPES]; /* types that passed, n 0 where none */
+	size_t ntypes;
 	struct crm_buf enc, key;
 	/* the reading thread and the chunks it fills */
 	struct crm_in *in;
@@ -389,6 +396,57 @@ set_time(const char *v, size_t n, int64_t *ts, char *why, size_t whylen)
 }
 
 /*
+ * Whether a type is one of the last few that passed
+ * crm_event_type_check(): most inputs have a few types, which need not be
+ * checked again on every row.
+ */
+static int
+known_type(const struct ctx *c, const char *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < NTYPES; i++)
+		if (c->types[i].n == n && n > 0 &&
+		    memcmp(c->types[i].s, t, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Checks the type of the row, unless it is known to pass. */
+static int
+check_type(struct ctx *c, char *why, size_t whylen)
+{
+	int rc;
+
+	if (known_type(c, c->e.type, c->e.tlen))
+		return 0;
+	if ((rc = crm_event_type_check(c->cf, c->e.type, c->e.tlen, why,
+		 whylen)) != 0)
+		return rc;
+	/* A type that passes is shorter than types[].s. */
+	memcpy(c->types[c->ntypes].s, c->e.type, c->e.tlen);
+	c->types[c->ntypes].n = c->e.tlen;
+	c->ntypes = (c->ntypes + 1) % NTYPES;
+	return 0;
+}
+
+/* Whether the type column holds a known type, white space aside: then it
+ * is the type of the row, and valid UTF-8. */
+static int
+same_type(struct ctx *c, const char **v, size_t *n)
+{
+	const char *t = *v;
+	size_t k = *n;
+
+	crm_trim(&t, &k);
+	if (!known_type(c, t, k))
+		return 0;
+	c->e.type = t;
+	c->e.tlen = k;
+	return 1;
+}
+
+/*
  * One field value, checked. Its normal form is most often a part of the
  * value read, which the event then borrows; one written anew (an amount)
  * is kept in c->vals, and pointed to once the row is done.
@@ -498,25 +556,38 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 	const char *refp = NULL, *v;
 	char sub[900];
 	size_t i, nref = 0, n;
-	int rc = 0, hasts = 0;
+	int rc = 0, hasts = 0, role;
 
 	c->e.n = 0;
 	c->vals.len = 0;
 	c->e.type = c->type;
-	c->e.tlen = c->type ? strlen(c->type) : 0;
+	c->e.tlen = c->tlen;
 	*refisemail = 0;
 	if (roles(c, row, why, whylen))
 		return ROW_FATAL;
 	for (i = 0; rc == 0 && i < row->n; i++) {
 		v = row->val[i];
 		n = row->vlen[i];
-		if (c->cols[i].role != R_FIELD && c->cols[i].role != R_SKIP &&
-		    !crm_utf8_valid(v, n, NULL)) {
+		role = c->cols[i].role;
+		if (role == R_FIELD) {
+			rc = add_field(c, &c->cols[i], v, n, why, whylen);
+			continue;
+		}
+		/* A time that reads, or a type known to pass, is ASCII:
+		 * only one that does not is checked for UTF-8, which is the
+		 * fault to name first. */
+		if (role == R_TS) {
+			hasts = 1;
+			if ((rc = set_time(v, n, &c->e.ts, why, whylen)) == 0)
+				continue;
+		} else if (role == R_TYPE && same_type(c, &v, &n))
+			continue;
+		if (role != R_SKIP && !crm_utf8_valid(v, n, NULL)) {
 			snprintf(why, whylen, "%.*s: invalid UTF-8",
 			    (int)row->nlen[i], row->name[i]);
 			return CRM_EINVAL;
 		}
-		switch (c->cols[i].role) {
+		switch (role) {
 		case R_EMAIL:
 			if (n > 0) {
 				refp = v, nref = n;
@@ -527,19 +598,12 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 			if (!*refisemail && n > 0)
 				refp = v, nref = n;
 			break;
-		case R_TS:
-			rc = set_time(v, n, &c->e.ts, why, whylen);
-			hasts = 1;
-			break;
 		case R_TYPE:
 			crm_trim(&v, &n);
 			if (n > 0) {
 				c->e.type = v;
 				c->e.tlen = n;
 			}
-			break;
-		case R_FIELD:
-			rc = add_field(c, &c->cols[i], v, n, why, whylen);
 			break;
 		}
 	}
@@ -554,8 +618,7 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 		rc = CRM_EINVAL;
 	}
 	if (rc == 0)
-		rc = crm_event_type_check(c->cf, c->e.type, c->e.tlen, why,
-		    whylen);
+		rc = check_type(c, why, whylen);
 	for (i = 0; rc == 0 && i < c->e.n; i++)
 		if (c->offs[i] != BORROWED)
 			c->e.f[i].val = c->vals.p + c->offs[i];
@@ -578,6 +641,31 @@ keep(struct chunk *k, const void *p, size_t n, int *rc)
 
 	if (crm_buf_add(&k->arena, p, n))
 		*rc = CRM_ENOMEM;
+	return off;
+}
+
+/* Keeps the bytes of a row's e-mail, encoding and key, one after the
+ * other; returns the offset of the first. */
+static size_t
+keep3(struct chunk *k, const void *a, size_t an, const void *b, size_t bn,
+    const void *c, size_t cn, int *rc)
+{
+	size_t off = k->arena.len;
+	char *p;
+
+	if (off + an + bn + cn > k->arena.cap &&
+	    crm_buf_grow(&k->arena, an + bn + cn)) {
+		*rc = CRM_ENOMEM;
+		return off;
+	}
+	p = k->arena.p + off;
+	if (an > 0)
+		memcpy(p, a, an);
+	if (bn > 0)
+		memcpy(p + an, b, bn);
+	if (cn > 0)
+		memcpy(p + an + bn, c, cn);
+	k->arena.len = off + an + bn + cn;
 	return off;
 }
 
@@ -604,8 +692,10 @@ prepare_row(struct ctx *c, struct chunk *k, const struct crm_inrow *row,
 	struct prow *p = &k->r[k->n];
 	struct crm_evready r;
 	struct crm_evref ref;
+	enum { AHEAD = 8 };
 	char why[1024];
 	int rc = 0, krc = 0, refisemail = 0;
+	uint32_t eh;
 
 	if (parse_error != NULL) {
 		snprintf(why, sizeof(why), "%s", parse_error);
@@ -621,8 +711,24 @@ prepare_row(struct ctx *c, struct chunk *k, const struct crm_inrow *row,
 		k->end = 1;
 		return;
 	}
+	/* Hashed before the row is stored: its stores to the chunk may miss
+	 * the caches, and a hash that reads back bytes just written (as
+	 * crm_hash() does with the bytes past the last whole word) then
+	 * waits for all of them. */
+	eh = rc == 0 ? crm_map_hash(ref.norm, ref.byid ? 0 : ref.nn) : 0;
+	/* A chunk is most often cold: its rows and arena bytes a few rows on
+	 * are fetched while this row is stored. (In a function of their own
+	 * GCC 12 drops these as doing nothing.) */
+	if (k->n + AHEAD < CHUNKROWS) {
+		__builtin_prefetch(&k->r[k->n + AHEAD], 1);
+		__builtin_prefetch(&k->r[k->n + AHEAD].nn, 1);
+	}
+	if (k->arena.len + AHEAD * ARENAROW < k->arena.cap)
+		__builtin_prefetch(k->arena.p + k->arena.len + AHEAD * ARENAROW,
+		    1);
 	memset(p, 0, sizeof(*p));
 	p->line = row->line;
+	p->eh = eh;
 	p->refisemail = (unsigned char)refisemail;
 	if (c->rejpath != NULL)
 		p->cells = keep_cells(k, row, &krc);
@@ -633,10 +739,8 @@ prepare_row(struct ctx *c, struct chunk *k, const struct crm_inrow *row,
 		p->byid = (unsigned char)ref.byid;
 		p->id = ref.id;
 		p->nn = (uint16_t)(ref.byid ? 0 : ref.nn);
-		p->off = keep(k, ref.norm, p->nn, &krc);
-		p->eh = crm_map_hash(ref.norm, p->nn);
-		keep(k, r.enc, r.enclen, &krc);
-		keep(k, r.key, r.keylen, &krc);
+		p->off = keep3(k, ref.norm, p->nn, r.enc, r.enclen, r.key,
+		    r.keylen, &krc);
 		p->ts = r.ts;
 		p->kind = (unsigned char)r.kind;
 		p->keycol = r.keycol;
@@ -1294,6 +1398,7 @@ options(struct ctx *c, int argc, char *argv[])
 			break;
 		case 't':
 			c->type = optarg;
+			c->tlen = strlen(optarg);
 			break;
 		case 'T':
 			set_flag(c, "text", optarg);
