@@ -99,6 +99,7 @@ crm_trim(const char **s, size_t *n)
 		(*n)--;
 }
 
+/* A label of a domain name, in any letter case. */
 static int
 label_ok(const char *s, size_t n)
 {
@@ -110,7 +111,8 @@ label_ok(const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
 		if (!(c >= 0x80 || (c >= 'a' && c <= 'z') ||
-			(c >= '0' && c <= '9') || c == '-'))
+			(c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			c == '-'))
 			return 0;
 	}
 	return 1;
@@ -243,13 +245,14 @@ crm_email_norm(const char *s, size_t n, char *out, size_t *outlen)
 		return rc;
 	out[n] = '\0';
 	*outlen = n;
-	at = out + local;
-	if (local == 0 || local > 64 || out[0] == '.' || out[local - 1] == '.')
+	/* The rest is read from s, in any case: reading back bytes just
+	 * written to out would wait for them. */
+	at = s + local;
+	if (local == 0 || local > 64 || s[0] == '.' || s[local - 1] == '.')
 		return CRM_EINVAL;
 	for (p = at + 1;; p = dot + 1) {
-		dot = memchr(p, '.', (size_t)(out + n - p));
-		if (!label_ok(p,
-			dot ? (size_t)(dot - p) : (size_t)(out + n - p)))
+		dot = memchr(p, '.', (size_t)(s + n - p));
+		if (!label_ok(p, dot ? (size_t)(dot - p) : (size_t)(s + n - p)))
 			return CRM_EINVAL;
 		if (dot == NULL)
 			break;
