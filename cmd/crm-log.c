@@ -23,6 +23,8 @@
 
 #define MAXSHOWN 100   /* bad rows reported one by one */
 #define CHUNKROWS 4096 /* rows the reading thread hands over at a time */
+#define ARENAROW 128   /* bytes a row keeps in its chunk, most often */
+#define NTYPES 8       /* types known to pass, the last ones seen */
 /* Chunks made at the start, and at most: the reading thread may run up to
  * a million rows ahead while the writer sorts and writes a batch. */
 #define NCHUNKS 4
@@ -31,19 +33,37 @@
 /* What a column of the input is to an event. */
 enum { R_SKIP, R_CONTACT, R_EMAIL, R_TS, R_TYPE, R_FIELD };
 
+/* A column's role and, for a field, its name: a built-in field's in the
+ * case it is stored in. */
+struct col {
+	int role;
+	const char *name;
+	size_t nlen;
+};
+
+/* A value not copied into ctx.vals: the field points into the row. */
+#define BORROWED ((size_t)-1)
+
 /*
  * A row made ready by the reading thread: checked, its contact reference
- * normalised and its event encoded. Offsets are into the chunk's arena.
+ * normalised and its event encoded, with what crm_evlog_prepare() said of
+ * it. A chunk's rows are written to once and read once, and a reader
+ * ahead of the writer fills chunks that are new to the caches, so a row
+ * is kept small. Its bytes are in the chunk's arena from off on: the
+ * normal e-mail, the encoding and the key, or (bad) why it is bad; cells
+ * are the row's columns, kept for a reject file.
  */
 struct prow {
 	long line;
-	int bad, refisemail;
-	struct crm_evready r;
-	int byid;
 	uint64_t id, contact; /* contact: found by the reading thread, or 0 */
-	uint32_t eh;          /* crm_map_hash() of the e-mail */
-	size_t norm, nn, enc, key, why, cells; /* cells: the row's columns,
-						  kept for a reject file */
+	int64_t ts;
+	uint64_t h;
+	int64_t amount;
+	const char *keycol;
+	size_t off, cells;
+	uint32_t enclen, eh, kh; /* eh: crm_map_hash() of the e-mail */
+	uint16_t nn, keylen;
+	unsigned char bad, refisemail, byid, kind, scale;
 };
 
 struct chunk {
@@ -58,6 +78,7 @@ struct chunk {
 struct ctx {
 	/* options */
 	const char *db, *cfgpath, *rejpath, *type, *contact, *ts;
+	size_t tlen; /* of type */
 	char *tsbuf;
 	int fmt, quiet, verbose, nowait, flagmode;
 	struct crm_evlog_opts lo;
@@ -70,23 +91,34 @@ struct ctx {
 	struct crm_evlog *l;
 	char dir[4096];
 	const char *inname;
-	const char **roles_for; /* the header the roles are for */
-	int *roles;
+	/*
+	 * What the reading thread changes, what both threads do, and what
+	 * the writing thread does are kept on cache lines apart: a counter of
+	 * the writer's beside the reader's state cost the reader a cache miss
+	 * on every row.
+	 */
+	_Alignas(64) const char **roles_for; /* the header the roles are for */
+	struct col *cols;
 	size_t nroles;
 	struct crm_buf vals, val;
 	struct crm_event e;
 	size_t offs[CRM_EV_MAXFIELDS];
+	struct {
+		char s[80];
+		size_t n;
+	} types[NTYPES]; /* types that passed, n 0 where none */
+	size_t ntypes;
 	struct crm_buf enc, key;
 	/* the reading thread and the chunks it fills */
 	struct crm_in *in;
 	struct crm_txn *rt;     /* its read transaction: committed contacts */
 	struct crm_map remails; /* normal e-mail -> contact id, from rt */
 	int preloaded;          /* remails holds every stored address */
-	pthread_mutex_t mu;
+	_Alignas(64) pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct chunk *full, *free; /* ready to write; to be filled */
 	size_t nchunks;
-	long rows, nbad;
+	_Alignas(64) long rows, nbad;
 	struct crm_out *rej;
 	FILE *rejfp;
 	char **rejcols;
@@ -288,19 +320,21 @@ roles(struct ctx *c, const struct crm_inrow *row, char *msg, size_t msglen)
 	uint64_t k;
 	size_t i, klen;
 	long line;
-	int rc = 0;
+	int rc = 0, role;
 
 	if (c->fmt != CRM_FMT_NDJSON && row->name == c->roles_for &&
 	    row->n <= c->nroles)
 		return 0;
-	free(c->roles);
-	if ((c->roles = calloc(row->n + 1, sizeof(int))) == NULL)
+	free(c->cols);
+	if ((c->cols = calloc(row->n + 1, sizeof(*c->cols))) == NULL)
 		err(EX_OSERR, NULL);
+	c->roles_for = NULL;
 	line = c->fmt == CRM_FMT_NDJSON ? row->line : 1;
 	for (i = 0; i < row->n; i++) {
-		c->roles[i] =
+		role =
 		    row->name[i] ? role_of(row->name[i], row->nlen[i]) : R_SKIP;
-		if (c->roles[i] == R_FIELD &&
+		c->cols[i].role = role;
+		if (role == R_FIELD &&
 		    !field_name_ok(row->name[i], row->nlen[i])) {
 			snprintf(msg, msglen,
 			    "%s:%ld: column %zu: a column name is UTF-8 text "
@@ -309,23 +343,27 @@ roles(struct ctx *c, const struct crm_inrow *row, char *msg, size_t msglen)
 			rc = EX_DATAERR;
 			break;
 		}
-		if (c->roles[i] == R_SKIP)
+		if (role == R_SKIP)
 			continue;
-		if (c->roles[i] != R_FIELD && (roleseen & 1u << c->roles[i])) {
+		if (role != R_FIELD && (roleseen & 1u << role)) {
 			snprintf(msg, msglen,
 			    "%s:%ld: duplicate column \"%.*s\"", c->inname,
 			    line, (int)row->nlen[i], row->name[i]);
 			rc = EX_DATAERR;
 			break;
 		}
-		roleseen |= 1u << c->roles[i];
-		/* "Amount" and "amount" are one field */
+		roleseen |= 1u << role;
+		/* "Amount" and "amount" are one field: a built-in field in
+		 * another letter case is that field, as crm-add takes "Email"
+		 * for email. */
 		key = row->name[i];
 		klen = row->nlen[i];
 		if ((canon = crm_event_field_name(key, klen)) != NULL) {
 			key = canon;
 			klen = strlen(canon);
 		}
+		c->cols[i].name = key;
+		c->cols[i].nlen = klen;
 		if (crm_map_get(&seen, key, klen, &k)) {
 			snprintf(msg, msglen,
 			    "%s:%ld: duplicate column \"%.*s\"", c->inname,
@@ -363,36 +401,91 @@ set_time(const char *v, size_t n, int64_t *ts, char *why, size_t whylen)
 	return 0;
 }
 
-/* One field value, checked and kept in c->vals; pointers set later. */
+/*
+ * Whether a type is one of the last few that passed
+ * crm_event_type_check(): most inputs have a few types, which need not be
+ * checked again on every row.
+ */
 static int
-add_field(struct ctx *c, const char *name, size_t nlen, const char *v, size_t n,
+known_type(const struct ctx *c, const char *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < NTYPES; i++)
+		if (c->types[i].n == n && n > 0 &&
+		    memcmp(c->types[i].s, t, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Checks the type of the row, unless it is known to pass. */
+static int
+check_type(struct ctx *c, char *why, size_t whylen)
+{
+	int rc;
+
+	if (known_type(c, c->e.type, c->e.tlen))
+		return 0;
+	if ((rc = crm_event_type_check(c->cf, c->e.type, c->e.tlen, why,
+		 whylen)) != 0)
+		return rc;
+	/* A type that passes is shorter than types[].s. */
+	memcpy(c->types[c->ntypes].s, c->e.type, c->e.tlen);
+	c->types[c->ntypes].n = c->e.tlen;
+	c->ntypes = (c->ntypes + 1) % NTYPES;
+	return 0;
+}
+
+/* Whether the type column holds a known type, white space aside: then it
+ * is the type of the row, and valid UTF-8. */
+static int
+same_type(struct ctx *c, const char **v, size_t *n)
+{
+	const char *t = *v;
+	size_t k = *n;
+
+	crm_trim(&t, &k);
+	if (!known_type(c, t, k))
+		return 0;
+	c->e.type = t;
+	c->e.tlen = k;
+	return 1;
+}
+
+/*
+ * One field value, checked. Its normal form is most often a part of the
+ * value read, which the event then borrows; one written anew (an amount)
+ * is kept in c->vals, and pointed to once the row is done.
+ */
+static int
+add_field(struct ctx *c, const struct col *col, const char *v, size_t n,
     char *why, size_t whylen)
 {
 	char sub[400];
 	struct crm_evfield *f;
-	const char *canon;
 
 	if (c->e.n == CRM_EV_MAXFIELDS) {
 		snprintf(why, whylen, "more than %d fields", CRM_EV_MAXFIELDS);
 		return CRM_EINVAL;
 	}
-	/* A built-in field in another letter case is that field, as crm-add
-	 * takes "Email" for email. */
-	if ((canon = crm_event_field_name(name, nlen)) != NULL) {
-		name = canon;
-		nlen = strlen(canon);
-	}
-	if (crm_event_value(name, nlen, v, n, &c->val, sub, sizeof(sub))) {
-		snprintf(why, whylen, "%.*s: %s", (int)nlen, name, sub);
+	if (crm_event_value_norm(col->name, col->nlen, &v, &n, &c->val, sub,
+		sizeof(sub))) {
+		snprintf(why, whylen, "%.*s: %s", (int)col->nlen, col->name,
+		    sub);
 		return CRM_EINVAL;
 	}
-	if (c->val.len == 0)
+	if (n == 0)
 		return 0;
 	f = &c->e.f[c->e.n];
-	f->name = name;
-	f->nlen = nlen;
+	f->name = col->name;
+	f->nlen = col->nlen;
+	f->val = v;
+	f->vlen = n;
+	if (c->val.len == 0) {
+		c->offs[c->e.n++] = BORROWED;
+		return 0;
+	}
 	c->offs[c->e.n++] = c->vals.len;
-	f->vlen = c->val.len;
 	return crm_buf_add(&c->vals, c->val.p, c->val.len);
 }
 
@@ -424,35 +517,41 @@ known_email(struct ctx *c, const char *norm, size_t nn, uint32_t h,
 
 /*
  * The contacts of a chunk's e-mail addresses, looked up in a batch: the
- * map is larger than the caches, so each row's slot is fetched sixteen
- * rows ahead of its turn and its key eight rows ahead.
+ * map is larger than the caches, so for a block of rows at a time every
+ * row's slot is fetched, then every row's key (which needs the slot),
+ * then they are looked up. The misses of the caches then overlap, as
+ * many as the processor can have at once.
  */
 static void
 known_emails(struct ctx *c, struct chunk *k)
 {
-	enum { AHEAD = 16 };
+	enum { BLOCK = 128 };
 	struct prow *p;
-	size_t i;
+	size_t i, j, end;
 	int rc;
 
 	if (c->rt == NULL)
 		return;
-	for (i = 0; i < k->n; i++) {
-		if (i + AHEAD < k->n && !k->r[i + AHEAD].byid)
-			crm_map_prefetch(&c->remails, k->r[i + AHEAD].eh);
-		if (i + AHEAD / 2 < k->n && !k->r[i + AHEAD / 2].byid)
-			crm_map_prefetch_key(&c->remails,
-			    k->r[i + AHEAD / 2].eh);
-		p = &k->r[i];
-		if (p->bad || p->byid)
-			continue;
-		if ((rc = known_email(c, k->arena.p + p->norm, p->nn, p->eh,
-			 &p->contact))) {
-			k->fatal = crm_sysexit(rc);
-			snprintf(k->msg, sizeof(k->msg), "%s",
-			    crm_strerror(rc));
-			k->end = 1;
-			return;
+	for (i = 0; i < k->n; i = end) {
+		end = i + BLOCK < k->n ? i + BLOCK : k->n;
+		for (j = i; j < end; j++)
+			if (!k->r[j].byid)
+				crm_map_prefetch(&c->remails, k->r[j].eh);
+		for (j = i; j < end; j++)
+			if (!k->r[j].byid)
+				crm_map_prefetch_key(&c->remails, k->r[j].eh);
+		for (j = i; j < end; j++) {
+			p = &k->r[j];
+			if (p->bad || p->byid)
+				continue;
+			if ((rc = known_email(c, k->arena.p + p->off, p->nn,
+				 p->eh, &p->contact))) {
+				k->fatal = crm_sysexit(rc);
+				snprintf(k->msg, sizeof(k->msg), "%s",
+				    crm_strerror(rc));
+				k->end = 1;
+				return;
+			}
 		}
 	}
 }
@@ -469,25 +568,38 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 	const char *refp = NULL, *v;
 	char sub[900];
 	size_t i, nref = 0, n;
-	int rc = 0, hasts = 0;
+	int rc = 0, hasts = 0, role;
 
 	c->e.n = 0;
 	c->vals.len = 0;
 	c->e.type = c->type;
-	c->e.tlen = c->type ? strlen(c->type) : 0;
+	c->e.tlen = c->tlen;
 	*refisemail = 0;
 	if (roles(c, row, why, whylen))
 		return ROW_FATAL;
 	for (i = 0; rc == 0 && i < row->n; i++) {
 		v = row->val[i];
 		n = row->vlen[i];
-		if (c->roles[i] != R_FIELD && c->roles[i] != R_SKIP &&
-		    !crm_utf8_valid(v, n, NULL)) {
+		role = c->cols[i].role;
+		if (role == R_FIELD) {
+			rc = add_field(c, &c->cols[i], v, n, why, whylen);
+			continue;
+		}
+		/* A time that reads, or a type known to pass, is ASCII:
+		 * only one that does not is checked for UTF-8, which is the
+		 * fault to name first. */
+		if (role == R_TS) {
+			hasts = 1;
+			if ((rc = set_time(v, n, &c->e.ts, why, whylen)) == 0)
+				continue;
+		} else if (role == R_TYPE && same_type(c, &v, &n))
+			continue;
+		if (role != R_SKIP && !crm_utf8_valid(v, n, NULL)) {
 			snprintf(why, whylen, "%.*s: invalid UTF-8",
 			    (int)row->nlen[i], row->name[i]);
 			return CRM_EINVAL;
 		}
-		switch (c->roles[i]) {
+		switch (role) {
 		case R_EMAIL:
 			if (n > 0) {
 				refp = v, nref = n;
@@ -498,20 +610,12 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 			if (!*refisemail && n > 0)
 				refp = v, nref = n;
 			break;
-		case R_TS:
-			rc = set_time(v, n, &c->e.ts, why, whylen);
-			hasts = 1;
-			break;
 		case R_TYPE:
 			crm_trim(&v, &n);
 			if (n > 0) {
 				c->e.type = v;
 				c->e.tlen = n;
 			}
-			break;
-		case R_FIELD:
-			rc = add_field(c, row->name[i], row->nlen[i], v, n, why,
-			    whylen);
 			break;
 		}
 	}
@@ -526,10 +630,10 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 		rc = CRM_EINVAL;
 	}
 	if (rc == 0)
-		rc = crm_event_type_check(c->cf, c->e.type, c->e.tlen, why,
-		    whylen);
+		rc = check_type(c, why, whylen);
 	for (i = 0; rc == 0 && i < c->e.n; i++)
-		c->e.f[i].val = c->vals.p + c->offs[i];
+		if (c->offs[i] != BORROWED)
+			c->e.f[i].val = c->vals.p + c->offs[i];
 	if (rc == 0 &&
 	    (rc = crm_evlog_ref(refp, nref, ref, sub, sizeof(sub))) ==
 		CRM_EINVAL)
@@ -549,6 +653,31 @@ keep(struct chunk *k, const void *p, size_t n, int *rc)
 
 	if (crm_buf_add(&k->arena, p, n))
 		*rc = CRM_ENOMEM;
+	return off;
+}
+
+/* Keeps the bytes of a row's e-mail, encoding and key, one after the
+ * other; returns the offset of the first. */
+static size_t
+keep3(struct chunk *k, const void *a, size_t an, const void *b, size_t bn,
+    const void *c, size_t cn, int *rc)
+{
+	size_t off = k->arena.len;
+	char *p;
+
+	if (off + an + bn + cn > k->arena.cap &&
+	    crm_buf_grow(&k->arena, an + bn + cn)) {
+		*rc = CRM_ENOMEM;
+		return off;
+	}
+	p = k->arena.p + off;
+	if (an > 0)
+		memcpy(p, a, an);
+	if (bn > 0)
+		memcpy(p + an, b, bn);
+	if (cn > 0)
+		memcpy(p + an + bn, c, cn);
+	k->arena.len = off + an + bn + cn;
 	return off;
 }
 
@@ -573,18 +702,20 @@ prepare_row(struct ctx *c, struct chunk *k, const struct crm_inrow *row,
     const char *parse_error)
 {
 	struct prow *p = &k->r[k->n];
+	struct crm_evready r;
 	struct crm_evref ref;
+	enum { AHEAD = 8 };
 	char why[1024];
-	int rc = 0, krc = 0;
+	int rc = 0, krc = 0, refisemail = 0;
+	uint32_t eh;
 
-	memset(p, 0, sizeof(*p));
-	p->line = row->line;
 	if (parse_error != NULL) {
 		snprintf(why, sizeof(why), "%s", parse_error);
 		rc = CRM_EINVAL;
 	} else
-		rc = row_event(c, row, &ref, &p->refisemail, &p->r, why,
-		    sizeof(why));
+		rc = row_event(c, row, &ref, &refisemail, &r, why, sizeof(why));
+	if (rc == 0 && r.enclen > UINT32_MAX)
+		rc = CRM_ETOOBIG; /* as the log would find it */
 	if (rc == ROW_FATAL || (rc && rc != CRM_EINVAL)) {
 		k->fatal = rc == ROW_FATAL ? EX_DATAERR : crm_sysexit(rc);
 		snprintf(k->msg, sizeof(k->msg), "%s",
@@ -592,19 +723,49 @@ prepare_row(struct ctx *c, struct chunk *k, const struct crm_inrow *row,
 		k->end = 1;
 		return;
 	}
-	if (c->rejpath != NULL)
-		p->cells = keep_cells(k, row, &krc);
+	/* Hashed before the row is stored: its stores to the chunk may miss
+	 * the caches, and a hash that reads back bytes just written (as
+	 * crm_hash() does with the bytes past the last whole word) then
+	 * waits for all of them. */
+	eh = rc == 0 ? crm_map_hash(ref.norm, ref.byid ? 0 : ref.nn) : 0;
+	/* A chunk is most often cold: its rows and arena bytes a few rows on
+	 * are fetched while this row is stored. (In a function of their own
+	 * GCC 12 drops these as doing nothing.) */
+	if (k->n + AHEAD < CHUNKROWS) {
+		__builtin_prefetch(&k->r[k->n + AHEAD], 1);
+		__builtin_prefetch(&k->r[k->n + AHEAD].nn, 1);
+	}
+	if (k->arena.len + AHEAD * ARENAROW < k->arena.cap)
+		__builtin_prefetch(k->arena.p + k->arena.len + AHEAD * ARENAROW,
+		    1);
+	/* A bad row is cleared; a good one has every member set, which
+	 * costs less than clearing it first. */
+	if (rc == CRM_EINVAL)
+		memset(p, 0, sizeof(*p));
+	p->line = row->line;
+	p->eh = eh;
+	p->refisemail = (unsigned char)refisemail;
+	p->cells = c->rejpath != NULL ? keep_cells(k, row, &krc) : 0;
 	if (rc == CRM_EINVAL) {
 		p->bad = 1;
-		p->why = keep(k, why, strlen(why) + 1, &krc);
+		p->off = keep(k, why, strlen(why) + 1, &krc);
 	} else {
-		p->byid = ref.byid;
+		p->bad = 0;
+		p->contact = 0;
+		p->byid = (unsigned char)ref.byid;
 		p->id = ref.id;
-		p->nn = ref.byid ? 0 : ref.nn;
-		p->norm = keep(k, ref.norm, p->nn, &krc);
-		p->eh = crm_map_hash(ref.norm, p->nn);
-		p->enc = keep(k, p->r.enc, p->r.enclen, &krc);
-		p->key = keep(k, p->r.key, p->r.keylen, &krc);
+		p->nn = (uint16_t)(ref.byid ? 0 : ref.nn);
+		p->off = keep3(k, ref.norm, p->nn, r.enc, r.enclen, r.key,
+		    r.keylen, &krc);
+		p->ts = r.ts;
+		p->kind = (unsigned char)r.kind;
+		p->keycol = r.keycol;
+		p->enclen = (uint32_t)r.enclen;
+		p->keylen = (uint16_t)r.keylen;
+		p->h = r.h;
+		p->amount = r.amount.v;
+		p->scale = (unsigned char)r.amount.scale;
+		p->kh = r.kh;
 	}
 	if (krc) {
 		k->fatal = EX_OSERR;
@@ -662,6 +823,28 @@ chunk_get(struct ctx *c, struct chunk **list)
 	return k;
 }
 
+/*
+ * A new chunk, its arena made as large as a chunk of rows most often
+ * needs: grown by doubling, it was copied several times, and once past
+ * the size malloc maps on its own, moved by mremap(2), which a virtual
+ * machine makes dear. Pages not written to cost nothing.
+ */
+static struct chunk *
+chunk_new(void)
+{
+	struct chunk *k;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return NULL;
+	if ((k->r = calloc(CHUNKROWS, sizeof(*k->r))) == NULL ||
+	    crm_buf_grow(&k->arena, CHUNKROWS * ARENAROW)) {
+		free(k->r);
+		free(k);
+		return NULL;
+	}
+	return k;
+}
+
 /* A chunk to fill: a free one, or a new one while there are few. */
 static struct chunk *
 chunk_fresh(struct ctx *c)
@@ -669,26 +852,27 @@ chunk_fresh(struct ctx *c)
 	struct chunk *k = NULL;
 
 	pthread_mutex_lock(&c->mu);
-	if (c->free == NULL && c->nchunks < MAXCHUNKS &&
-	    (k = calloc(1, sizeof(*k))) != NULL &&
-	    (k->r = calloc(CHUNKROWS, sizeof(*k->r))) == NULL) {
-		free(k);
-		k = NULL;
-	}
+	if (c->free == NULL && c->nchunks < MAXCHUNKS)
+		k = chunk_new();
 	if (k != NULL)
 		c->nchunks++;
 	pthread_mutex_unlock(&c->mu);
 	return k != NULL ? k : chunk_get(c, &c->free);
 }
 
-/* Puts a chunk at the end of a list and wakes the other thread. */
+/*
+ * Puts a chunk at the end of a list, or a free one at its start, and wakes
+ * the other thread. The chunk freed last is filled next: it is the one
+ * most likely still in a cache.
+ */
 static void
 chunk_put(struct ctx *c, struct chunk **list, struct chunk *k)
 {
 	pthread_mutex_lock(&c->mu);
 	k->next = NULL;
-	while (*list != NULL)
+	while (list != &c->free && *list != NULL)
 		list = &(*list)->next;
+	k->next = *list;
 	*list = k;
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
@@ -823,6 +1007,33 @@ bad_kept(struct ctx *c, const struct chunk *k, const struct prow *p,
 }
 
 /* Writes the rows of a chunk to the log, in the writing thread. */
+/* What crm_evlog_prepare() said of a kept row. */
+static void
+ready(const struct chunk *k, const struct prow *p, struct crm_evready *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ts = p->ts;
+	r->kind = p->kind;
+	r->keycol = p->keycol;
+	r->enc = k->arena.p + p->off + p->nn;
+	r->enclen = p->enclen;
+	r->key = k->arena.p + p->off + p->nn + p->enclen;
+	r->keylen = p->keylen;
+	r->h = p->h;
+	r->amount.v = p->amount;
+	r->amount.scale = p->scale;
+	r->kh = p->kh;
+}
+
+static void
+prefetch(struct ctx *c, const struct prow *p, int stage)
+{
+	struct crm_evready r = { .keylen = p->keylen, .kh = p->kh };
+
+	if (!p->bad)
+		crm_evlog_prefetch(c->l, &r, stage);
+}
+
 static void
 write_chunk(struct ctx *c, struct chunk *k)
 {
@@ -835,15 +1046,15 @@ write_chunk(struct ctx *c, struct chunk *k)
 	int rc, status;
 
 	for (i = 0; i < k->n; i++) {
-		if (i + 16 < k->n && !k->r[i + 16].bad)
-			crm_evlog_prefetch(c->l, &k->r[i + 16].r, 0);
-		if (i + 8 < k->n && !k->r[i + 8].bad)
-			crm_evlog_prefetch(c->l, &k->r[i + 8].r, 1);
+		if (i + 16 < k->n)
+			prefetch(c, &k->r[i + 16], 0);
+		if (i + 8 < k->n)
+			prefetch(c, &k->r[i + 8], 1);
 		p = &k->r[i];
 		if (crm_signal())
 			interrupted(c);
 		if (p->bad) {
-			bad_kept(c, k, p, k->arena.p + p->why);
+			bad_kept(c, k, p, k->arena.p + p->off);
 			continue;
 		}
 		rc = 0;
@@ -851,7 +1062,7 @@ write_chunk(struct ctx *c, struct chunk *k)
 			ref.byid = p->byid;
 			ref.id = p->id;
 			ref.nn = p->nn;
-			memcpy(ref.norm, k->arena.p + p->norm, p->nn);
+			memcpy(ref.norm, k->arena.p + p->off, p->nn);
 			rc = crm_evlog_resolve(c->l, &ref, &contact, sub,
 			    sizeof(sub));
 		}
@@ -859,9 +1070,7 @@ write_chunk(struct ctx *c, struct chunk *k)
 			snprintf(why, sizeof(why), "%s: %s",
 			    p->refisemail ? "email" : "contact", sub);
 		if (rc == 0) {
-			r = p->r;
-			r.enc = k->arena.p + p->enc;
-			r.key = k->arena.p + p->key;
+			ready(k, p, &r);
 			rc = crm_evlog_add_ready(c->l, contact, &r, &status,
 			    why, sizeof(why));
 		}
@@ -904,6 +1113,8 @@ read_input(struct ctx *c, const char *path)
 	int rc, i, end = 0, fatal = 0;
 
 	c->inname = path == NULL || strcmp(path, "-") == 0 ? "stdin" : path;
+	/* Another input has its own header, wherever its arrays are. */
+	c->roles_for = NULL;
 	if ((rc = crm_in_open(path, c->fmt, &c->in, msg, sizeof(msg))) > 0)
 		die(c, EX_NOINPUT, "%s", c->inname);
 	if (rc)
@@ -911,8 +1122,7 @@ read_input(struct ctx *c, const char *path)
 		    msg);
 	c->nchunks = NCHUNKS;
 	for (i = 0; i < NCHUNKS; i++) {
-		if ((k = calloc(1, sizeof(*k))) == NULL ||
-		    (k->r = calloc(CHUNKROWS, sizeof(*k->r))) == NULL)
+		if ((k = chunk_new()) == NULL)
 			err(EX_OSERR, NULL);
 		chunk_put(c, &c->free, k);
 	}
@@ -1218,6 +1428,7 @@ options(struct ctx *c, int argc, char *argv[])
 			break;
 		case 't':
 			c->type = optarg;
+			c->tlen = strlen(optarg);
 			break;
 		case 'T':
 			set_flag(c, "text", optarg);
@@ -1299,7 +1510,7 @@ main(int argc, char *argv[])
 		    c.nbad == 1 ? "" : "s", c.rejpath);
 	crm_store_close(c.st);
 	crm_config_free(c.cf);
-	free(c.roles);
+	free(c.cols);
 	crm_buf_free(&c.vals);
 	crm_buf_free(&c.val);
 	crm_buf_free(&c.enc);

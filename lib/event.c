@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -7,25 +8,79 @@
 #include "text.h"
 #include "times.h"
 
-const char *const crm_evtype_names[CRM_NEVTYPE] = { "", "purchase", "refund",
+/*
+ * Built-in names are kept in slots of a fixed width, so that a name of n
+ * bytes is told from a longer one without measuring it: name[n] is NUL.
+ * Names are looked up for every event written or read, so the candidates
+ * of each length are listed (by index; the unit tests hold every name to
+ * its index).
+ */
+#define TYPEW 13 /* "ticket_close" and its NUL */
+static const char types[CRM_NEVTYPE][TYPEW] = { "", "purchase", "refund",
 	"email", "call", "meeting", "note", "visit", "email_sent", "email_open",
 	"email_click", "subscribe", "unsubscribe", "survey", "ticket_open",
 	"ticket_close", "deal" };
+static const unsigned char types_by_len[TYPEW][4] = { [4] = { 4, 6, 16 },
+	[5] = { 3, 7 },
+	[6] = { 2, 13 },
+	[7] = { 5 },
+	[8] = { 1 },
+	[9] = { 11 },
+	[10] = { 8, 9 },
+	[11] = { 10, 12, 14 },
+	[12] = { 15 } };
+
+const char *const crm_evtype_names[CRM_NEVTYPE] = { types[0], types[1],
+	types[2], types[3], types[4], types[5], types[6], types[7], types[8],
+	types[9], types[10], types[11], types[12], types[13], types[14],
+	types[15], types[16] };
 
 /* Field names with a tag of their own in the encoding (index = tag). */
-static const char *const fnames[] = { "", "ext_id", "amount", "order_id",
+#define FIELDW 9
+static const char fnames[][FIELDW] = { "", "ext_id", "amount", "order_id",
 	"channel", "subject", "text", "campaign", "metric", "score", "case_id",
 	"priority", "deal_id", "stage", "source", "currency" };
 #define NFNAMES (sizeof(fnames) / sizeof(fnames[0]))
+static const unsigned char fnames_by_len[FIELDW][4] = { [4] = { 6 },
+	[5] = { 9, 13 },
+	[6] = { 1, 2, 8, 14 },
+	[7] = { 4, 5, 10, 12 },
+	[8] = { 3, 7, 11, 15 } };
 
+/* Whether n bytes, 4 <= n <= 16, are the same: two words of each, which
+ * overlap where n is not twice a word. */
 static int
-lookup(const char *const *names, size_t nnames, const char *s, size_t n)
+same_bytes(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y, u, v;
+	uint32_t x4, y4, u4, v4;
+
+	if (n <= 8) {
+		memcpy(&x4, a, 4);
+		memcpy(&y4, a + n - 4, 4);
+		memcpy(&u4, b, 4);
+		memcpy(&v4, b + n - 4, 4);
+		return x4 == u4 && y4 == v4;
+	}
+	memcpy(&x, a, 8);
+	memcpy(&y, a + n - 8, 8);
+	memcpy(&u, b, 8);
+	memcpy(&v, b + n - 8, 8);
+	return x == u && y == v;
+}
+
+/* Built-in names are at least four bytes long, and shorter than a slot. */
+static int
+lookup(const char *names, size_t width, const unsigned char by_len[][4],
+    const char *s, size_t n)
 {
 	size_t i;
 
-	for (i = 1; i < nnames; i++)
-		if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
-			return (int)i;
+	if (n < 4 || n >= width)
+		return 0;
+	for (i = 0; i < 4 && by_len[n][i] != 0; i++)
+		if (same_bytes(names + by_len[n][i] * width, s, n))
+			return by_len[n][i];
 	return 0;
 }
 
@@ -33,17 +88,36 @@ const char *
 crm_event_field_name(const char *s, size_t n)
 {
 	size_t i;
+	int c, t;
 
-	for (i = 1; i < NFNAMES; i++)
-		if (strlen(fnames[i]) == n && strncasecmp(fnames[i], s, n) == 0)
-			return fnames[i];
+	if (n == 0 || n >= FIELDW)
+		return NULL;
+	c = s[0] >= 'A' && s[0] <= 'Z' ? s[0] + 32 : s[0];
+	for (i = 0; i < 4 && (t = fnames_by_len[n][i]) != 0; i++)
+		if (fnames[t][0] == c && strncasecmp(fnames[t], s, n) == 0)
+			return fnames[t];
 	return NULL;
 }
 
 int
 crm_evtype_lookup(const char *s, size_t n)
 {
-	return lookup(crm_evtype_names, CRM_NEVTYPE, s, n);
+	return lookup((const char *)types, TYPEW, types_by_len, s, n);
+}
+
+/*
+ * The tag of a field name. A name from crm_event_field_name() or from a
+ * decoding points into fnames, which tells its tag without a lookup.
+ */
+static int
+field_tag(const char *s, size_t n)
+{
+	uintptr_t at = (uintptr_t)s - (uintptr_t)fnames;
+
+	if (at < sizeof(fnames) && at % FIELDW == 0 && n > 0 && n < FIELDW &&
+	    s[n - 1] != '\0' && s[n] == '\0')
+		return (int)(at / FIELDW);
+	return lookup((const char *)fnames, FIELDW, fnames_by_len, s, n);
 }
 
 const char *
@@ -96,37 +170,52 @@ crm_event_type_check(const struct crm_config *cf, const char *s, size_t n,
 }
 
 int
-crm_event_value(const char *name, size_t nlen, const char *v, size_t n,
-    struct crm_buf *out, char *why, size_t whylen)
+crm_event_value_norm(const char *name, size_t nlen, const char **v, size_t *n,
+    struct crm_buf *tmp, char *why, size_t whylen)
 {
-	char tmp[CRM_DEC_LEN];
+	char dec[CRM_DEC_LEN];
 	struct crm_dec d;
 	int64_t x;
 
-	out->len = 0;
-	if (!crm_utf8_valid(v, n, NULL))
+	tmp->len = 0;
+	if (!crm_utf8_valid(*v, *n, NULL))
 		return why_is(why, whylen, "invalid UTF-8 in %s", "a value");
 	if (nlen == 6 && memcmp(name, "amount", 6) == 0) {
-		crm_trim(&v, &n);
-		if (n == 0)
+		crm_trim(v, n);
+		if (*n == 0)
 			return 0;
-		if (crm_dec_parse(v, n, &d))
+		if (crm_dec_parse(*v, *n, &d))
 			return why_is(why, whylen,
 			    "invalid amount (an exact decimal such as 12.50)%s",
 			    "");
-		crm_dec_format(d, d.scale, tmp);
-		return crm_buf_adds(out, tmp);
+		crm_dec_format(d, d.scale, dec);
+		if (crm_buf_adds(tmp, dec))
+			return CRM_ENOMEM;
+		*v = tmp->p;
+		*n = tmp->len;
+		return 0;
 	}
 	if (nlen == 5 && memcmp(name, "score", 5) == 0) {
-		crm_trim(&v, &n);
-		if (n > 0 && crm_int_parse(v, n, &x))
+		crm_trim(v, n);
+		if (*n > 0 && crm_int_parse(*v, *n, &x))
 			return why_is(why, whylen,
 			    "invalid score (a whole number)%s", "");
 	}
 	if ((nlen == 6 && memcmp(name, "ext_id", 6) == 0) ||
 	    (nlen == 8 && memcmp(name, "order_id", 8) == 0) ||
 	    (nlen == 6 && memcmp(name, "metric", 6) == 0))
-		crm_trim(&v, &n);
+		crm_trim(v, n);
+	return 0;
+}
+
+int
+crm_event_value(const char *name, size_t nlen, const char *v, size_t n,
+    struct crm_buf *out, char *why, size_t whylen)
+{
+	int rc = crm_event_value_norm(name, nlen, &v, &n, out, why, whylen);
+
+	if (rc || out->len > 0) /* an error, or made in out */
+		return rc;
 	return crm_buf_add(out, v, n);
 }
 
@@ -215,38 +304,60 @@ crm_evkey_unpack(const unsigned char key[CRM_EVKEY_LEN], uint64_t *contact,
 	*id = get64(key + 16);
 }
 
-static int
-put_name(struct crm_buf *b, int tag, const char *s, size_t n)
+/* Writes v as a varint (buf.h) at p; returns the byte after it. */
+static unsigned char *
+varint(unsigned char *p, uint64_t v)
 {
-	if (tag)
-		return crm_varint_put(b, (uint64_t)tag);
-	return crm_varint_put(b, 0) || crm_varint_put(b, n) ||
-	    crm_buf_add(b, s, n);
+	while (v > 0x7f) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
 }
 
+static unsigned char *
+put_name(unsigned char *p, int tag, const char *s, size_t n)
+{
+	if (tag)
+		return varint(p, (uint64_t)tag);
+	p = varint(varint(p, 0), n);
+	if (n > 0)
+		memcpy(p, s, n);
+	return p + n;
+}
+
+/* Room is made once for the whole encoding (a varint takes at most ten
+ * bytes), then it is written in place. */
 int
 crm_event_encode(const struct crm_event *e, struct crm_buf *out)
 {
 	const struct crm_evfield *f;
-	size_t i;
-	int rc;
+	unsigned char *p;
+	size_t i, need = 20 + e->tlen;
 
+	for (i = 0; i < e->n; i++)
+		need += 30 + e->f[i].nlen + e->f[i].vlen;
 	out->len = 0;
-	rc = put_name(out, crm_evtype_lookup(e->type, e->tlen), e->type,
-	    e->tlen);
-	for (i = 0; rc == 0 && i < e->n; i++) {
+	if (crm_buf_grow(out, need))
+		return CRM_ENOMEM;
+	p = put_name((unsigned char *)out->p,
+	    crm_evtype_lookup(e->type, e->tlen), e->type, e->tlen);
+	for (i = 0; i < e->n; i++) {
 		f = &e->f[i];
-		rc = put_name(out, lookup(fnames, NFNAMES, f->name, f->nlen),
-			 f->name, f->nlen) ||
-		    crm_varint_put(out, f->vlen) ||
-		    crm_buf_add(out, f->val, f->vlen);
+		p = put_name(p, field_tag(f->name, f->nlen), f->name, f->nlen);
+		p = varint(p, f->vlen);
+		if (f->vlen > 0)
+			memcpy(p, f->val, f->vlen);
+		p += f->vlen;
 	}
-	return rc ? CRM_ENOMEM : 0;
+	out->len = (size_t)(p - (unsigned char *)out->p);
+	return 0;
 }
 
 static int
-get_name(const unsigned char **p, const unsigned char *end,
-    const char *const *names, size_t nnames, const char **s, size_t *n)
+get_name(const unsigned char **p, const unsigned char *end, const char *names,
+    size_t width, size_t nnames, const char **s, size_t *n)
 {
 	uint64_t tag, len;
 
@@ -255,7 +366,7 @@ get_name(const unsigned char **p, const unsigned char *end,
 	if (tag != 0) {
 		if (tag >= nnames)
 			return CRM_ESTORE;
-		*s = names[tag];
+		*s = names + tag * width;
 		*n = strlen(*s);
 		return 0;
 	}
@@ -276,14 +387,15 @@ crm_event_decode(struct crm_event *e, const void *data, size_t n)
 	uint64_t len;
 
 	e->n = 0;
-	if (get_name(&p, end, crm_evtype_names, CRM_NEVTYPE, &e->type,
+	if (get_name(&p, end, (const char *)types, TYPEW, CRM_NEVTYPE, &e->type,
 		&e->tlen))
 		return CRM_ESTORE;
 	while (p < end) {
 		if (e->n == CRM_EV_MAXFIELDS)
 			return CRM_ESTORE;
 		f = &e->f[e->n];
-		if (get_name(&p, end, fnames, NFNAMES, &f->name, &f->nlen) ||
+		if (get_name(&p, end, (const char *)fnames, FIELDW, NFNAMES,
+			&f->name, &f->nlen) ||
 		    crm_varint_get(&p, end, &len) || len > (size_t)(end - p))
 			return CRM_ESTORE;
 		f->val = (const char *)p;

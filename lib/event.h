@@ -83,6 +83,13 @@ int crm_event_type_check(const struct crm_config *cf, const char *s, size_t n,
  */
 int crm_event_value(const char *name, size_t nlen, const char *v, size_t n,
     struct crm_buf *out, char *why, size_t whylen);
+/*
+ * The same without a copy: *v and *n are set to the normal form, a part
+ * of the value given, or (an amount written anew) the text in tmp, which
+ * then is not empty.
+ */
+int crm_event_value_norm(const char *name, size_t nlen, const char **v,
+    size_t *n, struct crm_buf *tmp, char *why, size_t whylen);
 /* Checks the fields an event of its type needs (purchase and refund an
  * amount; survey a metric and a score in its range). */
 int crm_event_check(const struct crm_event *e, char *why, size_t whylen);

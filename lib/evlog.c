@@ -233,9 +233,9 @@ crm_evlog_contact(struct crm_evlog *l, const char *ref, size_t n, uint64_t *id,
 }
 
 static uint32_t
-kind_of(const struct crm_event *e)
+kind_of(int type)
 {
-	switch (crm_evtype_lookup(e->type, e->tlen)) {
+	switch (type) {
 	case CRM_EV_PURCHASE:
 		return K_PURCHASE;
 	case CRM_EV_REFUND:
@@ -250,29 +250,118 @@ kind_of(const struct crm_event *e)
 }
 
 /*
+ * The fields an event is prepared by, found in one pass over them: the
+ * value of the first of each name (as crm_event_get() finds it), or NULL.
+ */
+struct wanted {
+	const char *ext, *key, *amount;
+	size_t extn, keyn, amountn;
+};
+
+static void
+find_wanted(const struct crm_evlog_opts *o, const struct crm_event *e,
+    struct wanted *w)
+{
+	const struct crm_evfield *f;
+	size_t i, kl = o->key_col != NULL ? strlen(o->key_col) : 0;
+
+	memset(w, 0, sizeof(*w));
+	for (i = e->n; i-- > 0;) {
+		f = &e->f[i];
+		if (f->nlen == 6 && memcmp(f->name, "ext_id", 6) == 0) {
+			w->ext = f->val;
+			w->extn = f->vlen;
+		} else if (f->nlen == 6 && memcmp(f->name, "amount", 6) == 0) {
+			w->amount = f->val;
+			w->amountn = f->vlen;
+		}
+		if (kl > 0 && f->nlen == kl &&
+		    memcmp(f->name, o->key_col, kl) == 0) {
+			w->key = f->val;
+			w->keyn = f->vlen;
+		}
+	}
+}
+
+/*
  * The idempotency key: type NUL ext_id (or the key column's value). An
  * order's purchase and its refund share an order number, so the type is
  * part of the key. Returns 0 and leaves l->key empty when there is none.
  */
 static int
 event_key(const struct crm_evlog_opts *o, const struct crm_event *e,
-    struct crm_buf *key, const char **col)
+    const struct wanted *w, struct crm_buf *key, const char **col)
 {
-	const char *v = crm_event_get(e, "ext_id", NULL);
-	size_t n = 0;
+	const char *v = w->ext;
+	size_t n = w->extn;
 
 	*col = "ext_id";
-	if (v != NULL)
-		v = crm_event_get(e, "ext_id", &n);
-	else if (o->key_col != NULL)
-		v = crm_event_get(e, *col = o->key_col, &n);
+	if (v == NULL && o->key_col != NULL) {
+		*col = o->key_col;
+		v = w->key;
+		n = w->keyn;
+	}
 	key->len = 0;
 	if (v == NULL)
 		return 0;
-	if (crm_buf_add(key, e->type, e->tlen) || crm_buf_addc(key, '\0') ||
-	    crm_buf_add(key, v, n))
+	if (crm_buf_grow(key, e->tlen + 1 + n))
 		return CRM_ENOMEM;
+	if (e->tlen > 0)
+		memcpy(key->p, e->type, e->tlen);
+	key->p[e->tlen] = '\0';
+	if (n > 0)
+		memcpy(key->p + e->tlen + 1, v, n);
+	key->len = e->tlen + 1 + n;
 	return key->len > 511 ? CRM_ETOOBIG : 0;
+}
+
+/*
+ * A hash of bytes, seeded. Its values are compared within one session
+ * only, never kept, so it is free to change. Strings here are short: up
+ * to eight bytes are read as one or two words (overlapping where they
+ * are fewer), not byte by byte.
+ */
+static uint64_t
+bytes_hash(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *s = p;
+	uint32_t a, b;
+	uint64_t w = 0;
+
+	h ^= n * 0x9e3779b97f4a7c15ULL;
+	for (; n > 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	if (n >= 4) {
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		w = (uint64_t)a << 32 | b;
+	} else if (n > 0)
+		w = (uint64_t)s[0] << 16 | (uint64_t)s[n / 2] << 8 | s[n - 1];
+	h = (h ^ w) * 0x94d049bb133111ebULL;
+	return h ^ h >> 29;
+}
+
+/*
+ * The hash of an event's time, type and fields, for telling whether two
+ * events with one key are the same. A sum over the fields, so that their
+ * order does not count.
+ */
+static uint64_t
+content_hash(const struct crm_event *e)
+{
+	uint64_t h = bytes_hash(e->type, e->tlen, 1) ^ (uint64_t)e->ts, f;
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		f = bytes_hash(e->f[i].val, e->f[i].vlen,
+		    bytes_hash(e->f[i].name, e->f[i].nlen, 2));
+		f ^= f >> 32;
+		h += f * 0xd6e8feb86659fd93ULL;
+	}
+	return h;
 }
 
 /*
@@ -355,22 +444,27 @@ crm_evlog_prepare(const struct crm_config *cf, const struct crm_evlog_opts *o,
     const struct crm_event *e, struct crm_buf *enc, struct crm_buf *key,
     struct crm_evready *r, char *why, size_t whylen)
 {
-	const char *a;
-	size_t i, n;
-	int rc;
+	struct wanted w;
+	int rc, type = crm_evtype_lookup(e->type, e->tlen);
 
 	(void)cf;
-	if ((rc = crm_event_check(e, why, whylen)) ||
-	    (rc = crm_event_encode(e, enc)) ||
-	    (rc = event_key(o, e, key, &r->keycol)))
+	find_wanted(o, e, &w);
+	/* crm_event_check() finds fault only with these. */
+	if ((type == CRM_EV_SURVEY ||
+		((type == CRM_EV_PURCHASE || type == CRM_EV_REFUND) &&
+		    w.amount == NULL)) &&
+	    (rc = crm_event_check(e, why, whylen)))
+		return rc;
+	if ((rc = crm_event_encode(e, enc)) ||
+	    (rc = event_key(o, e, &w, key, &r->keycol)))
 		return rc;
 	r->ts = e->ts;
-	r->kind = (int)kind_of(e);
+	r->kind = (int)kind_of(type);
 	r->amount.v = 0;
 	r->amount.scale = 0;
 	if ((r->kind == K_PURCHASE || r->kind == K_REFUND) &&
-	    ((a = crm_event_get(e, "amount", &n)) == NULL ||
-		crm_dec_parse(a, n, &r->amount))) {
+	    (w.amount == NULL ||
+		crm_dec_parse(w.amount, w.amountn, &r->amount))) {
 		snprintf(why, whylen, "amount: invalid amount");
 		return CRM_EINVAL;
 	}
@@ -379,12 +473,8 @@ crm_evlog_prepare(const struct crm_config *cf, const struct crm_evlog_opts *o,
 	r->key = key->p;
 	r->keylen = key->len;
 	r->kh = key->len ? crm_map_hash(key->p, key->len) : 0;
-	/* A sum over the fields, so that their order does not count. */
-	r->h = crm_hash(e->type, e->tlen) ^ (uint64_t)e->ts;
-	for (i = 0; i < e->n; i++)
-		r->h += crm_hash(e->f[i].name, e->f[i].nlen) *
-			0xff51afd7ed558ccdULL ^
-		    crm_hash(e->f[i].val, e->f[i].vlen);
+	/* Only an event with a key is compared with another by it. */
+	r->h = key->len ? content_hash(e) : 0;
 	return 0;
 }
 

@@ -85,7 +85,7 @@ struct crm_evready {
 	size_t enclen;
 	const char *key; /* type NUL value, or keylen 0: none */
 	size_t keylen;
-	uint64_t h;            /* of the encoding and time */
+	uint64_t h;            /* of the content and time; 0 without a key */
 	struct crm_dec amount; /* of a purchase or refund */
 	uint32_t kh;           /* crm_map_hash() of the key */
 };

@@ -28,9 +28,10 @@ struct crm_in {
 	const struct crm_ynode **ymaps;
 	size_t nymaps, ycap, ynext;
 	struct crm_buf ybuf;
-	/* the row handed out */
+	/* the row handed out; CSV and TSV names are set once, for named
+	 * entries */
 	const char **name, **val;
-	size_t *nlen, *vlen, cap;
+	size_t *nlen, *vlen, cap, named;
 	char err[160];
 };
 
@@ -48,6 +49,7 @@ want(struct crm_in *in, size_t n)
 	in->nlen = malloc(n * sizeof(size_t));
 	in->vlen = malloc(n * sizeof(size_t));
 	in->cap = in->name && in->val && in->nlen && in->vlen ? n : 0;
+	in->named = 0;
 	return in->cap ? 0 : CRM_ENOMEM;
 }
 
@@ -188,9 +190,14 @@ next_csv(struct crm_in *in, struct crm_inrow *out)
 		return rc;
 	if (want(in, row.n))
 		return CRM_ENOMEM;
-	for (i = 0; i < row.n; i++) {
+	/* The names are the header's, the same for every row. */
+	for (i = in->named; i < row.n; i++) {
 		in->name[i] = i < in->nhdr ? in->hdr[i] : NULL;
 		in->nlen[i] = i < in->nhdr ? in->hlen[i] : 0;
+	}
+	if (row.n > in->named)
+		in->named = row.n;
+	for (i = 0; i < row.n; i++) {
 		in->val[i] = row.v[i];
 		in->vlen[i] = row.len[i];
 	}

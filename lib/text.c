@@ -4,6 +4,14 @@
 #include "errors.h"
 #include "text.h"
 
+/* Eight ASCII bytes, none of them NUL. */
+static int
+ascii_word(uint64_t w)
+{
+	return (w & 0x8080808080808080ULL) == 0 &&
+	    ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) == 0;
+}
+
 int
 crm_utf8_valid(const char *str, size_t n, size_t *bad)
 {
@@ -13,13 +21,30 @@ crm_utf8_valid(const char *str, size_t n, size_t *bad)
 
 	uint64_t w;
 
+	/* Most text checked is a short value of ASCII: the last bytes are read
+	 * as a word that overlaps the one before, not one by one. */
+	if (n < 8) {
+		while (i < n && s[i] >= 0x01 && s[i] < 0x80)
+			i++;
+		if (i == n)
+			return 1;
+	} else {
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&w, s + i, 8);
+			if (!ascii_word(w))
+				break;
+		}
+		if (i + 8 > n) {
+			memcpy(&w, s + n - 8, 8);
+			if (ascii_word(w))
+				return 1;
+		}
+	}
 	while (i < n) {
 		/* Eight ASCII bytes at a time, none of them NUL. */
 		while (i + 8 <= n) {
 			memcpy(&w, s + i, 8);
-			if ((w & 0x8080808080808080ULL) != 0 ||
-			    ((w - 0x0101010101010101ULL) & ~w &
-				0x8080808080808080ULL) != 0)
+			if (!ascii_word(w))
 				break;
 			i += 8;
 		}
@@ -59,8 +84,8 @@ fail:
 static int
 isspace_ascii(int c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-	    c == '\f';
+	/* space, \t \n \v \f \r */
+	return c <= ' ' && (1ULL << c & (1ULL << ' ' | 0x3e00ULL)) != 0;
 }
 
 void
@@ -74,6 +99,7 @@ crm_trim(const char **s, size_t *n)
 		(*n)--;
 }
 
+/* A label of a domain name, in any letter case. */
 static int
 label_ok(const char *s, size_t n)
 {
@@ -85,10 +111,112 @@ label_ok(const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
 		if (!(c >= 0x80 || (c >= 'a' && c <= 'z') ||
-			(c >= '0' && c <= '9') || c == '-'))
+			(c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			c == '-'))
 			return 0;
 	}
 	return 1;
+}
+
+/* The specials an address may not hold unquoted, and DEL. */
+static int
+email_special(unsigned char c)
+{
+	switch (c) {
+	case '"':
+	case '(':
+	case ')':
+	case ',':
+	case ':':
+	case ';':
+	case '<':
+	case '>':
+	case '[':
+	case '\\':
+	case ']':
+	case 0x7f:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/*
+ * In a word of eight ASCII bytes, the high bit of each byte in [lo, hi]:
+ * a byte b below 0x80 plus 0x80 - lo reaches 0x80 when b >= lo, plus
+ * 0x7f - hi when b > hi, and neither sum carries into the next byte.
+ */
+static uint64_t
+in_range(uint64_t w, unsigned lo, unsigned hi)
+{
+	return (w + ONES * (0x80 - lo)) & ~(w + ONES * (0x7f - hi)) & HIGHS;
+}
+
+/*
+ * The bytes of an address checked and lower-cased one by one: none an
+ * address may not hold, no "..", one '@', UTF-8.
+ */
+static int
+email_bytes(const char *s, size_t n, char *out)
+{
+	size_t i, ats = 0;
+	unsigned char c, high = 0, prev = 0;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c <= ' ' || email_special(c) || (c == '.' && prev == '.'))
+			return CRM_EINVAL;
+		ats += c == '@';
+		high |= c;
+		prev = c;
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	if (ats != 1 || ((high & 0x80) && !crm_utf8_valid(s, n, NULL)))
+		return CRM_EINVAL;
+	return 0;
+}
+
+/*
+ * The same eight bytes at a time, for an address of eight bytes or more
+ * made only of the bytes most addresses are made of: letters, digits,
+ * '.', '-', '_' and '@'. Returns 0 or CRM_EINVAL and sets *at to where
+ * the '@' is, or returns 1 for an address with other bytes, which are
+ * then looked at one by one. Where n is not a multiple of eight the last
+ * word overlaps the one before: its bytes are looked at and written
+ * twice, to the same effect, but an '@' is counted in the bytes new to
+ * it only; a word with two counts two.
+ */
+static int
+email_words(const char *s, size_t n, char *out, size_t *at)
+{
+	uint64_t w, up, d, prevd = 0, a, dots = 0, mine;
+	size_t i, k, ats = 0;
+
+	for (i = 0; i < n; i += 8) {
+		k = i + 8 <= n ? i : n - 8;
+		mine = k == i ? ~0ULL : ~0ULL << 8 * (8 - (n - i));
+		memcpy(&w, s + k, 8);
+		up = in_range(w, 'A', 'Z');
+		d = in_range(w, '.', '.');
+		a = in_range(w, '@', '@');
+		if ((w & HIGHS) ||
+		    (up | d | a | in_range(w, 'a', 'z') |
+			in_range(w, '0', '9') | in_range(w, '-', '-') |
+			in_range(w, '_', '_')) != HIGHS)
+			return 1;
+		dots |= (d & d >> 8) | (k == i ? prevd >> 56 & d & 0x80 : 0);
+		prevd = d;
+		if ((a &= mine) != 0) {
+			ats += 1 + ((a & (a - 1)) != 0);
+			*at = k + ((size_t)__builtin_ctzll(a) >> 3);
+		}
+		w |= up >> 2;
+		memcpy(out + k, &w, 8);
+	}
+	return dots || ats != 1 ? CRM_EINVAL : 0;
 }
 
 /*
@@ -96,36 +224,35 @@ label_ok(const char *s, size_t n)
  * The local part is printable ASCII or UTF-8 without spaces, quotes, commas
  * or brackets and with no empty dot-separated piece; the domain has at
  * least two labels of letters, digits and hyphens (or UTF-8).
+ *
+ * Every row of an import has an address: most are read eight bytes at a
+ * time.
  */
 int
 crm_email_norm(const char *s, size_t n, char *out, size_t *outlen)
 {
 	const char *at, *p, *dot;
-	size_t i, local;
-	unsigned char c;
+	size_t local = 0;
+	int rc;
 
 	crm_trim(&s, &n);
-	if (n == 0 || n > 254 || !crm_utf8_valid(s, n, NULL))
+	if (n == 0 || n > 254)
 		return CRM_EINVAL;
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-		if (c <= ' ' || c == 0x7f || strchr("\"(),:;<>[\\]", c))
-			return CRM_EINVAL;
-	}
+	if ((rc = n >= 8 ? email_words(s, n, out, &local) : 1) == 1 &&
+	    (rc = email_bytes(s, n, out)) == 0)
+		local = (size_t)((const char *)memchr(out, '@', n) - out);
+	if (rc)
+		return rc;
 	out[n] = '\0';
 	*outlen = n;
-	if ((at = memchr(out, '@', n)) == NULL ||
-	    memchr(at + 1, '@', n - (size_t)(at - out) - 1) != NULL)
-		return CRM_EINVAL;
-	local = (size_t)(at - out);
-	if (local == 0 || local > 64 || out[0] == '.' ||
-	    out[local - 1] == '.' || strstr(out, "..") != NULL)
+	/* The rest is read from s, in any case: reading back bytes just
+	 * written to out would wait for them. */
+	at = s + local;
+	if (local == 0 || local > 64 || s[0] == '.' || s[local - 1] == '.')
 		return CRM_EINVAL;
 	for (p = at + 1;; p = dot + 1) {
-		dot = memchr(p, '.', (size_t)(out + n - p));
-		if (!label_ok(p,
-			dot ? (size_t)(dot - p) : (size_t)(out + n - p)))
+		dot = memchr(p, '.', (size_t)(s + n - p));
+		if (!label_ok(p, dot ? (size_t)(dot - p) : (size_t)(s + n - p)))
 			return CRM_EINVAL;
 		if (dot == NULL)
 			break;

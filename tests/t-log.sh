@@ -594,6 +594,16 @@ bad utf8-email '' "email,ts,type\n$GOOD\n\\xffada@example.com,2024-02-01,call\n"
     3 email 'email'
 bad utf8-type '' "email,ts,type\n$GOOD\nada@example.com,2024-02-01,ca\\xffll\n" \
     3 type 'type'
+# A row's type is checked even where the one before had none, or the
+# same one: a type, or a time, that passes is not checked for UTF-8 again.
+bad type-missing-first '' "email,ts,type\nada@example.com,2024-02-01,\n" \
+    2 type 'missing type'
+bad type-after-same '' "email,ts,type\n$GOOD\nada@example.com,2024-02-01,call\\xff\n" \
+    3 type 'type: invalid UTF-8'
+bad utf8-ts '' "email,ts,type\n$GOOD\nada@example.com,2024-02-01\\xff,call\n" \
+    3 ts 'ts: invalid UTF-8'
+bad ts-after-good '' "email,ts,type\n$GOOD\nada@example.com,2024-02-01T00:00:00Zx,call\n" \
+    3 ts 'ts: invalid time "2024-02-01T00:00:00Zx"'
 bad unknown-email '' "email,ts,type\n$GOOD\nNobody@Example.com,2024-02-01,call\n" \
     3 email 'no contact with email "nobody@example\.com"'
 bad unknown-id '' "contact,ts,type\n1,2024-02-01,call\n99,2024-02-01,call\n" \

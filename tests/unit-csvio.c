@@ -191,6 +191,65 @@ test_big(void)
 	crm_buf_free(&a);
 }
 
+static int
+csv_is(const char *text, const char *want)
+{
+	struct crm_buf out = { 0 };
+	int ok;
+
+	rows(text, strlen(text), CRM_FMT_CSV, 0, &out);
+	ok = strcmp(out.p, want) == 0 && same(text, strlen(text));
+	if (!ok)
+		printf("  got:\n%s  want:\n%s", out.p, want);
+	crm_buf_free(&out);
+	return ok;
+}
+
+/*
+ * The libcsv reader parses stretches without a space or tab with libcsv's
+ * own test for white space and the rest with one that keeps it, and looks
+ * for line ends only where a quoted field may be: white space stays at
+ * either end of a field and line numbers stay right, wherever the
+ * stretches begin and end.
+ */
+static void
+test_spaces(void)
+{
+	struct crm_buf t = { 0 }, a = { 0 };
+	size_t i;
+
+	CHECK(csv_is(" a ,\tb\t, c\n", "1:< a ><\tb\t>< c>\n"));
+	CHECK(csv_is("  ,\t\n \n", "1:<  ><\t>\n2:< >\n"));
+	CHECK(csv_is("abcdefghijklmnopqrstuvwxyz,x  y,abcdefghijklmnopqrst ,"
+		     "abcdefghijklmnopqrstuvwxyz\n",
+	    "1:<abcdefghijklmnopqrstuvwxyz><x  y><abcdefghijklmnopqrst >"
+	    "<abcdefghijklmnopqrstuvwxyz>\n"));
+	CHECK(csv_is("\"a\" ,b\nabcdefghijklmnopqrstuvwxyz,\"x\"\t\nz\n",
+	    "1!malformed quoted field\n2!malformed quoted field\n3:<z>\n"));
+	/* A quoted field with line ends, begun long before them, and one
+	 * spread over stretches with and without white space. */
+	CHECK(csv_is("a\n\"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+		     "\n\",b\nc\n",
+	    "1:<a>\n2:<abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz\n>"
+	    "<b>\n4:<c>\n"));
+	CHECK(csv_is("\"a b\nc d e f g h i j k l m n o p q r s t u v w "
+		     "x\nabcdefghijklmnopqrstuvwxyz\nz\"\nlast\n",
+	    "1:<a b\nc d e f g h i j k l m n o p q r s t u v w "
+	    "x\nabcdefghijklmnopqrstuvwxyz\nz>\n5:<last>\n"));
+	/* Long runs of white space, and rows of both kinds mixed. */
+	for (i = 0; i < 5000; i++) {
+		crm_buf_adds(&t, i % 3 ? "plain,row\n" : "a b c d e f,\t \t\n");
+		if (i % 100 == 0)
+			crm_buf_adds(&t, "\"two\nlines\"\n");
+	}
+	CHECK(same(t.p, t.len));
+	rows(t.p, t.len, CRM_FMT_CSV, 0, &a);
+	CHECK(strstr(a.p, "\n5100:<plain><row>\n") != NULL);
+	CHECK(strstr(a.p, "\n5099:<a b c d e f><\t \t>\n") != NULL);
+	crm_buf_free(&t);
+	crm_buf_free(&a);
+}
+
 static void
 test_tsv(void)
 {
@@ -216,6 +275,7 @@ main(void)
 	test_raw();
 	test_same();
 	test_big();
+	test_spaces();
 	test_tsv();
 	unlink(path);
 	return UNIT_DONE("unit-csvio");

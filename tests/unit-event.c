@@ -395,6 +395,134 @@ test_value(void)
 	crm_buf_free(&out);
 }
 
+/*
+ * crm_event_value_norm gives what crm_event_value gives, as a part of the
+ * value (borrowed) or, for an amount written anew, in tmp.
+ */
+static int
+norm_is(const char *name, const char *val, const char *want, int borrowed)
+{
+	struct crm_buf tmp = { 0 };
+	const char *v = val;
+	size_t n = strlen(val);
+	char why[200] = "";
+	int rc, ok;
+
+	crm_buf_adds(&tmp, "left over");
+	rc = crm_event_value_norm(name, strlen(name), &v, &n, &tmp, why,
+	    sizeof(why));
+	if (want == NULL)
+		ok = rc == CRM_EINVAL && why[0] != '\0' &&
+		    value_is(name, val, NULL);
+	else
+		ok = rc == 0 && same_str(v, n, want, strlen(want)) &&
+		    value_is(name, val, want) &&
+		    (borrowed ? v >= val && v + n <= val + strlen(val) &&
+				tmp.len == 0 :
+				v == tmp.p && n == tmp.len && tmp.len > 0);
+	if (!ok)
+		printf("    %s=\"%s\": rc %d, \"%.*s\", why \"%s\"\n", name,
+		    val, rc, (int)n, v ? v : "", why);
+	crm_buf_free(&tmp);
+	return ok;
+}
+
+static void
+test_value_norm(void)
+{
+	struct crm_buf out = { 0 };
+	char why[200];
+
+	CHECK(norm_is("amount", " 12.50 ", "12.50", 0));
+	CHECK(norm_is("amount", "007", "7", 0));
+	CHECK(norm_is("amount", "  ", "", 1));
+	CHECK(norm_is("amount", "1,50", NULL, 0));
+	CHECK(norm_is("score", " 7 ", "7", 1));
+	CHECK(norm_is("score", "7.5", NULL, 0));
+	CHECK(norm_is("ext_id", " X-1 ", "X-1", 1));
+	CHECK(norm_is("order_id", "\tO-1 ", "O-1", 1));
+	CHECK(norm_is("metric", " nps ", "nps", 1));
+	CHECK(norm_is("subject", " hi there ", " hi there ", 1));
+	CHECK(norm_is("note", "", "", 1));
+	CHECK(norm_is("note", "ab\xff", NULL, 0));
+	/* crm_event_value replaces what out held. */
+	crm_buf_adds(&out, "left over");
+	CHECK(crm_event_value("note", 4, "x", 1, &out, why, sizeof(why)) == 0 &&
+	    same_str(out.p, out.len, "x", 1));
+	crm_buf_adds(&out, "left over");
+	CHECK(crm_event_value("amount", 6, "1.0", 3, &out, why, sizeof(why)) ==
+		0 &&
+	    same_str(out.p, out.len, "1.0", 3));
+	crm_buf_free(&out);
+}
+
+/* Built-in names are found by their whole name, fields in any case. */
+static void
+test_names(void)
+{
+	static const char *const fields[] = { "ext_id", "amount", "order_id",
+		"channel", "subject", "text", "campaign", "metric", "score",
+		"case_id", "priority", "deal_id", "stage", "source",
+		"currency" };
+	struct crm_event e = { .type = "web", .tlen = 3, .n = 1 };
+	struct crm_buf b = { 0 };
+	const char *fn;
+	char big[300];
+	size_t i;
+
+	for (i = 1; i < CRM_NEVTYPE; i++)
+		CHECK(crm_evtype_lookup(crm_evtype_names[i],
+			  strlen(crm_evtype_names[i])) == (int)i);
+	/* Each built-in field is one byte of tag, in order from 1. */
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		e.f[0] = (struct crm_evfield){ fields[i], "v",
+			strlen(fields[i]), 1 };
+		fn = crm_event_field_name(fields[i], strlen(fields[i]));
+		CHECK(fn != NULL && strcmp(fn, fields[i]) == 0);
+		CHECK(crm_event_encode(&e, &b) == 0 && b.len == 8 &&
+		    (unsigned char)b.p[5] == i + 1);
+	}
+	/* The encoding, byte by byte: a type and a field spelt out, a
+	 * value of two varint bytes. */
+	memset(big, 'x', sizeof(big));
+	e.type = "refund";
+	e.tlen = 6;
+	e.n = 2;
+	e.f[0] = (struct crm_evfield){ "Note", "hi", 4, 2 };
+	e.f[1] = (struct crm_evfield){ "order_id", big, 8, 200 };
+	CHECK(crm_event_encode(&e, &b) == 0 && b.len == 2 + 6 + 2 + 3 + 200 &&
+	    memcmp(b.p,
+		"\x02\x00\x04"
+		"Note"
+		"\x02"
+		"hi"
+		"\x03\xc8\x01",
+		13) == 0 &&
+	    memcmp(b.p + 13, big, 200) == 0);
+	crm_buf_free(&b);
+
+	CHECK(crm_evtype_lookup("purchase", 8) == CRM_EV_PURCHASE);
+	CHECK(crm_evtype_lookup("email_open", 10) == CRM_EV_EMAIL_OPEN);
+	CHECK(crm_evtype_lookup("email", 5) == CRM_EV_EMAIL);
+	CHECK(crm_evtype_lookup("deal", 4) == CRM_EV_DEAL);
+	CHECK(crm_evtype_lookup("emai", 4) == CRM_EV_OTHER);
+	CHECK(crm_evtype_lookup("email_opens", 11) == CRM_EV_OTHER);
+	CHECK(crm_evtype_lookup("Purchase", 8) == CRM_EV_OTHER);
+	CHECK(crm_evtype_lookup("", 0) == CRM_EV_OTHER);
+	CHECK(crm_evtype_lookup("x", 1) == CRM_EV_OTHER);
+	CHECK(crm_event_field_name("amount", 6) != NULL &&
+	    strcmp(crm_event_field_name("AMOUNT", 6), "amount") == 0);
+	CHECK(crm_event_field_name("Ext_Id", 6) != NULL &&
+	    strcmp(crm_event_field_name("Ext_Id", 6), "ext_id") == 0);
+	CHECK(crm_event_field_name("currency", 8) != NULL &&
+	    strcmp(crm_event_field_name("cURRENCY", 8), "currency") == 0);
+	CHECK(crm_event_field_name("amoun", 5) == NULL);
+	CHECK(crm_event_field_name("amounts", 7) == NULL);
+	CHECK(crm_event_field_name("xmount", 6) == NULL);
+	CHECK(crm_event_field_name("", 0) == NULL);
+	CHECK(crm_event_field_name("\0mount", 6) == NULL);
+}
+
 /* crm_event_check of a type with fields name=value...: 0 or CRM_EINVAL. */
 static int
 check_of(const char *type, const char *why_has, ...)
@@ -555,6 +683,8 @@ main(void)
 	test_decode_bad();
 	test_key();
 	test_value();
+	test_value_norm();
+	test_names();
 	test_check();
 	test_type();
 	test_stats();

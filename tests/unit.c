@@ -44,6 +44,22 @@ test_time(void)
 	CHECK(time_is("2024-05-20X", NULL));
 	CHECK(time_is("20240520", NULL));
 	CHECK(time_is("2024-05-20T14:17:53+2", NULL));
+	/* The form crm_time_format() writes is read on a short path: it
+	 * holds to the same rules. */
+	CHECK(time_is("2024-02-29T23:59:60Z", "2024-03-01T00:00:00Z"));
+	CHECK(time_is("2023-02-28T00:00:00Z", "2023-02-28T00:00:00Z"));
+	CHECK(time_is("2023-02-29T00:00:00Z", NULL));
+	CHECK(time_is("2024-04-31T00:00:00Z", NULL));
+	CHECK(time_is("2024-00-10T00:00:00Z", NULL));
+	CHECK(time_is("2024-05-00T00:00:00Z", NULL));
+	CHECK(time_is("2024-05-20T24:00:00Z", NULL));
+	CHECK(time_is("2024-05-20T23:60:00Z", NULL));
+	CHECK(time_is("2024-05-20T23:59:61Z", NULL));
+	CHECK(time_is("2024-05-2xT23:59:59Z", NULL));
+	CHECK(time_is("2024-05-20t14:17:53z", "2024-05-20T14:17:53Z"));
+	CHECK(time_is("0000-01-01T00:00:00Z", "0000-01-01T00:00:00Z"));
+	CHECK(crm_time_parse("1970-01-02T00:00:01Z", 20, &t, &d) == 0 &&
+	    t == 86401 && !d);
 	CHECK(crm_time_parse("1970-01-02", 10, &t, &d) == 0 && t == 86400 && d);
 	CHECK(crm_days_from_civil(2000, 3, 1) == 11017);
 }
@@ -128,6 +144,49 @@ test_text(void)
 	CHECK(email_is("a..b@x.com", NULL));
 	CHECK(email_is("jos\xc3\xa9@exampl\xc3\xa9.fr",
 	    "jos\xc3\xa9@exampl\xc3\xa9.fr"));
+	/* Each special, a control, DEL and bad UTF-8 anywhere is refused. */
+	CHECK(email_is("a(b@x.com", NULL));
+	CHECK(email_is("ab@x.com]", NULL));
+	CHECK(email_is("a\\b@x.com", NULL));
+	CHECK(email_is("a\"b@x.com", NULL));
+	CHECK(email_is("a\x7f@x.com", NULL));
+	CHECK(email_is("a\tb@x.com", NULL));
+	CHECK(email_is("ab@x..com", NULL));
+	CHECK(email_is("ab.@x.com", NULL));
+	CHECK(email_is("ab@x.com.", NULL));
+	CHECK(email_is("a\xff@x.com", NULL));
+	CHECK(email_is("ab@x.co\xc3", NULL));
+	CHECK(email_is("A_B-c!#$%&'*+/=?^`{|}~@X.Com",
+	    "a_b-c!#$%&'*+/=?^`{|}~@x.com"));
+	/* Addresses of eight bytes and more are read a word at a time: the
+	 * same rules hold across words and in the last, overlapping one. */
+	CHECK(email_is("Zoe_Clarke42208@BTinternet.com",
+	    "zoe_clarke42208@btinternet.com"));
+	CHECK(email_is("abcdefg@h.io", "abcdefg@h.io"));
+	CHECK(email_is("abcdefgh@ij.co", "abcdefgh@ij.co"));
+	CHECK(email_is("abcdefghijklmn@o.de", "abcdefghijklmn@o.de"));
+	CHECK(email_is("abcdef.@ghi.com", NULL));
+	CHECK(email_is("abcdefg..h@ij.com", NULL));
+	CHECK(email_is("abcdefgh.ijklmn.@op.com", NULL));
+	CHECK(email_is("abcdefg.@hij.com", NULL));
+	CHECK(email_is("abcdefgh@ij@kl.com", NULL));
+	CHECK(email_is("ab@cdefgh@ij.com", NULL));
+	CHECK(email_is("abcdefghijk@l.com@", NULL));
+	CHECK(email_is("abcdefgh@ij_k.com", NULL));
+	CHECK(email_is("abcdefgh@-ij.com", NULL));
+	CHECK(email_is("abcdefgh@ij-.com", NULL));
+	CHECK(email_is("abcdefgh@ijk.c-m", "abcdefgh@ijk.c-m"));
+	CHECK(email_is("abcdefgh@ijklmno", NULL));
+	CHECK(email_is("abcdefgh@ijk.com.", NULL));
+	CHECK(email_is("abcdefgh@.ijk.com", NULL));
+	CHECK(email_is("abcdefgh@ijk..com", NULL));
+	CHECK(email_is("abcdefgh@ijk.co\x7f", NULL));
+	CHECK(email_is("abcdefgh@ijk.co m", NULL));
+	CHECK(email_is("abcd\xc3\xa9"
+		       "gh@IJK.COM",
+	    "abcd\xc3\xa9"
+	    "gh@ijk.com"));
+	CHECK(email_is("abcdefgh@ijk.co\xc3", NULL));
 	CHECK(crm_utf8_valid("Z\xc3\xab", 3, &bad));
 	CHECK(!crm_utf8_valid("a\xff", 2, &bad) && bad == 1);
 	CHECK(!crm_utf8_valid("\xc0\xaf", 2, &bad) && bad == 0); /* overlong */
@@ -140,6 +199,16 @@ test_text(void)
 	CHECK(crm_utf8_valid("abcdefgh\xc3\xabijklmnop", 18, NULL));
 	CHECK(!crm_utf8_valid("abcdefghijklmno\xc3", 16, &bad) && bad == 15);
 	CHECK(!crm_utf8_valid("\xe2\x82", 2, &bad)); /* cut short */
+	/* short values, and the last word that overlaps the one before */
+	CHECK(crm_utf8_valid("abc", 3, NULL) && crm_utf8_valid("", 0, NULL));
+	CHECK(!crm_utf8_valid("ab\0", 3, &bad) && bad == 2);
+	CHECK(!crm_utf8_valid("abcdef\x80", 7, &bad) && bad == 6);
+	CHECK(crm_utf8_valid("ab\xc3\xab", 4, NULL));
+	CHECK(crm_utf8_valid("abcdefghi", 9, NULL));
+	CHECK(!crm_utf8_valid("abcdefgh\x7f\xff", 10, &bad) && bad == 9);
+	CHECK(!crm_utf8_valid("abcdefghijklmn\0", 15, &bad) && bad == 14);
+	CHECK(!crm_utf8_valid("abcdefgh\0ijk", 13, &bad) && bad == 8);
+	CHECK(crm_utf8_valid("abcdefghijklm\xc3\xab", 15, NULL));
 	CHECK(crm_bool_parse("Yes", 3, &v) == 0 && v == 1);
 	CHECK(crm_bool_parse(" 0 ", 3, &v) == 0 && v == 0);
 	CHECK(crm_bool_parse("maybe", 5, &v) == CRM_EINVAL);
