@@ -568,7 +568,7 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 	const char *refp = NULL, *v;
 	char sub[900];
 	size_t i, nref = 0, n;
-	int rc = 0, hasts = 0, role;
+	int rc = 0, hasts = 0, role, typeknown = 0;
 
 	c->e.n = 0;
 	c->vals.len = 0;
@@ -592,8 +592,10 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 			hasts = 1;
 			if ((rc = set_time(v, n, &c->e.ts, why, whylen)) == 0)
 				continue;
-		} else if (role == R_TYPE && same_type(c, &v, &n))
+		} else if (role == R_TYPE && same_type(c, &v, &n)) {
+			typeknown = 1;
 			continue;
+		}
 		if (role != R_SKIP && !crm_utf8_valid(v, n, NULL)) {
 			snprintf(why, whylen, "%.*s: invalid UTF-8",
 			    (int)row->nlen[i], row->name[i]);
@@ -629,7 +631,7 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 		    "no contact (an email or contact column)");
 		rc = CRM_EINVAL;
 	}
-	if (rc == 0)
+	if (rc == 0 && !typeknown)
 		rc = check_type(c, why, whylen);
 	for (i = 0; rc == 0 && i < c->e.n; i++)
 		if (c->offs[i] != BORROWED)
