@@ -41,6 +41,22 @@ struct col {
 	size_t nlen;
 };
 
+/*
+ * The addresses of the stored contacts, when they are all read at the
+ * start: every row's address is looked up, and one kept in its slot, a
+ * cache line, costs one miss of the caches where crm_map costs two (the
+ * slot, then the key), and the writing thread keeps the caches busy. A
+ * longer address is kept in ctx.remails instead.
+ */
+#define KEYMAX 51
+struct kslot {
+	uint64_t id;
+	uint32_t h; /* crm_map_hash() of the address; 0: empty */
+	unsigned char n;
+	char key[KEYMAX];
+};
+_Static_assert(sizeof(struct kslot) == 64, "a slot is a cache line");
+
 /* A value not copied into ctx.vals: the field points into the row. */
 #define BORROWED ((size_t)-1)
 
@@ -113,7 +129,9 @@ struct ctx {
 	struct crm_in *in;
 	struct crm_txn *rt;     /* its read transaction: committed contacts */
 	struct crm_map remails; /* normal e-mail -> contact id, from rt */
-	int preloaded;          /* remails holds every stored address */
+	int preloaded;          /* remails and known hold every address */
+	struct kslot *known;    /* when preloaded: kmask + 1 slots */
+	size_t kmask;
 	_Alignas(64) pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct chunk *full, *free; /* ready to write; to be filled */
@@ -491,6 +509,49 @@ add_field(struct ctx *c, const struct col *col, const char *v, size_t n,
 
 enum { ROW_FATAL = -100 };
 
+/* Sets *id to the contact of an address in known, or to 0. */
+static void
+known_get(const struct ctx *c, const char *k, size_t n, uint32_t h,
+    uint64_t *id)
+{
+	const struct kslot *s;
+	size_t i;
+
+	for (i = h & c->kmask;; i = (i + 1) & c->kmask) {
+		s = &c->known[i];
+		if (s->h == 0 ||
+		    (s->h == h && s->n == n && memcmp(s->key, k, n) == 0)) {
+			*id = s->h ? s->id : 0;
+			return;
+		}
+	}
+}
+
+/* Keeps a stored address, for crm_index_each(). */
+static int
+known_put(void *arg, const char *k, size_t n, uint64_t id)
+{
+	struct ctx *c = arg;
+	struct kslot *s;
+	uint32_t h;
+	size_t i;
+
+	if (n > KEYMAX)
+		return crm_map_put(&c->remails, k, n, id);
+	h = crm_map_hash(k, n);
+	for (i = h & c->kmask;; i = (i + 1) & c->kmask) {
+		s = &c->known[i];
+		if (s->h == 0 ||
+		    (s->h == h && s->n == n && memcmp(s->key, k, n) == 0))
+			break;
+	}
+	s->id = id;
+	s->h = h;
+	s->n = (unsigned char)n;
+	memcpy(s->key, k, n);
+	return 0;
+}
+
 /*
  * A contact stored before this run, looked up by the reading thread in its
  * own read transaction; 0 when there is none, and the writing thread then
@@ -502,6 +563,10 @@ known_email(struct ctx *c, const char *norm, size_t nn, uint32_t h,
 {
 	int rc;
 
+	if (c->known != NULL && nn <= KEYMAX) {
+		known_get(c, norm, nn, h, id);
+		return 0;
+	}
 	if (crm_map_get_hashed(&c->remails, h, norm, nn, id))
 		return 0;
 	*id = 0;
@@ -517,10 +582,10 @@ known_email(struct ctx *c, const char *norm, size_t nn, uint32_t h,
 
 /*
  * The contacts of a chunk's e-mail addresses, looked up in a batch: the
- * map is larger than the caches, so for a block of rows at a time every
- * row's slot is fetched, then every row's key (which needs the slot),
- * then they are looked up. The misses of the caches then overlap, as
- * many as the processor can have at once.
+ * table is larger than the caches, so for a block of rows at a time every
+ * row's slot is fetched (and, in remails, then every key, which needs the
+ * slot), then they are looked up. The misses of the caches then overlap,
+ * as many as the processor can have at once.
  */
 static void
 known_emails(struct ctx *c, struct chunk *k)
@@ -534,10 +599,16 @@ known_emails(struct ctx *c, struct chunk *k)
 		return;
 	for (i = 0; i < k->n; i = end) {
 		end = i + BLOCK < k->n ? i + BLOCK : k->n;
-		for (j = i; j < end; j++)
-			if (!k->r[j].byid)
+		for (j = i; j < end; j++) {
+			if (k->r[j].byid)
+				continue;
+			if (c->known != NULL)
+				__builtin_prefetch(
+				    &c->known[k->r[j].eh & c->kmask]);
+			else
 				crm_map_prefetch(&c->remails, k->r[j].eh);
-		for (j = i; j < end; j++)
+		}
+		for (j = i; j < end && c->known == NULL; j++)
 			if (!k->r[j].byid)
 				crm_map_prefetch_key(&c->remails, k->r[j].eh);
 		for (j = i; j < end; j++) {
@@ -888,12 +959,6 @@ chunk_reset(struct chunk *k)
 	k->end = k->fatal = 0;
 }
 
-static int
-remember(void *arg, const char *k, size_t n, uint64_t id)
-{
-	return crm_map_put(arg, k, n, id);
-}
-
 /*
  * When the input is large beside the contacts, every address is read in
  * one pass over the index, which is much faster than a lookup in the
@@ -908,10 +973,17 @@ preload(struct ctx *c)
 		crm_map_reserve(&c->remails, c->lo.expect / 8 + 1024, 24);
 		return;
 	}
-	crm_map_reserve(&c->remails, n, 24);
-	if (crm_index_each(c->rt, CRM_IDX_EMAIL, remember, &c->remails))
-		crm_map_clear(&c->remails); /* looked up one by one then */
-	else
+	for (c->kmask = 63; c->kmask < 2 * n; c->kmask = 2 * c->kmask + 1)
+		;
+	if ((c->known = aligned_alloc(64,
+		 (c->kmask + 1) * sizeof(struct kslot))) == NULL)
+		return; /* looked up one by one then */
+	memset(c->known, 0, (c->kmask + 1) * sizeof(struct kslot));
+	if (crm_index_each(c->rt, CRM_IDX_EMAIL, known_put, c)) {
+		crm_map_clear(&c->remails);
+		free(c->known);
+		c->known = NULL;
+	} else
 		c->preloaded = 1;
 }
 
@@ -953,6 +1025,8 @@ reader(void *arg)
 		crm_txn_abort(c->rt);
 	c->rt = NULL;
 	crm_map_free(&c->remails);
+	free(c->known);
+	c->known = NULL;
 	chunk_put(c, &c->full, k);
 	return NULL;
 }
