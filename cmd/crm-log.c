@@ -132,6 +132,7 @@ struct ctx {
 	int preloaded;          /* remails and known hold every address */
 	struct kslot *known;    /* when preloaded: kmask + 1 slots */
 	size_t kmask;
+	char *kmem; /* where known was allocated */
 	_Alignas(64) pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct chunk *full, *free; /* ready to write; to be filled */
@@ -975,13 +976,15 @@ preload(struct ctx *c)
 	}
 	for (c->kmask = 63; c->kmask < 2 * n; c->kmask = 2 * c->kmask + 1)
 		;
-	if ((c->known = aligned_alloc(64,
-		 (c->kmask + 1) * sizeof(struct kslot))) == NULL)
+	/* calloc() gets memory the system has zeroed; the slots start at
+	 * the first cache line in it. */
+	if ((c->kmem = calloc(c->kmask + 2, sizeof(struct kslot))) == NULL)
 		return; /* looked up one by one then */
-	memset(c->known, 0, (c->kmask + 1) * sizeof(struct kslot));
+	c->known = (struct kslot *)(c->kmem + (64 - (uintptr_t)c->kmem % 64));
 	if (crm_index_each(c->rt, CRM_IDX_EMAIL, known_put, c)) {
 		crm_map_clear(&c->remails);
-		free(c->known);
+		free(c->kmem);
+		c->kmem = NULL;
 		c->known = NULL;
 	} else
 		c->preloaded = 1;
@@ -1025,7 +1028,8 @@ reader(void *arg)
 		crm_txn_abort(c->rt);
 	c->rt = NULL;
 	crm_map_free(&c->remails);
-	free(c->known);
+	free(c->kmem);
+	c->kmem = NULL;
 	c->known = NULL;
 	chunk_put(c, &c->full, k);
 	return NULL;
