@@ -102,27 +102,34 @@ crm_trim(const char **s, size_t *n)
 /*
  * A domain, in any letter case: at least two labels of letters, digits
  * and hyphens (or UTF-8), none empty or over 63 bytes or with a hyphen at
- * either end. Read in one pass: the end is taken for a last '.'.
+ * either end. Read in one pass.
  */
+static int
+label_end(const char *s, size_t start, size_t end)
+{
+	return end > start && end - start <= 63 && s[start] != '-' &&
+	    s[end - 1] != '-';
+}
+
 static int
 domain_ok(const char *s, size_t n)
 {
-	size_t i, start = 0, labels = 0;
+	size_t i, start = 0, labels = 1;
 	unsigned c;
 
-	for (i = 0; i <= n; i++) {
-		c = i < n ? (unsigned char)s[i] : '.';
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if ((c | 0x20) - 'a' < 26u || c - '0' < 10u)
+			continue;
 		if (c == '.') {
-			if (i == start || i - start > 63 || s[start] == '-' ||
-			    s[i - 1] == '-')
+			if (!label_end(s, start, i))
 				return 0;
 			start = i + 1;
 			labels++;
-		} else if (!(c >= 0x80 || (c | 0x20) - 'a' < 26u ||
-			       c - '0' < 10u || c == '-'))
+		} else if (c != '-' && c < 0x80)
 			return 0;
 	}
-	return labels >= 2;
+	return labels >= 2 && label_end(s, start, n);
 }
 
 /* The specials an address may not hold unquoted, and DEL. */
