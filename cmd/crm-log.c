@@ -41,6 +41,22 @@ struct col {
 	size_t nlen;
 };
 
+/*
+ * The addresses of the stored contacts, when they are all read at the
+ * start: every row's address is looked up, and one kept in its slot, a
+ * cache line, costs one miss of the caches where crm_map costs two (the
+ * slot, then the key), and the writing thread keeps the caches busy. A
+ * longer address is kept in ctx.remails instead.
+ */
+#define KEYMAX 51
+struct kslot {
+	uint64_t id;
+	uint32_t h; /* crm_map_hash() of the address; 0: empty */
+	unsigned char n;
+	char key[KEYMAX];
+};
+_Static_assert(sizeof(struct kslot) == 64, "a slot is a cache line");
+
 /* A value not copied into ctx.vals: the field points into the row. */
 #define BORROWED ((size_t)-1)
 
@@ -113,7 +129,10 @@ struct ctx {
 	struct crm_in *in;
 	struct crm_txn *rt;     /* its read transaction: committed contacts */
 	struct crm_map remails; /* normal e-mail -> contact id, from rt */
-	int preloaded;          /* remails holds every stored address */
+	int preloaded;          /* remails and known hold every address */
+	struct kslot *known;    /* when preloaded: kmask + 1 slots */
+	size_t kmask;
+	char *kmem; /* where known was allocated */
 	_Alignas(64) pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct chunk *full, *free; /* ready to write; to be filled */
@@ -492,6 +511,74 @@ add_field(struct ctx *c, const struct col *col, const char *v, size_t n,
 enum { ROW_FATAL = -100 };
 
 /*
+ * The hash of an address in known, never 0. The table is crm-log's own,
+ * so its hash is too: an address of 8 to KEYMAX bytes is read as words,
+ * the last one overlapping the one before, not byte by byte as crm_hash()
+ * reads the last bytes.
+ */
+static uint32_t
+known_hash(const char *k, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+	size_t i;
+
+	if (n < 8)
+		return crm_map_hash(k, n);
+	for (i = 0; i + 8 < n; i += 8) {
+		memcpy(&w, k + i, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	memcpy(&w, k + n - 8, 8);
+	h = (h ^ w) * 0x94d049bb133111ebULL;
+	h ^= h >> 32;
+	return (uint32_t)h ? (uint32_t)h : 1;
+}
+
+/* Sets *id to the contact of an address in known, or to 0. */
+static void
+known_get(const struct ctx *c, const char *k, size_t n, uint32_t h,
+    uint64_t *id)
+{
+	const struct kslot *s;
+	size_t i;
+
+	for (i = h & c->kmask;; i = (i + 1) & c->kmask) {
+		s = &c->known[i];
+		if (s->h == 0 ||
+		    (s->h == h && s->n == n && memcmp(s->key, k, n) == 0)) {
+			*id = s->h ? s->id : 0;
+			return;
+		}
+	}
+}
+
+/* Keeps a stored address, for crm_index_each(). */
+static int
+known_put(void *arg, const char *k, size_t n, uint64_t id)
+{
+	struct ctx *c = arg;
+	struct kslot *s;
+	uint32_t h;
+	size_t i;
+
+	if (n > KEYMAX)
+		return crm_map_put(&c->remails, k, n, id);
+	h = known_hash(k, n);
+	for (i = h & c->kmask;; i = (i + 1) & c->kmask) {
+		s = &c->known[i];
+		if (s->h == 0 ||
+		    (s->h == h && s->n == n && memcmp(s->key, k, n) == 0))
+			break;
+	}
+	s->id = id;
+	s->h = h;
+	s->n = (unsigned char)n;
+	memcpy(s->key, k, n);
+	return 0;
+}
+
+/*
  * A contact stored before this run, looked up by the reading thread in its
  * own read transaction; 0 when there is none, and the writing thread then
  * looks (contacts this run creates are only visible there).
@@ -502,6 +589,10 @@ known_email(struct ctx *c, const char *norm, size_t nn, uint32_t h,
 {
 	int rc;
 
+	if (c->known != NULL && nn <= KEYMAX) {
+		known_get(c, norm, nn, h, id);
+		return 0;
+	}
 	if (crm_map_get_hashed(&c->remails, h, norm, nn, id))
 		return 0;
 	*id = 0;
@@ -517,10 +608,10 @@ known_email(struct ctx *c, const char *norm, size_t nn, uint32_t h,
 
 /*
  * The contacts of a chunk's e-mail addresses, looked up in a batch: the
- * map is larger than the caches, so for a block of rows at a time every
- * row's slot is fetched, then every row's key (which needs the slot),
- * then they are looked up. The misses of the caches then overlap, as
- * many as the processor can have at once.
+ * table is larger than the caches, so for a block of rows at a time every
+ * row's slot is fetched (and, in remails, then every key, which needs the
+ * slot), then they are looked up. The misses of the caches then overlap,
+ * as many as the processor can have at once.
  */
 static void
 known_emails(struct ctx *c, struct chunk *k)
@@ -534,10 +625,16 @@ known_emails(struct ctx *c, struct chunk *k)
 		return;
 	for (i = 0; i < k->n; i = end) {
 		end = i + BLOCK < k->n ? i + BLOCK : k->n;
-		for (j = i; j < end; j++)
-			if (!k->r[j].byid)
+		for (j = i; j < end; j++) {
+			if (k->r[j].byid)
+				continue;
+			if (c->known != NULL)
+				__builtin_prefetch(
+				    &c->known[k->r[j].eh & c->kmask]);
+			else
 				crm_map_prefetch(&c->remails, k->r[j].eh);
-		for (j = i; j < end; j++)
+		}
+		for (j = i; j < end && c->known == NULL; j++)
 			if (!k->r[j].byid)
 				crm_map_prefetch_key(&c->remails, k->r[j].eh);
 		for (j = i; j < end; j++) {
@@ -568,7 +665,7 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 	const char *refp = NULL, *v;
 	char sub[900];
 	size_t i, nref = 0, n;
-	int rc = 0, hasts = 0, role;
+	int rc = 0, hasts = 0, role, typeknown = 0;
 
 	c->e.n = 0;
 	c->vals.len = 0;
@@ -592,8 +689,10 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 			hasts = 1;
 			if ((rc = set_time(v, n, &c->e.ts, why, whylen)) == 0)
 				continue;
-		} else if (role == R_TYPE && same_type(c, &v, &n))
+		} else if (role == R_TYPE && same_type(c, &v, &n)) {
+			typeknown = 1;
 			continue;
+		}
 		if (role != R_SKIP && !crm_utf8_valid(v, n, NULL)) {
 			snprintf(why, whylen, "%.*s: invalid UTF-8",
 			    (int)row->nlen[i], row->name[i]);
@@ -629,7 +728,7 @@ row_event(struct ctx *c, const struct crm_inrow *row, struct crm_evref *ref,
 		    "no contact (an email or contact column)");
 		rc = CRM_EINVAL;
 	}
-	if (rc == 0)
+	if (rc == 0 && !typeknown)
 		rc = check_type(c, why, whylen);
 	for (i = 0; rc == 0 && i < c->e.n; i++)
 		if (c->offs[i] != BORROWED)
@@ -727,7 +826,12 @@ prepare_row(struct ctx *c, struct chunk *k, const struct crm_inrow *row,
 	 * the caches, and a hash that reads back bytes just written (as
 	 * crm_hash() does with the bytes past the last whole word) then
 	 * waits for all of them. */
-	eh = rc == 0 ? crm_map_hash(ref.norm, ref.byid ? 0 : ref.nn) : 0;
+	if (rc != 0 || ref.byid)
+		eh = 0;
+	else if (c->known != NULL && ref.nn <= KEYMAX)
+		eh = known_hash(ref.norm, ref.nn);
+	else
+		eh = crm_map_hash(ref.norm, ref.nn);
 	/* A chunk is most often cold: its rows and arena bytes a few rows on
 	 * are fetched while this row is stored. (In a function of their own
 	 * GCC 12 drops these as doing nothing.) */
@@ -886,12 +990,6 @@ chunk_reset(struct chunk *k)
 	k->end = k->fatal = 0;
 }
 
-static int
-remember(void *arg, const char *k, size_t n, uint64_t id)
-{
-	return crm_map_put(arg, k, n, id);
-}
-
 /*
  * When the input is large beside the contacts, every address is read in
  * one pass over the index, which is much faster than a lookup in the
@@ -906,10 +1004,19 @@ preload(struct ctx *c)
 		crm_map_reserve(&c->remails, c->lo.expect / 8 + 1024, 24);
 		return;
 	}
-	crm_map_reserve(&c->remails, n, 24);
-	if (crm_index_each(c->rt, CRM_IDX_EMAIL, remember, &c->remails))
-		crm_map_clear(&c->remails); /* looked up one by one then */
-	else
+	for (c->kmask = 63; c->kmask < 2 * n; c->kmask = 2 * c->kmask + 1)
+		;
+	/* calloc() gets memory the system has zeroed; the slots start at
+	 * the first cache line in it. */
+	if ((c->kmem = calloc(c->kmask + 2, sizeof(struct kslot))) == NULL)
+		return; /* looked up one by one then */
+	c->known = (struct kslot *)(c->kmem + (64 - (uintptr_t)c->kmem % 64));
+	if (crm_index_each(c->rt, CRM_IDX_EMAIL, known_put, c)) {
+		crm_map_clear(&c->remails);
+		free(c->kmem);
+		c->kmem = NULL;
+		c->known = NULL;
+	} else
 		c->preloaded = 1;
 }
 
@@ -951,6 +1058,9 @@ reader(void *arg)
 		crm_txn_abort(c->rt);
 	c->rt = NULL;
 	crm_map_free(&c->remails);
+	free(c->kmem);
+	c->kmem = NULL;
+	c->known = NULL;
 	chunk_put(c, &c->full, k);
 	return NULL;
 }

@@ -169,6 +169,22 @@ crm_event_type_check(const struct crm_config *cf, const char *s, size_t n,
 	return 0;
 }
 
+/*
+ * Whether an amount that parses is written as crm_dec_format() writes it
+ * at its own scale, as most are: no '+', no '-' on zero, no leading zero,
+ * digits on both sides of a point. Then it is its own normal form.
+ */
+static int
+normal_amount(const char *s, size_t n, struct crm_dec d)
+{
+	size_t i = s[0] == '-';
+
+	if (s[0] == '+' || (i && d.v == 0) || i >= n || s[i] == '.' ||
+	    s[n - 1] == '.')
+		return 0;
+	return s[i] != '0' || i + 1 == n || s[i + 1] == '.';
+}
+
 int
 crm_event_value_norm(const char *name, size_t nlen, const char **v, size_t *n,
     struct crm_buf *tmp, char *why, size_t whylen)
@@ -188,6 +204,8 @@ crm_event_value_norm(const char *name, size_t nlen, const char **v, size_t *n,
 			return why_is(why, whylen,
 			    "invalid amount (an exact decimal such as 12.50)%s",
 			    "");
+		if (normal_amount(*v, *n, d))
+			return 0;
 		crm_dec_format(d, d.scale, dec);
 		if (crm_buf_adds(tmp, dec))
 			return CRM_ENOMEM;

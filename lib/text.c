@@ -99,23 +99,37 @@ crm_trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-/* A label of a domain name, in any letter case. */
+/*
+ * A domain, in any letter case: at least two labels of letters, digits
+ * and hyphens (or UTF-8), none empty or over 63 bytes or with a hyphen at
+ * either end. Read in one pass.
+ */
 static int
-label_ok(const char *s, size_t n)
+label_end(const char *s, size_t start, size_t end)
 {
-	size_t i;
-	unsigned char c;
+	return end > start && end - start <= 63 && s[start] != '-' &&
+	    s[end - 1] != '-';
+}
 
-	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return 0;
+static int
+domain_ok(const char *s, size_t n)
+{
+	size_t i, start = 0, labels = 1;
+	unsigned c;
+
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
-		if (!(c >= 0x80 || (c >= 'a' && c <= 'z') ||
-			(c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			c == '-'))
+		if ((c | 0x20) - 'a' < 26u || c - '0' < 10u)
+			continue;
+		if (c == '.') {
+			if (!label_end(s, start, i))
+				return 0;
+			start = i + 1;
+			labels++;
+		} else if (c != '-' && c < 0x80)
 			return 0;
 	}
-	return 1;
+	return labels >= 2 && label_end(s, start, n);
 }
 
 /* The specials an address may not hold unquoted, and DEL. */
@@ -231,7 +245,6 @@ email_words(const char *s, size_t n, char *out, size_t *at)
 int
 crm_email_norm(const char *s, size_t n, char *out, size_t *outlen)
 {
-	const char *at, *p, *dot;
 	size_t local = 0;
 	int rc;
 
@@ -240,24 +253,17 @@ crm_email_norm(const char *s, size_t n, char *out, size_t *outlen)
 		return CRM_EINVAL;
 	if ((rc = n >= 8 ? email_words(s, n, out, &local) : 1) == 1 &&
 	    (rc = email_bytes(s, n, out)) == 0)
-		local = (size_t)((const char *)memchr(out, '@', n) - out);
+		local = (size_t)((const char *)memchr(s, '@', n) - s);
 	if (rc)
 		return rc;
 	out[n] = '\0';
 	*outlen = n;
 	/* The rest is read from s, in any case: reading back bytes just
 	 * written to out would wait for them. */
-	at = s + local;
-	if (local == 0 || local > 64 || s[0] == '.' || s[local - 1] == '.')
+	if (local == 0 || local > 64 || s[0] == '.' || s[local - 1] == '.' ||
+	    !domain_ok(s + local + 1, n - local - 1))
 		return CRM_EINVAL;
-	for (p = at + 1;; p = dot + 1) {
-		dot = memchr(p, '.', (size_t)(s + n - p));
-		if (!label_ok(p, dot ? (size_t)(dot - p) : (size_t)(s + n - p)))
-			return CRM_EINVAL;
-		if (dot == NULL)
-			break;
-	}
-	return p == at + 1 ? CRM_EINVAL : 0;
+	return 0;
 }
 
 int

@@ -92,6 +92,31 @@ printf 'types: [call]\n' >only-call.yaml
 check_exit 64 flag-c-is-contact crm-log $F -c only-call.yaml f.csv
 check_stderr flag-c-is-contact-msg 'crm-log: event options do not go with files'
 
+## An input large beside the store has every stored address read at the
+## start: a short one and one too long to be kept in a table slot are
+## both found, in any letter case, and an unknown one still is not.
+P="-D $T/p"
+LONG=an.address.with.a.rather.long.local.part@mail.example-domain.com
+printf 'email\nann@example.com\n%s\n' "$LONG" >p.csv
+check_exit 0 preload-setup crm-add $P -n --as-of $A1 p.csv
+{
+	echo email,ts,type,subject
+	for i in 1 2 3 4 5 6; do
+		echo "ann@example.com,2024-02-0${i}T10:00:00Z,call,row $i"
+		echo " $(echo "$LONG" | tr a-z A-Z),2024-02-0${i}T11:00:00Z,note,row $i"
+	done
+} >p1.csv
+check_exit 0 preload-import crm-log $P -v p1.csv
+check_stderr preload-import-msg 'crm-log: 12 events added, 0 already stored, 0 contacts created'
+check_eq preload-short 6 "$(stat1 $P ann@example.com events)"
+check_eq preload-long 6 "$(stat1 $P "$LONG" events)"
+{
+	cat p1.csv
+	echo "nobody@example.com,2024-02-07T10:00:00Z,call,x"
+} >p2.csv
+check_exit 65 preload-unknown crm-log $P p2.csv
+check_err preload-unknown-msg '^crm-log: p2\.csv:14: email: no contact with email "nobody@example\.com"'
+
 ## Stream mode: columns, formats, inputs.
 S="-D $T/s"
 printf 'email,first_name\nann@example.com,Ann\nbo@example.com,Bo\n' >s.csv

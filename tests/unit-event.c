@@ -433,8 +433,16 @@ test_value_norm(void)
 	struct crm_buf out = { 0 };
 	char why[200];
 
-	CHECK(norm_is("amount", " 12.50 ", "12.50", 0));
+	/* An amount already in its normal form is borrowed too. */
+	CHECK(norm_is("amount", " 12.50 ", "12.50", 1));
+	CHECK(norm_is("amount", "-0.05", "-0.05", 1));
+	CHECK(norm_is("amount", "0", "0", 1));
 	CHECK(norm_is("amount", "007", "7", 0));
+	CHECK(norm_is("amount", "+3.1", "3.1", 0));
+	CHECK(norm_is("amount", "-0.00", "0.00", 0));
+	CHECK(norm_is("amount", ".5", "0.5", 0));
+	CHECK(norm_is("amount", "12.", "12", 0));
+	CHECK(norm_is("amount", "0.50", "0.50", 1));
 	CHECK(norm_is("amount", "  ", "", 1));
 	CHECK(norm_is("amount", "1,50", NULL, 0));
 	CHECK(norm_is("score", " 7 ", "7", 1));
