@@ -36,9 +36,16 @@ struct slot {
 	uint64_t id;
 	struct crm_stats s;
 	int64_t first0, last0; /* first_seen, last_seen before the session */
-	int dirty, consent;    /* consent: 1 opt in, -1 opt out, 0 none */
-	int64_t consent_at;
-	char consent_source[64];
+	uint32_t cons;         /* its consent in l->cons, + 1; 0 for none */
+	int dirty;
+};
+
+/* The latest subscribe or unsubscribe of a contact in this session. Few
+ * contacts have one, so it is kept apart from the slots. */
+struct cons {
+	int consent; /* 1 opt in, -1 opt out, 0 written */
+	int64_t at;
+	char source[64];
 };
 
 struct crm_evlog {
@@ -54,7 +61,11 @@ struct crm_evlog {
 	struct crm_buf arena, enc, key;
 	struct slot *slots;
 	size_t nslots, capslots;
-	struct crm_map slotmap; /* contact id -> slot index */
+	struct cons *cons;
+	size_t ncons, capcons;
+	uint32_t *slotix;       /* contact id -> slot index + 1, for an id */
+	uint64_t nslotix;       /* below nslotix: the ids stored before */
+	struct crm_map slotmap; /* contact id -> slot index, for the others */
 	struct crm_map emails;  /* normal e-mail -> contact id */
 	struct crm_map ids;     /* contact id known to exist -> 1 */
 	uint64_t *hash; /* per event id of the session: hash of the event */
@@ -82,7 +93,8 @@ reserve(struct crm_evlog *l)
 		l->cap = n;
 	crm_buf_grow(&l->arena, n * 24);
 	crm_map_reserve(&l->emails, contacts, 24);
-	crm_map_reserve(&l->slotmap, contacts, 8);
+	if (l->slotix == NULL)
+		crm_map_reserve(&l->slotmap, contacts, 8);
 	crm_txn_expect_index(l->t, CRM_IDX_EVKEY, l->o.expect / 2, 16);
 }
 
@@ -110,6 +122,16 @@ crm_evlog_begin(struct crm_store *st, struct crm_txn *t,
 		l->o.batch = DEFAULT_BATCH;
 	crm_rec_init(&l->rec);
 	l->first_id = 0;
+	/*
+	 * Contact ids are given in sequence, so those stored before are a
+	 * dense range: a slot is found by its id in an array, 4 bytes a
+	 * contact, where a map took 128. calloc() returns memory the system
+	 * has zeroed, and its untouched pages cost nothing.
+	 */
+	l->nslotix = crm_txn_next_id(t);
+	if (l->nslotix > (1u << 28) ||
+	    (l->slotix = calloc(l->nslotix, sizeof(*l->slotix))) == NULL)
+		l->nslotix = 0;
 	reserve(l);
 	*out = l;
 	return 0;
@@ -682,7 +704,12 @@ slot_of(struct crm_evlog *l, uint64_t id, int *rc)
 	/* Events come sorted by contact: mostly the same one as before. */
 	if (l->lastslot && l->slots[l->lastslot - 1].id == id)
 		return &l->slots[l->lastslot - 1];
-	if (crm_map_get(&l->slotmap, &id, 8, &i)) {
+	if (id < l->nslotix) {
+		if ((i = l->slotix[id]) != 0) {
+			l->lastslot = i;
+			return &l->slots[i - 1];
+		}
+	} else if (crm_map_get(&l->slotmap, &id, 8, &i)) {
 		l->lastslot = i + 1;
 		return &l->slots[i];
 	}
@@ -695,11 +722,18 @@ slot_of(struct crm_evlog *l, uint64_t id, int *rc)
 		}
 		l->slots = s;
 	}
+	if (l->nslots >= UINT32_MAX) {
+		*rc = CRM_ETOOBIG;
+		return NULL;
+	}
 	s = &l->slots[l->nslots];
 	memset(s, 0, sizeof(*s));
 	s->id = id;
-	if ((*rc = crm_stats_get(l->t, id, &s->s)) ||
-	    (*rc = crm_map_put(&l->slotmap, &id, 8, l->nslots)))
+	if ((*rc = crm_stats_get(l->t, id, &s->s)))
+		return NULL;
+	if (id < l->nslotix)
+		l->slotix[id] = (uint32_t)l->nslots + 1;
+	else if ((*rc = crm_map_put(&l->slotmap, &id, 8, l->nslots)))
 		return NULL;
 	s->first0 = s->s.first_seen;
 	s->last0 = s->s.last_seen;
@@ -786,11 +820,26 @@ static int
 consent(struct crm_evlog *l, const struct pend *p, struct slot *s)
 {
 	struct crm_event e;
+	struct cons *c;
 	const char *src;
 	size_t n;
 	int rc;
 
-	if (s->consent != 0 && p->ts < s->consent_at)
+	if (s->cons == 0) {
+		if (l->ncons == l->capcons) {
+			n = l->capcons ? l->capcons * 2 : 256;
+			if (n > UINT32_MAX - 1 ||
+			    (c = realloc(l->cons, n * sizeof(*c))) == NULL)
+				return CRM_ENOMEM;
+			l->cons = c;
+			l->capcons = n;
+		}
+		c = &l->cons[l->ncons++];
+		c->consent = 0;
+		s->cons = (uint32_t)l->ncons;
+	}
+	c = &l->cons[s->cons - 1];
+	if (c->consent != 0 && p->ts < c->at)
 		return 0;
 	if ((rc = crm_event_decode(&e, l->arena.p + p->off, p->len)))
 		return rc;
@@ -799,12 +848,12 @@ consent(struct crm_evlog *l, const struct pend *p, struct slot *s)
 		src = "crm-log";
 		n = 7;
 	}
-	if (n >= sizeof(s->consent_source))
-		n = sizeof(s->consent_source) - 1;
-	memcpy(s->consent_source, src, n);
-	s->consent_source[n] = '\0';
-	s->consent = p->kind == K_SUBSCRIBE ? 1 : -1;
-	s->consent_at = p->ts;
+	if (n >= sizeof(c->source))
+		n = sizeof(c->source) - 1;
+	memcpy(c->source, src, n);
+	c->source[n] = '\0';
+	c->consent = p->kind == K_SUBSCRIBE ? 1 : -1;
+	c->at = p->ts;
 	return 0;
 }
 
@@ -898,10 +947,10 @@ apply(struct crm_evlog *l, const struct pend *p, struct slot *s)
  * than the contact's consent_at changes nothing.
  */
 static int
-write_consent(struct crm_evlog *l, struct slot *s)
+write_consent(struct crm_evlog *l, struct slot *s, const struct cons *c)
 {
 	char at[CRM_TIME_LEN], now[CRM_TIME_LEN];
-	const char *cur, *v = s->consent > 0 ? "true" : "false";
+	const char *cur, *v = c->consent > 0 ? "true" : "false";
 	int64_t t;
 	int rc;
 
@@ -909,16 +958,16 @@ write_consent(struct crm_evlog *l, struct slot *s)
 		return rc == CRM_ENOTFOUND ? CRM_ESTORE : rc;
 	cur = crm_rec_get(&l->rec, CRM_COL_CONSENT_AT, NULL, 0, NULL);
 	if (cur != NULL && crm_time_parse(cur, strlen(cur), &t, NULL) == 0 &&
-	    t > s->consent_at)
+	    t > c->at)
 		return 0;
-	crm_time_format(s->consent_at, at);
+	crm_time_format(c->at, at);
 	crm_time_format(l->o.now, now);
 	if ((rc = crm_rec_set(&l->rec, CRM_COL_EMAIL_OPT_IN, NULL, 0, v,
 		 strlen(v))) ||
 	    (rc = crm_rec_set(&l->rec, CRM_COL_CONSENT_AT, NULL, 0, at,
 		 strlen(at))) ||
 	    (rc = crm_rec_set(&l->rec, CRM_COL_CONSENT_SOURCE, NULL, 0,
-		 s->consent_source, strlen(s->consent_source))) ||
+		 c->source, strlen(c->source))) ||
 	    (rc = crm_rec_set(&l->rec, CRM_COL_UPDATED_AT, NULL, 0, now,
 		 strlen(now))))
 		return rc;
@@ -929,6 +978,7 @@ write_consent(struct crm_evlog *l, struct slot *s)
 static int
 write_slots(struct crm_evlog *l)
 {
+	struct cons *c;
 	size_t i;
 	int rc = 0;
 
@@ -937,9 +987,10 @@ write_slots(struct crm_evlog *l)
 			continue;
 		l->slots[i].dirty = 0;
 		rc = crm_stats_put(l->t, l->slots[i].id, &l->slots[i].s);
-		if (rc == 0 && l->slots[i].consent != 0) {
-			rc = write_consent(l, &l->slots[i]);
-			l->slots[i].consent = 0;
+		c = l->slots[i].cons ? &l->cons[l->slots[i].cons - 1] : NULL;
+		if (rc == 0 && c != NULL && c->consent != 0) {
+			rc = write_consent(l, &l->slots[i], c);
+			c->consent = 0;
 		}
 	}
 	return rc;
@@ -1022,6 +1073,8 @@ evlog_free(struct crm_evlog *l)
 	crm_buf_free(&l->key);
 	crm_buf_free(&l->cmp);
 	crm_map_free(&l->slotmap);
+	free(l->slotix);
+	free(l->cons);
 	crm_map_free(&l->emails);
 	crm_map_free(&l->ids);
 	free(l->hash);

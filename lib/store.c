@@ -945,6 +945,12 @@ crm_contact_put_enc(struct crm_txn *t, uint64_t id, const void *enc, size_t len)
 }
 
 uint64_t
+crm_txn_next_id(const struct crm_txn *t)
+{
+	return t->next_id;
+}
+
+uint64_t
 crm_txn_new_id(struct crm_txn *t)
 {
 	return t->next_id++;

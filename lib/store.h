@@ -78,6 +78,8 @@ int crm_contact_put_enc(struct crm_txn *t, uint64_t id, const void *enc,
     size_t len);
 /* A fresh id; crm_txn_claim_id() makes sure ids up to id are never given. */
 uint64_t crm_txn_new_id(struct crm_txn *t);
+/* The id crm_txn_new_id() would give now; every stored contact's is less. */
+uint64_t crm_txn_next_id(const struct crm_txn *t);
 void crm_txn_claim_id(struct crm_txn *t, uint64_t id);
 
 /* Index lookups (CRM_ENOTFOUND) and changes, applied at commit. */

@@ -379,6 +379,17 @@ EOF
 check_exit 0 consent-import crm-log $C --as-of $N1 consent.csv
 check_eq consent-newest-wins "false,2024-03-05T00:00:00Z,crm-log,$N1" "$(consent d@example.com)"
 check_eq consent-channel-source "true,2024-03-03T00:00:00Z,sms,$N1" "$(consent e@example.com)"
+# The same in batches of two events, into a store where crm-log creates
+# the contacts (new ids) and one stored before (an id of the store): each
+# contact's latest answer is kept across the batches.
+CB="-D $T/cb"
+printf 'email\nd@example.com\n' >cb.csv
+check_exit 0 consent-batches-setup crm-add $CB -n --as-of $A1 cb.csv
+export CRM_EVLOG_BATCH=2
+check_exit 0 consent-batches crm-log $CB --as-of $N1 --create consent.csv
+unset CRM_EVLOG_BATCH
+check_eq consent-batches-stored "false,2024-03-05T00:00:00Z,crm-log,$N1" "$(stat1 $CB d@example.com email_opt_in,consent_at,consent_source,updated_at)"
+check_eq consent-batches-created "true,2024-03-03T00:00:00Z,sms,$N1" "$(stat1 $CB e@example.com email_opt_in,consent_at,consent_source,updated_at)"
 # An unsubscribe older than the consent crm-add recorded changes nothing,
 # updated_at included; the event is still stored and counted.
 printf 'email,ts,type,source\nc@example.com,2024-04-01,unsubscribe,old-list\n' >c-old.csv
