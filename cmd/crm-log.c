@@ -880,18 +880,6 @@ prepare_row(struct ctx *c, struct chunk *k, const struct crm_inrow *row,
 	k->n++;
 }
 
-/* Whether the reading thread has a chunk ready for the writer. */
-static int
-chunk_ready(struct ctx *c)
-{
-	int ready;
-
-	pthread_mutex_lock(&c->mu);
-	ready = c->full != NULL;
-	pthread_mutex_unlock(&c->mu);
-	return ready;
-}
-
 /*
  * Takes the first chunk of a list, waiting for one. The writing thread
  * wakes up now and then to see whether a signal came, so that an import
@@ -1239,8 +1227,6 @@ read_input(struct ctx *c, const char *path)
 	if ((rc = pthread_create(&th, NULL, reader, c)))
 		die(c, EX_OSERR, "cannot start a thread: %s", strerror(rc));
 	while (!end) {
-		if (!chunk_ready(c) && (rc = crm_evlog_idle(c->l)))
-			die_rc(c, rc);
 		k = chunk_get(c, &c->full);
 		end = k->end;
 		write_chunk(c, k);

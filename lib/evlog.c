@@ -1038,20 +1038,6 @@ flush(struct crm_evlog *l)
 	return 0;
 }
 
-/*
- * Work the writer can do while it waits for input: the keys of the events
- * so far go into the key index, not all at the commit, when nothing else
- * runs beside it. (Writing a part of the batch then too made the batches
- * small, and small batches cost more to write than the wait saved.)
- */
-int
-crm_evlog_idle(struct crm_evlog *l)
-{
-	if (crm_index_unwritten(l->t, CRM_IDX_EVKEY) >= l->o.batch / 16 + 1)
-		return crm_index_write(l->t, CRM_IDX_EVKEY);
-	return 0;
-}
-
 int
 crm_evlog_flush(struct crm_evlog *l)
 {

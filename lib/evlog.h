@@ -102,9 +102,6 @@ void crm_evlog_prefetch(struct crm_evlog *l, const struct crm_evready *r,
 /* Writes what is held. Called by crm_evlog_end(); call it before a commit
  * of a transaction that goes on with crm_evlog_txn(). */
 int crm_evlog_flush(struct crm_evlog *l);
-/* Writes some of what is held, if enough is: for a writer that would
- * otherwise wait for input. */
-int crm_evlog_idle(struct crm_evlog *l);
 void crm_evlog_txn(struct crm_evlog *l, struct crm_txn *t);
 const struct crm_evlog_counts *crm_evlog_counts(const struct crm_evlog *l);
 /* The contacts whose events were written so far, in a new array. */

@@ -40,8 +40,6 @@ struct crm_txn {
 	int stlast_known; /* to append to them in order */
 	int alias_made;   /* created the alias table: gone on abort */
 	struct crm_map ov[CRM_NIDX]; /* pending index changes; 0 deletes */
-	size_t ovdone[CRM_NIDX];     /* where in ov the unwritten ones start */
-	size_t ovdonen[CRM_NIDX];    /* how many are written */
 	struct crm_map fieldset;
 	int fields_loaded;
 	uint32_t nfields;
@@ -769,8 +767,7 @@ flush_kinds(struct crm_txn *t, int idx, MDB_cursor *c, int *append,
 	size_t i, nk = 0, j, a, b;
 	uint64_t id;
 
-	for (i = t->ovdone[idx];
-	     crm_map_each(m, &i, &cur.k, &cur.n, &cur.id);) {
+	for (i = 0; crm_map_each(m, &i, &cur.k, &cur.n, &cur.id);) {
 		if (cur.id == 0)
 			return 0;
 		cur.prefix = prefix8(cur.k, cur.n);
@@ -791,8 +788,7 @@ flush_kinds(struct crm_txn *t, int idx, MDB_cursor *c, int *append,
 			kind[b - 1] = sw;
 		}
 	for (j = 0; *rc == 0 && j < nk; j++)
-		for (i = t->ovdone[idx];
-		     *rc == 0 && crm_map_each(m, &i, &k, &a, &id);)
+		for (i = 0; *rc == 0 && crm_map_each(m, &i, &k, &a, &id);)
 			if (prefix8(k, a) == kind[j].prefix)
 				*rc =
 				    put_key(t, idx, c, append, last, k, a, id);
@@ -808,10 +804,10 @@ flush_index(struct crm_txn *t, int idx)
 	MDB_cursor *c;
 	MDB_val lk = { 0, NULL }, lv;
 	char last[512];
-	size_t i = t->ovdone[idx], n = 0;
+	size_t i = 0, n = 0;
 	int rc = 0, append;
 
-	if (m->n == t->ovdonen[idx])
+	if (m->n == 0)
 		return 0;
 	if ((rc = mdb_cursor_open(t->t, t->st->idx[idx], &c)))
 		return lmdb_err(t->st, rc);
@@ -826,7 +822,7 @@ flush_index(struct crm_txn *t, int idx)
 		mdb_cursor_close(c);
 		return lmdb_err(t->st, rc);
 	}
-	if ((p = malloc((m->n - t->ovdonen[idx]) * sizeof(*p))) == NULL) {
+	if ((p = malloc(m->n * sizeof(*p))) == NULL) {
 		mdb_cursor_close(c);
 		return CRM_ENOMEM;
 	}
@@ -840,24 +836,6 @@ flush_index(struct crm_txn *t, int idx)
 	mdb_cursor_close(c);
 	free(p);
 	return rc < 0 ? rc : lmdb_err(t->st, rc);
-}
-
-int
-crm_index_write(struct crm_txn *t, int idx)
-{
-	int rc = flush_index(t, idx);
-
-	if (rc == 0) {
-		t->ovdone[idx] = t->ov[idx].keys.len;
-		t->ovdonen[idx] = t->ov[idx].n;
-	}
-	return rc;
-}
-
-size_t
-crm_index_unwritten(const struct crm_txn *t, int idx)
-{
-	return t->ov[idx].n - t->ovdonen[idx];
 }
 
 int
@@ -1008,21 +986,8 @@ int
 crm_index_put_hashed(struct crm_txn *t, int idx, uint32_t h, const char *k,
     size_t n, uint64_t id)
 {
-	MDB_val key = { n, (void *)k }, v = { 8, &id };
-	uint64_t old;
-	int rc;
-
 	if (n == 0 || n > 511)
 		return CRM_ETOOBIG;
-	/* A key of the map may be written already (crm_index_write()): a
-	 * change of it is written through. */
-	if (t->ovdone[idx] > 0 &&
-	    crm_map_get_hashed(&t->ov[idx], h, k, n, &old) && old != id) {
-		rc = id ? mdb_put(t->t, t->st->idx[idx], &key, &v, 0) :
-			  mdb_del(t->t, t->st->idx[idx], &key, NULL);
-		if (rc && rc != MDB_NOTFOUND)
-			return lmdb_err(t->st, rc);
-	}
 	return crm_map_put_hashed(&t->ov[idx], h, k, n, id);
 }
 

@@ -95,11 +95,6 @@ int crm_index_get_hashed(struct crm_txn *t, int idx, uint32_t h, const char *k,
 int crm_index_put_hashed(struct crm_txn *t, int idx, uint32_t h, const char *k,
     size_t n, uint64_t id);
 void crm_index_prefetch(struct crm_txn *t, int idx, uint32_t h, int stage);
-/* Writes the index changes made so far into the transaction now rather
- * than at commit (they stay in memory for lookups), and how many there
- * are unwritten: a writer waiting for input can do the work then. */
-int crm_index_write(struct crm_txn *t, int idx);
-size_t crm_index_unwritten(const struct crm_txn *t, int idx);
 /* The number of committed keys of an index. */
 size_t crm_index_count(struct crm_txn *t, int idx);
 /*

@@ -510,8 +510,7 @@ else
 fi
 
 ## Many batches: an import that the writer holds, sorts and writes in many
-## batches (CRM_EVLOG_BATCH), with its key index written while it waits for
-## input, stores what one batch stores.
+## batches (CRM_EVLOG_BATCH) stores what one batch stores.
 if [ -n "$have_py" ]; then
 	B1="-D $T/b1"
 	B7="-D $T/b7"
