@@ -4,7 +4,9 @@
  * id) and written in that order, so that a bulk import appends to each
  * contact's timeline rather than inserting at random. The statistics of
  * every contact touched and the consent fields that subscribe and
- * unsubscribe events change are brought up to date as the batch is written.
+ * unsubscribe events change are worked out as the batches are written and
+ * written once, by crm_evlog_flush(). The idempotency keys go into their
+ * index at the commit.
  */
 #ifndef CRM_EVLOG_H
 #define CRM_EVLOG_H
