@@ -535,22 +535,29 @@ known_hash(const char *k, size_t n)
 	return (uint32_t)h ? (uint32_t)h : 1;
 }
 
-/* Sets *id to the contact of an address in known, or to 0. */
-static void
-known_get(const struct ctx *c, const char *k, size_t n, uint32_t h,
-    uint64_t *id)
+/* The slot of an address in known, or the empty slot it would take. */
+static struct kslot *
+known_slot(const struct ctx *c, const char *k, size_t n, uint32_t h)
 {
-	const struct kslot *s;
+	struct kslot *s;
 	size_t i;
 
 	for (i = h & c->kmask;; i = (i + 1) & c->kmask) {
 		s = &c->known[i];
 		if (s->h == 0 ||
-		    (s->h == h && s->n == n && memcmp(s->key, k, n) == 0)) {
-			*id = s->h ? s->id : 0;
-			return;
-		}
+		    (s->h == h && s->n == n && memcmp(s->key, k, n) == 0))
+			return s;
 	}
+}
+
+/* Sets *id to the contact of an address in known, or to 0. */
+static void
+known_get(const struct ctx *c, const char *k, size_t n, uint32_t h,
+    uint64_t *id)
+{
+	const struct kslot *s = known_slot(c, k, n, h);
+
+	*id = s->h ? s->id : 0;
 }
 
 /* Keeps a stored address, for crm_index_each(). */
@@ -560,17 +567,11 @@ known_put(void *arg, const char *k, size_t n, uint64_t id)
 	struct ctx *c = arg;
 	struct kslot *s;
 	uint32_t h;
-	size_t i;
 
 	if (n > KEYMAX)
 		return crm_map_put(&c->remails, k, n, id);
 	h = known_hash(k, n);
-	for (i = h & c->kmask;; i = (i + 1) & c->kmask) {
-		s = &c->known[i];
-		if (s->h == 0 ||
-		    (s->h == h && s->n == n && memcmp(s->key, k, n) == 0))
-			break;
-	}
+	s = known_slot(c, k, n, h);
 	s->id = id;
 	s->h = h;
 	s->n = (unsigned char)n;
