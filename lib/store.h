@@ -69,6 +69,8 @@ void crm_txn_abort(struct crm_txn *t);
 void crm_txn_expect(struct crm_txn *t, size_t n);
 /* A hint: about n keys of about klen bytes will go into index idx. */
 void crm_txn_expect_index(struct crm_txn *t, int idx, size_t n, size_t klen);
+/* A hint: what the transaction wrote so far may go to disk now. */
+void crm_txn_writeback(struct crm_txn *t);
 
 /* CRM_ENOTFOUND if there is no contact with that id. */
 int crm_contact_get(struct crm_txn *t, uint64_t id, struct crm_rec *r);
