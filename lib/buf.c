@@ -232,7 +232,7 @@ crm_map_get(const struct crm_map *m, const void *k, size_t klen, uint64_t *v)
 {
 	struct crm_slot *s;
 
-	if (m->n == 0)
+	if (m->n == 0 || m->nslot == 0)
 		return 0;
 	s = find(m, hash32(k, klen), k, klen);
 	if (s->hash == 0)
@@ -272,7 +272,7 @@ crm_map_get_hashed(const struct crm_map *m, uint32_t h, const void *k,
 {
 	struct crm_slot *s;
 
-	if (m->n == 0)
+	if (m->n == 0 || m->nslot == 0)
 		return 0;
 	s = find(m, h, k, klen);
 	if (s->hash == 0)
@@ -295,6 +295,35 @@ crm_map_each(const struct crm_map *m, size_t *i, const char **k, size_t *klen,
 	*klen = len;
 	*i += ENTRY_HEAD + len;
 	return 1;
+}
+
+size_t
+crm_map_keylen(const char *k)
+{
+	uint32_t len;
+
+	memcpy(&len, k - ENTRY_HEAD + 8, 4);
+	return len;
+}
+
+uint64_t
+crm_map_keyval(const char *k)
+{
+	uint64_t v;
+
+	memcpy(&v, k - ENTRY_HEAD, 8);
+	return v;
+}
+
+void *
+crm_map_take_table(struct crm_map *m, size_t *bytes)
+{
+	void *p = m->slot;
+
+	*bytes = m->nslot * sizeof(*m->slot);
+	m->slot = NULL;
+	m->nslot = 0;
+	return p;
 }
 
 void

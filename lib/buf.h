@@ -63,6 +63,16 @@ int crm_map_each(const struct crm_map *m, size_t *i, const char **k,
     size_t *klen, uint64_t *v);
 /* Makes room for n keys of about klen bytes, so that no rehash follows. */
 int crm_map_reserve(struct crm_map *m, size_t n, size_t klen);
+/* The length and the value of a key that crm_map_each() gave, from where
+ * its bytes are. */
+size_t crm_map_keylen(const char *k);
+uint64_t crm_map_keyval(const char *k);
+/*
+ * For a map whose last use is to be gone through once: hands its hash
+ * table (*bytes long; NULL and 0 when it has none) to the caller, who
+ * frees it. The map can then only be gone through, cleared or freed.
+ */
+void *crm_map_take_table(struct crm_map *m, size_t *bytes);
 void crm_map_clear(struct crm_map *m);
 void crm_map_free(struct crm_map *m);
 

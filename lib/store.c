@@ -515,10 +515,16 @@ crm_txn_abort(struct crm_txn *t)
 	txn_free(t);
 }
 
+/*
+ * A key of an index's map to be written, by the place of its bytes in the
+ * map (its length and value are read from there, crm_map_keylen() and
+ * crm_map_keyval()) and eight of its bytes from where the sort has got to.
+ * Sixteen bytes, so that the map's hash table, no longer needed at the
+ * commit, holds the keys to be sorted.
+ */
 struct pending {
-	uint64_t prefix, id;
+	uint64_t prefix;
 	const char *k;
-	size_t n;
 };
 
 static uint64_t
@@ -532,55 +538,43 @@ prefix8(const char *k, size_t n)
 	return x;
 }
 
-static int
-cmp_pending(const void *a, const void *b)
+static size_t
+plen(const struct pending *p)
 {
-	const struct pending *x = a, *y = b;
-	size_t n = x->n < y->n ? x->n : y->n;
-	int c;
-
-	if (x->prefix != y->prefix)
-		return x->prefix < y->prefix ? -1 : 1;
-	if ((c = memcmp(x->k, y->k, n)) != 0)
-		return c;
-	return (x->n > y->n) - (x->n < y->n);
+	return crm_map_keylen(p->k);
 }
 
-/*
- * Sorts p[0..n) in LMDB's order, the keys being equal in their first depth
- * bytes: a least-significant-digit radix sort on the next eight bytes, 16
- * bits a pass and only the passes whose digit differs somewhere, then the
- * same again eight bytes further inside each run of equal bytes. Keys of
- * one kind share long prefixes ("purchase\0O000..."), so a run can be the
- * whole set; a comparison sort finishes runs too short for the counts.
- */
-/* Whether p[0..n) is in LMDB's order already, its keys being equal in
- * their first depth bytes. */
+/* a and b in LMDB's order: bytes first, then the shorter first. */
 static int
-in_order(const struct pending *p, size_t n, size_t depth)
+keycmp(const char *a, size_t an, const char *b, size_t bn)
 {
-	size_t i, m;
-	int c;
+	int c = memcmp(a, b, an < bn ? an : bn);
 
-	for (i = 1; i < n; i++) {
-		m = p[i - 1].n < p[i].n ? p[i - 1].n : p[i].n;
-		c = m > depth ?
-		    memcmp(p[i - 1].k + depth, p[i].k + depth, m - depth) :
-		    0;
-		if (c > 0 || (c == 0 && p[i - 1].n > p[i].n))
-			return 0;
-	}
-	return 1;
+	return c ? c : (an > bn) - (an < bn);
 }
 
 /* a before b, for keys equal in their first depth bytes */
 static int
 before(const struct pending *a, const struct pending *b, size_t depth)
 {
-	size_t m = a->n < b->n ? a->n : b->n;
-	int c = m > depth ? memcmp(a->k + depth, b->k + depth, m - depth) : 0;
+	size_t an = plen(a), bn = plen(b);
 
-	return c < 0 || (c == 0 && a->n < b->n);
+	if (an <= depth || bn <= depth)
+		return an < bn;
+	return keycmp(a->k + depth, an - depth, b->k + depth, bn - depth) < 0;
+}
+
+/* Whether p[0..n) is in LMDB's order already, its keys being equal in
+ * their first depth bytes. */
+static int
+in_order(const struct pending *p, size_t n, size_t depth)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (before(&p[i], &p[i - 1], depth))
+			return 0;
+	return 1;
 }
 
 static void
@@ -633,26 +627,36 @@ sort_small(struct pending *p, size_t n, size_t depth)
 		p += lt;
 		n = gt - lt;
 		for (i = j = 0; i < n; i++)
-			if (p[i].n <= depth + 8)
+			if (plen(&p[i]) <= depth + 8)
 				swap_pending(&p[j++], &p[i]);
 		for (i = 1; i < j; i++) /* the ended keys, by length */
-			for (lt = i; lt > 0 && p[lt].n < p[lt - 1].n; lt--)
+			for (lt = i; lt > 0 && plen(&p[lt]) < plen(&p[lt - 1]);
+			     lt--)
 				swap_pending(&p[lt], &p[lt - 1]);
 		p += j;
 		n -= j;
 		depth += 8;
 		for (i = 0; i < n; i++)
-			p[i].prefix = prefix8(p[i].k + depth, p[i].n - depth);
+			p[i].prefix =
+			    prefix8(p[i].k + depth, plen(&p[i]) - depth);
 	}
 }
 
+/*
+ * Sorts p[0..n) in LMDB's order, the keys being equal in their first depth
+ * bytes: a least-significant-digit radix sort on the next eight bytes, 16
+ * bits a pass and only the passes whose digit differs somewhere, then the
+ * same again eight bytes further inside each run of equal bytes. Keys of
+ * one kind share long prefixes ("purchase\0O000..."), so a run can be the
+ * whole set; a comparison sort finishes runs too short for the counts.
+ */
 static void
 sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
     size_t depth)
 {
 	struct pending *src = p, *dst = tmp, *sw;
 	uint64_t diff = 0;
-	size_t i, j, sum, maxn = 0;
+	size_t i, j, sum, len, maxn = 0;
 	int shift;
 
 	/* Keys put in order (order numbers, say) stay in order through the
@@ -660,11 +664,11 @@ sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
 	if (in_order(p, n, depth))
 		return;
 	for (i = 0; i < n; i++) {
-		p[i].prefix = p[i].n > depth ?
-		    prefix8(p[i].k + depth, p[i].n - depth) :
-		    0;
+		len = plen(&p[i]);
+		p[i].prefix =
+		    len > depth ? prefix8(p[i].k + depth, len - depth) : 0;
 		diff |= p[i].prefix ^ p[0].prefix;
-		maxn = p[i].n > maxn ? p[i].n : maxn;
+		maxn = len > maxn ? len : maxn;
 	}
 	/* A pass costs its 64k counts: a short run, or one whose keys all
 	 * end here, is sorted by comparing. */
@@ -707,10 +711,8 @@ sort_pending(struct pending *p, size_t n)
 
 	if (n < 4096) {
 		for (i = 0; i < n; i++)
-			p[i].prefix = prefix8(p[i].k, p[i].n);
+			p[i].prefix = prefix8(p[i].k, plen(&p[i]));
 		sort_small(p, n, 0);
-		for (i = 0; i < n; i++)
-			p[i].prefix = prefix8(p[i].k, p[i].n);
 		return 0;
 	}
 	if ((tmp = malloc(n * sizeof(*tmp))) == NULL ||
@@ -719,8 +721,6 @@ sort_pending(struct pending *p, size_t n)
 		return CRM_ENOMEM;
 	}
 	sort_from(p, tmp, count, n, 0);
-	for (i = 0; i < n; i++)
-		p[i].prefix = prefix8(p[i].k, p[i].n);
 	free(tmp);
 	free(count);
 	return 0;
@@ -733,22 +733,15 @@ put_key(struct crm_txn *t, int idx, MDB_cursor *c, int *append,
     const MDB_val *last, const char *key, size_t n, uint64_t id)
 {
 	MDB_val k = { n, (void *)key }, v = { 8, &id };
-	struct pending a, b;
 	int rc;
 
 	if (id == 0) {
 		rc = mdb_del(t->t, t->st->idx[idx], &k, NULL);
 		return rc == MDB_NOTFOUND ? 0 : rc;
 	}
-	if (!*append) {
-		a.k = last->mv_data;
-		a.n = last->mv_size;
-		a.prefix = prefix8(a.k, a.n);
-		b.k = key;
-		b.n = n;
-		b.prefix = prefix8(key, n);
-		*append = last->mv_size == 0 || cmp_pending(&a, &b) < 0;
-	}
+	if (!*append)
+		*append = last->mv_size == 0 ||
+		    keycmp(last->mv_data, last->mv_size, key, n) < 0;
 	return mdb_cursor_put(c, &k, &v, *append ? MDB_APPEND : 0);
 }
 
@@ -763,24 +756,31 @@ flush_kinds(struct crm_txn *t, int idx, MDB_cursor *c, int *append,
     const MDB_val *last, int *rc)
 {
 	const struct crm_map *m = &t->ov[idx];
-	struct pending kind[MAXKINDS], cur, sw;
+	struct kind {
+		uint64_t prefix;
+		const char *k;
+		size_t n;
+	} kind[MAXKINDS], sw;
 	const char *k;
-	size_t i, nk = 0, j, a, b;
-	uint64_t id;
+	size_t i, nk = 0, j, a, b, n;
+	uint64_t id, prefix;
 
-	for (i = 0; crm_map_each(m, &i, &cur.k, &cur.n, &cur.id);) {
-		if (cur.id == 0)
+	for (i = 0; crm_map_each(m, &i, &k, &n, &id);) {
+		if (id == 0)
 			return 0;
-		cur.prefix = prefix8(cur.k, cur.n);
-		for (j = 0; j < nk && kind[j].prefix != cur.prefix; j++)
+		prefix = prefix8(k, n);
+		for (j = 0; j < nk && kind[j].prefix != prefix; j++)
 			;
 		if (j == nk && nk == MAXKINDS)
 			return 0;
 		if (j == nk)
 			nk++;
-		else if (cmp_pending(&kind[j], &cur) >= 0)
+		else if (keycmp(kind[j].k, kind[j].n, k, n) >= 0)
 			return 0;
-		kind[j] = cur; /* the kind's last key so far */
+		/* the kind's last key so far */
+		kind[j].prefix = prefix;
+		kind[j].k = k;
+		kind[j].n = n;
 	}
 	for (a = 1; a < nk; a++) /* the kinds in key order */
 		for (b = a; b > 0 && kind[b].prefix < kind[b - 1].prefix; b--) {
@@ -805,7 +805,8 @@ flush_index(struct crm_txn *t, int idx)
 	MDB_cursor *c;
 	MDB_val lk = { 0, NULL }, lv;
 	char last[512];
-	size_t i = 0, n = 0;
+	size_t i = 0, n = 0, len, room;
+	uint64_t id;
 	int rc = 0, append;
 
 	if (m->n == 0)
@@ -823,17 +824,23 @@ flush_index(struct crm_txn *t, int idx)
 		mdb_cursor_close(c);
 		return lmdb_err(t->st, rc);
 	}
-	if ((p = malloc(m->n * sizeof(*p))) == NULL) {
+	/* The map is written once, at the commit: its hash table is the
+	 * room for its keys' order. */
+	p = crm_map_take_table(m, &room);
+	if (room < m->n * sizeof(*p)) {
+		free(p);
+		p = malloc(m->n * sizeof(*p));
+	}
+	if (p == NULL) {
 		mdb_cursor_close(c);
 		return CRM_ENOMEM;
 	}
-	while (crm_map_each(m, &i, &p[n].k, &p[n].n, &p[n].id)) {
-		p[n].prefix = prefix8(p[n].k, p[n].n);
+	while (crm_map_each(m, &i, &p[n].k, &len, &id))
 		n++;
-	}
 	rc = sort_pending(p, n);
 	for (i = 0; rc == 0 && i < n; i++)
-		rc = put_key(t, idx, c, &append, &lk, p[i].k, p[i].n, p[i].id);
+		rc = put_key(t, idx, c, &append, &lk, p[i].k, plen(&p[i]),
+		    crm_map_keyval(p[i].k));
 	mdb_cursor_close(c);
 	free(p);
 	return rc < 0 ? rc : lmdb_err(t->st, rc);

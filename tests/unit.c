@@ -457,6 +457,23 @@ test_map(void)
 	}
 	CHECK(seen == 50001);
 	CHECK(sum == 50000ULL * 50001 / 2 - 8 + 99 + 5);
+	/* A key's length and value, from its bytes alone. */
+	for (i = 0, ok = 1; crm_map_each(&m, &i, &k, &kl, &v);)
+		ok &= crm_map_keylen(k) == kl && crm_map_keyval(k) == v;
+	CHECK(ok);
+	/* Its table handed over, the map is still gone through whole, and a
+	 * lookup finds nothing rather than reading the table. */
+	{
+		size_t bytes;
+		void *tab = crm_map_take_table(&m, &bytes);
+
+		CHECK(tab != NULL && bytes >= 50001 * 16);
+		free(tab);
+	}
+	CHECK(crm_map_get(&m, "k7@example.com", 14, &v) == 0);
+	for (i = 0, seen = 0; crm_map_each(&m, &i, &k, &kl, &v);)
+		seen++;
+	CHECK(seen == 50001);
 	crm_map_clear(&m);
 	CHECK(m.n == 0 && crm_map_get(&m, "k1@example.com", 14, &v) == 0);
 	CHECK(crm_map_reserve(&m, 100000, 20) == 0 && m.nslot >= 200000);
@@ -474,7 +491,8 @@ test_index_order(void)
 	char dir[] = "/tmp/crm-unit-idx.XXXXXX", key[64], cmd[64];
 	struct crm_store *st;
 	struct crm_txn *t;
-	uint64_t id, x = 88172645463325252ULL;
+	struct crm_map last = { 0 }; /* key -> the id put last with it */
+	uint64_t id, want, x = 88172645463325252ULL;
 	size_t i, n, bad = 0;
 	const size_t nkeys = 30000;
 
@@ -493,7 +511,8 @@ test_index_order(void)
 		if (i % 7919 != i) /* repeats only differ in a suffix */
 			n += (size_t)snprintf(key + n, sizeof(key) - n, "%zu",
 			    i / 7919);
-		if (crm_index_put(t, CRM_IDX_EVKEY, key, n, i + 1) != 0)
+		if (crm_index_put(t, CRM_IDX_EVKEY, key, n, i + 1) != 0 ||
+		    crm_map_put(&last, key, n, i + 1) != 0)
 			bad++;
 	}
 	CHECK(bad == 0);
@@ -510,10 +529,12 @@ test_index_order(void)
 		if (i % 7919 != i)
 			n += (size_t)snprintf(key + n, sizeof(key) - n, "%zu",
 			    i / 7919);
-		if (crm_index_get(t, CRM_IDX_EVKEY, key, n, &id) != 0)
+		if (crm_index_get(t, CRM_IDX_EVKEY, key, n, &id) != 0 ||
+		    !crm_map_get(&last, key, n, &want) || id != want)
 			bad++;
 	}
 	CHECK(bad == 0);
+	crm_map_free(&last);
 	crm_txn_abort(t);
 	crm_store_close(st);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
