@@ -510,31 +510,6 @@ add_field(struct ctx *c, const struct col *col, const char *v, size_t n,
 
 enum { ROW_FATAL = -100 };
 
-/*
- * The hash of an address in known, never 0. The table is crm-log's own,
- * so its hash is too: an address of 8 to KEYMAX bytes is read as words,
- * the last one overlapping the one before, not byte by byte as crm_hash()
- * reads the last bytes.
- */
-static uint32_t
-known_hash(const char *k, size_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
-	size_t i;
-
-	if (n < 8)
-		return crm_map_hash(k, n);
-	for (i = 0; i + 8 < n; i += 8) {
-		memcpy(&w, k + i, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-		h ^= h >> 31;
-	}
-	memcpy(&w, k + n - 8, 8);
-	h = (h ^ w) * 0x94d049bb133111ebULL;
-	h ^= h >> 32;
-	return (uint32_t)h ? (uint32_t)h : 1;
-}
-
 /* The slot of an address in known, or the empty slot it would take. */
 static struct kslot *
 known_slot(const struct ctx *c, const char *k, size_t n, uint32_t h)
@@ -570,7 +545,7 @@ known_put(void *arg, const char *k, size_t n, uint64_t id)
 
 	if (n > KEYMAX)
 		return crm_map_put(&c->remails, k, n, id);
-	h = known_hash(k, n);
+	h = crm_map_hash(k, n);
 	s = known_slot(c, k, n, h);
 	s->id = id;
 	s->h = h;
@@ -824,15 +799,9 @@ prepare_row(struct ctx *c, struct chunk *k, const struct crm_inrow *row,
 		return;
 	}
 	/* Hashed before the row is stored: its stores to the chunk may miss
-	 * the caches, and a hash that reads back bytes just written (as
-	 * crm_hash() does with the bytes past the last whole word) then
-	 * waits for all of them. */
-	if (rc != 0 || ref.byid)
-		eh = 0;
-	else if (c->known != NULL && ref.nn <= KEYMAX)
-		eh = known_hash(ref.norm, ref.nn);
-	else
-		eh = crm_map_hash(ref.norm, ref.nn);
+	 * the caches, and a hash that read back bytes just written would
+	 * then wait for all of them. */
+	eh = rc != 0 || ref.byid ? 0 : crm_map_hash(ref.norm, ref.nn);
 	/* A chunk is most often cold: its rows and arena bytes a few rows on
 	 * are fetched while this row is stored. (In a function of their own
 	 * GCC 12 drops these as doing nothing.) */

@@ -103,22 +103,33 @@ crm_buf_free(struct crm_buf *b)
 	b->len = b->cap = 0;
 }
 
-/* A 64-bit multiply-xorshift hash over 8-byte words; never returns 0. */
+/* A 64-bit multiply-xorshift hash over 8-byte words; never returns 0. Its
+ * values are kept nowhere, so it is free to change. */
 uint64_t
 crm_hash(const void *p, size_t n)
 {
 	const unsigned char *s = p;
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL), w;
+	uint32_t a, b;
 
-	while (n >= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-		h ^= h >> 29;
-		s += 8;
-		n -= 8;
-	}
-	w = 0;
-	memcpy(&w, s, n);
+	/* Whole words; the bytes past the last are read as one more word
+	 * that overlaps it, or, in a string shorter than a word, as two
+	 * halves that overlap. Never byte by byte: the length is in h. */
+	if (n >= 8) {
+		for (; n > 8; s += 8, n -= 8) {
+			memcpy(&w, s, 8);
+			h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+			h ^= h >> 29;
+		}
+		memcpy(&w, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		w = (uint64_t)a << 32 | b;
+	} else
+		w = n ?
+		    (uint64_t)s[0] << 16 | (uint64_t)s[n / 2] << 8 | s[n - 1] :
+		    0;
 	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 32;
 	h *= 0xff51afd7ed558ccdULL;

@@ -338,35 +338,6 @@ event_key(const struct crm_evlog_opts *o, const struct crm_event *e,
 }
 
 /*
- * A hash of bytes, seeded. Its values are compared within one session
- * only, never kept, so it is free to change. Strings here are short: up
- * to eight bytes are read as one or two words (overlapping where they
- * are fewer), not byte by byte.
- */
-static uint64_t
-bytes_hash(const void *p, size_t n, uint64_t h)
-{
-	const unsigned char *s = p;
-	uint32_t a, b;
-	uint64_t w = 0;
-
-	h ^= n * 0x9e3779b97f4a7c15ULL;
-	for (; n > 8; s += 8, n -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-		h ^= h >> 31;
-	}
-	if (n >= 4) {
-		memcpy(&a, s, 4);
-		memcpy(&b, s + n - 4, 4);
-		w = (uint64_t)a << 32 | b;
-	} else if (n > 0)
-		w = (uint64_t)s[0] << 16 | (uint64_t)s[n / 2] << 8 | s[n - 1];
-	h = (h ^ w) * 0x94d049bb133111ebULL;
-	return h ^ h >> 29;
-}
-
-/*
  * The hash of an event's time, type and fields, for telling whether two
  * events with one key are the same. A sum over the fields, so that their
  * order does not count.
@@ -374,12 +345,14 @@ bytes_hash(const void *p, size_t n, uint64_t h)
 static uint64_t
 content_hash(const struct crm_event *e)
 {
-	uint64_t h = bytes_hash(e->type, e->tlen, 1) ^ (uint64_t)e->ts, f;
+	uint64_t h = crm_hash(e->type, e->tlen) ^ (uint64_t)e->ts, f;
 	size_t i;
 
 	for (i = 0; i < e->n; i++) {
-		f = bytes_hash(e->f[i].val, e->f[i].vlen,
-		    bytes_hash(e->f[i].name, e->f[i].nlen, 2));
+		f = crm_hash(e->f[i].name, e->f[i].nlen) *
+			0x9e3779b97f4a7c15ULL ^
+		    crm_hash(e->f[i].val, e->f[i].vlen);
+		f *= 0xbf58476d1ce4e5b9ULL;
 		f ^= f >> 32;
 		h += f * 0xd6e8feb86659fd93ULL;
 	}

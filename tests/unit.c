@@ -429,6 +429,38 @@ test_config(void)
 	crm_buf_free(&out);
 }
 
+/*
+ * Every byte of a string counts in its hash, the ones past the last whole
+ * word too (read as an overlapping word, or halves), and so does its
+ * length: "ab" and "ab\0" differ.
+ */
+static void
+test_hash(void)
+{
+	unsigned char b[48];
+	size_t n, i, same = 0, zero = 0;
+	uint64_t h;
+
+	for (i = 0; i < sizeof(b); i++)
+		b[i] = (unsigned char)(i * 37 + 11);
+	for (n = 0; n <= 40; n++) {
+		h = crm_hash(b, n);
+		zero += h == 0;
+		for (i = 0; i < n; i++) {
+			b[i] ^= 0x40;
+			same += crm_hash(b, n) == h;
+			b[i] ^= 0x40;
+		}
+		memset(b + n, 0, sizeof(b) - n);
+		same += n < 40 && crm_hash(b, n + 1) == crm_hash(b, n);
+		for (i = n; i < sizeof(b); i++)
+			b[i] = (unsigned char)(i * 37 + 11);
+	}
+	CHECK(same == 0);
+	CHECK(zero == 0);
+	CHECK(crm_hash("", 0) != 0);
+}
+
 static void
 test_map(void)
 {
@@ -721,6 +753,7 @@ main(void)
 	test_dec();
 	test_text();
 	test_rec();
+	test_hash();
 	test_map();
 	test_json();
 	test_csv();
