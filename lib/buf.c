@@ -326,6 +326,12 @@ crm_map_keyval(const char *k)
 	return v;
 }
 
+void
+crm_map_prefetch_entry(const char *k)
+{
+	__builtin_prefetch(k - ENTRY_HEAD);
+}
+
 void *
 crm_map_take_table(struct crm_map *m, size_t *bytes)
 {

@@ -67,6 +67,8 @@ int crm_map_reserve(struct crm_map *m, size_t n, size_t klen);
  * its bytes are. */
 size_t crm_map_keylen(const char *k);
 uint64_t crm_map_keyval(const char *k);
+/* Asks for the cache line of such a key's length and value, ahead of use. */
+void crm_map_prefetch_entry(const char *k);
 /*
  * For a map whose last use is to be gone through once: hands its hash
  * table (*bytes long; NULL and 0 when it has none) to the caller, who
