@@ -28,7 +28,8 @@ struct pending {
 	const char *arg;
 };
 
-/* The feed thread's state for preparing rows (see prepare()). */
+/* A thread's state for preparing rows (see prepare()): the feed's, and
+ * this thread's for the rows the feed leaves to it. */
 struct prep {
 	struct crm_upsert_opts uo; /* as the writer's, per input */
 	char **paths;
@@ -65,7 +66,7 @@ struct ctx {
 	size_t npaths, file;
 	struct crm_import *im;
 	struct crm_feed *feed;
-	struct prep *prep;
+	struct prep *prep, *mprep;
 	struct crm_rec res;
 	struct crm_buf val;
 	long rows, inbatch, nbad, created, updated, unchanged, committed;
@@ -677,14 +678,16 @@ stream_mode(struct ctx *c)
 	crm_txn_expect(c->t, c->batch ? (size_t)c->batch : expect_rows(c));
 	if ((rc = crm_import_new(c->cf, c->map, c->mfrom, c->mto, c->nmap,
 		 &c->im)) ||
-	    (c->prep = calloc(1, sizeof(*c->prep))) == NULL)
+	    (c->prep = calloc(2, sizeof(*c->prep))) == NULL)
 		die_rc(c, rc ? rc : CRM_ENOMEM);
+	c->mprep = c->prep + 1;
 	c->prep->uo = c->uo;
 	c->prep->uo.consent_source = NULL;
 	c->prep->paths = c->paths;
 	c->prep->npaths = c->npaths;
+	*c->mprep = *c->prep;
 	if ((rc = crm_feed_start(c->paths, c->npaths, c->fmt, c->im,
-		 c->rejpath != NULL, prepare, c->prep, &c->feed)))
+		 c->rejpath != NULL, prepare, c->prep, c->mprep, &c->feed)))
 		die_rc(c, rc);
 	while (
 	    (rc = crm_feed_next(c->feed, &it, 100)) == 0 || rc == CRM_EAGAIN) {
@@ -709,6 +712,8 @@ stream_mode(struct ctx *c)
 	crm_import_free(c->im);
 	crm_rec_free(&c->prep->res);
 	crm_buf_free(&c->prep->tmp);
+	crm_rec_free(&c->mprep->res);
+	crm_buf_free(&c->mprep->tmp);
 	free(c->prep);
 }
 

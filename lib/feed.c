@@ -17,6 +17,7 @@ struct batch {
 	struct crm_feed_item it[BATCH];
 	size_t n;
 	int ready, last;
+	int lazy; /* its rows are left for the caller's thread to prepare */
 };
 
 struct crm_feed {
@@ -25,7 +26,8 @@ struct crm_feed {
 	int fmt, keep_raw, stop;
 	struct crm_import *im;
 	crm_feed_prepare_fn prep;
-	void *prep_arg;
+	void *prep_arg, *main_arg;
+	int lazy; /* -1: as the caller keeps up; 0 or 1 (tests): always */
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -42,11 +44,16 @@ why(struct crm_feed_item *it, const char *msg)
 	crm_buf_nul(&it->why);
 }
 
-/* Hands the batch being written over and waits for a free one. */
+/*
+ * Hands the batch being written over and waits for a free one. The next
+ * batch's rows are prepared here while the caller's thread has more than
+ * this one to go through, and left to it when it has not (it would wait
+ * for them otherwise): whichever thread has time does that work.
+ */
 static int
 hand_over(struct crm_feed *f, int last)
 {
-	int stop;
+	int stop, queued = 0, i;
 
 	pthread_mutex_lock(&f->mu);
 	f->b[f->w].ready = 1;
@@ -56,6 +63,10 @@ hand_over(struct crm_feed *f, int last)
 	while (f->b[f->w].ready && !f->stop)
 		pthread_cond_wait(&f->cv, &f->mu);
 	f->b[f->w].n = 0;
+	for (i = 0; i < NBATCH; i++)
+		queued += f->b[i].ready;
+	f->b[f->w].lazy =
+	    f->main_arg != NULL && (f->lazy >= 0 ? f->lazy : queued <= 1);
 	stop = f->stop; /* read under the lock: crm_feed_stop() writes it */
 	pthread_mutex_unlock(&f->mu);
 	return stop;
@@ -73,7 +84,7 @@ next_slot(struct crm_feed *f, size_t file, long line)
 	it = &b->it[b->n++];
 	it->file = file;
 	it->line = line;
-	it->status = it->fatal = 0;
+	it->status = it->fatal = it->prepared = 0;
 	it->why.len = 0;
 	it->prep.enc.len = 0;
 	it->prep.has[0] = it->prep.has[1] = 0;
@@ -132,8 +143,9 @@ one_row(struct crm_feed *f, struct crm_in *in, size_t file, int rc,
 	if (rc == CRM_EINVAL) {
 		it->status = rc;
 		why(it, msg);
-	} else if (rc == 0 && f->prep != NULL)
-		rc = f->prep(f->prep_arg, it);
+	} else if (rc == 0 && f->prep != NULL && !f->b[f->w].lazy &&
+	    (rc = f->prep(f->prep_arg, it)) == 0)
+		it->prepared = 1;
 	if (rc && rc != CRM_EINVAL) {
 		it->fatal = rc;
 		why(it, crm_strerror(rc));
@@ -204,10 +216,11 @@ run(void *arg)
 int
 crm_feed_start(char *const *paths, size_t npaths, int fmt,
     struct crm_import *im, int keep, crm_feed_prepare_fn prep, void *prep_arg,
-    struct crm_feed **out)
+    void *main_arg, struct crm_feed **out)
 {
 	static char *dash[] = { "-" };
 	struct crm_feed *f;
+	const char *e;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return CRM_ENOMEM;
@@ -218,6 +231,14 @@ crm_feed_start(char *const *paths, size_t npaths, int fmt,
 	f->keep_raw = keep;
 	f->prep = prep;
 	f->prep_arg = prep_arg;
+	f->main_arg = prep != NULL ? main_arg : NULL;
+	/* CRM_FEED_LAZY: 1 leaves every row to the caller, 0 none, for tests
+	 * of both ways; otherwise it depends on timing. */
+	f->lazy =
+	    (e = getenv("CRM_FEED_LAZY")) != NULL && (*e == '0' || *e == '1') ?
+	    *e - '0' :
+	    -1;
+	f->b[0].lazy = f->main_arg != NULL && f->lazy == 1;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
 	if (pthread_create(&f->th, NULL, run, f) != 0) {
@@ -227,6 +248,23 @@ crm_feed_start(char *const *paths, size_t npaths, int fmt,
 	f->started = 1;
 	*out = f;
 	return 0;
+}
+
+/* On the caller's thread: a good row of a lazy batch, prepared. */
+static struct crm_feed_item *
+finish(struct crm_feed *f, struct crm_feed_item *it)
+{
+	int rc;
+
+	if (it->prepared || it->status != 0 || it->fatal != 0 ||
+	    f->main_arg == NULL)
+		return it;
+	if ((rc = f->prep(f->main_arg, it)) != 0) {
+		it->fatal = rc;
+		why(it, crm_strerror(rc));
+	} else
+		it->prepared = 1;
+	return it;
 }
 
 int
@@ -253,7 +291,7 @@ crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it, int wait_ms)
 			}
 		pthread_mutex_unlock(&f->mu);
 		if (f->ri < b->n) {
-			*it = &b->it[f->ri++];
+			*it = finish(f, &b->it[f->ri++]);
 			return 0;
 		}
 		if (b->last)
@@ -277,7 +315,7 @@ crm_feed_peek(struct crm_feed *f, size_t ahead)
 	/* The batch is the caller's since crm_feed_next() saw it ready. */
 	if (f->ri == 0 || f->ri - 1 + ahead >= b->n)
 		return NULL;
-	return &b->it[f->ri - 1 + ahead];
+	return finish(f, &b->it[f->ri - 1 + ahead]);
 }
 
 void

@@ -25,6 +25,7 @@ struct crm_feed_item {
 	struct crm_rec hdr; /* first row of a table: its custom columns,
 				   in the header's order (names only) */
 	struct crm_upsert_prep prep; /* by the feed's prepare function */
+	int prepared;                /* prep is filled */
 };
 
 /* Called on the feed's thread for each good row, to fill it->prep. */
@@ -32,19 +33,25 @@ typedef int (*crm_feed_prepare_fn)(void *arg, struct crm_feed_item *it);
 
 struct crm_feed;
 
-/* paths[i] NULL or "-" is standard input; keep_raw keeps every row's
- * cells (for a reject file). The import, and prep with its argument if
- * not NULL, are used by the feed's thread only, until crm_feed_stop(). */
+/*
+ * paths[i] NULL or "-" is standard input; keep_raw keeps every row's
+ * cells (for a reject file). The import, and prep with prep_arg if prep
+ * is not NULL, are used by the feed's thread only, until crm_feed_stop().
+ * With main_arg not NULL, the feed leaves rows to prepare, with main_arg,
+ * on the caller's thread when that thread has nothing else to do (in
+ * crm_feed_next() and crm_feed_peek()); main_arg is that thread's own.
+ */
 int crm_feed_start(char *const *paths, size_t npaths, int fmt,
     struct crm_import *im, int keep_raw, crm_feed_prepare_fn prep,
-    void *prep_arg, struct crm_feed **out);
-/* The next item, or CRM_EOF after the last; CRM_EAGAIN when none came
- * within wait_ms (so that the caller can look at signals). Valid until
- * the next call. */
+    void *prep_arg, void *main_arg, struct crm_feed **out);
+/* The next item, prepared, or CRM_EOF after the last; CRM_EAGAIN when none
+ * came within wait_ms (so that the caller can look at signals). Valid
+ * until the next call. */
 int crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it,
     int wait_ms);
-/* The item ahead places after the one crm_feed_next() gave last, if it
- * has come already; NULL if not. For prefetching: valid as that one is. */
+/* The item ahead places after the one crm_feed_next() gave last, prepared,
+ * if it has come already; NULL if not. For prefetching: valid as that one
+ * is. */
 const struct crm_feed_item *crm_feed_peek(struct crm_feed *f, size_t ahead);
 void crm_feed_stop(struct crm_feed *f);
 

@@ -18,6 +18,23 @@ check_err bulk-reimport-summary '^crm-add: 5000 rows: 0 created, 0 updated, 5000
 crm-export >second.csv
 check_eq bulk-reimport-same "" "$(cmp first.csv second.csv 2>&1)"
 
+# A row's record is made ready on the reading thread, or, when the writer
+# has nothing else to do, on the writer's: the store is the same either
+# way. CRM_FEED_LAZY forces one way for every row. Two inputs, so that
+# each row's consent source is its own file's.
+head -n 2600 c.csv >c1.csv
+{ head -n 1 c.csv; tail -n +2601 c.csv; } >c2.csv
+crm-add -n $AS -D "$T/l" c1.csv c2.csv
+crm-export -D "$T/l" >lazy-default.csv
+for lazy in 0 1; do
+	CRM_FEED_LAZY=$lazy crm-add -n $AS -D "$T/l$lazy" c1.csv c2.csv
+	crm-export -D "$T/l$lazy" >lazy$lazy.csv
+	check_eq bulk-lazy$lazy-same "" "$(cmp lazy-default.csv lazy$lazy.csv 2>&1)"
+	CRM_FEED_LAZY=$lazy crm-add -n $AS -D "$T/l$lazy" --batch 700 c.csv
+	check_eq bulk-lazy$lazy-reimport "$n" "$(count -D "$T/l$lazy")"
+done
+check_match bulk-lazy-source 'c2\.csv' "$(cat lazy1.csv)"
+
 # The rows printed are the stored contacts, in input order, one per row.
 check_exit 0 bulk-output crm-add $AS -D "$T/o" c.csv
 check_eq bulk-output-rows 5000 "$(sed 1d "$OUT" | wc -l | tr -d ' ')"
