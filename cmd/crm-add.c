@@ -29,7 +29,7 @@ struct pending {
 };
 
 /* A thread's state for preparing rows (see prepare()): the feed's, and
- * this thread's for the rows the feed leaves to it. */
+ * the writer's for the rows the feed leaves to it. */
 struct prep {
 	struct crm_upsert_opts uo; /* as the writer's, per input */
 	char **paths;
@@ -589,9 +589,10 @@ next_input(struct ctx *c, size_t file)
 }
 
 /*
- * On the feed's thread: each good row's record as a new contact, encoded
- * with the options the writer will use for that input, and the hashes of
- * its keys. The writer then only stores it, when the contact is new.
+ * Each good row's record as a new contact, encoded with the options the
+ * writer will use for that input, and the hashes of its keys; the writer
+ * then only stores it, when the contact is new. On the feed's thread, or
+ * on the writer's when it has nothing else to do, each with its own p.
  */
 static int
 prepare(void *arg, struct crm_feed_item *it)
@@ -678,9 +679,9 @@ stream_mode(struct ctx *c)
 	crm_txn_expect(c->t, c->batch ? (size_t)c->batch : expect_rows(c));
 	if ((rc = crm_import_new(c->cf, c->map, c->mfrom, c->mto, c->nmap,
 		 &c->im)) ||
-	    (c->prep = calloc(2, sizeof(*c->prep))) == NULL)
+	    (c->prep = calloc(1, sizeof(*c->prep))) == NULL ||
+	    (c->mprep = calloc(1, sizeof(*c->mprep))) == NULL)
 		die_rc(c, rc ? rc : CRM_ENOMEM);
-	c->mprep = c->prep + 1;
 	c->prep->uo = c->uo;
 	c->prep->uo.consent_source = NULL;
 	c->prep->paths = c->paths;
@@ -715,6 +716,7 @@ stream_mode(struct ctx *c)
 	crm_rec_free(&c->mprep->res);
 	crm_buf_free(&c->mprep->tmp);
 	free(c->prep);
+	free(c->mprep);
 }
 
 /* Flag mode: one contact from the options, printed whole afterwards. */

@@ -114,7 +114,8 @@ crm_hash(const void *p, size_t n)
 
 	/* Whole words; the bytes past the last are read as one more word
 	 * that overlaps it, or, in a string shorter than a word, as two
-	 * halves that overlap. Never byte by byte: the length is in h. */
+	 * halves that overlap (under four bytes: the first, middle and last
+	 * byte). The length is in h, so overlaps cannot collide. */
 	if (n >= 8) {
 		for (; n > 8; s += 8, n -= 8) {
 			memcpy(&w, s, 8);
@@ -174,6 +175,10 @@ rehash_to(struct crm_map *m, size_t nslot)
 	struct crm_map nm = *m;
 	size_t i;
 
+	/* A map whose table was taken (crm_map_take_table()) has entries
+	 * that no new table would hold. */
+	if (m->slot == NULL && m->n != 0)
+		return CRM_EINVAL;
 	nm.nslot = nslot;
 	if ((nm.slot = calloc(nm.nslot, sizeof(*nm.slot))) == NULL)
 		return CRM_ENOMEM;
@@ -196,11 +201,12 @@ int
 crm_map_reserve(struct crm_map *m, size_t n, size_t klen)
 {
 	size_t want = 64;
+	int rc;
 
 	while (want < 2 * n + 2)
 		want *= 2;
-	if (want > m->nslot && rehash_to(m, want))
-		return CRM_ENOMEM;
+	if (want > m->nslot && (rc = rehash_to(m, want)) != 0)
+		return rc;
 	return crm_buf_grow(&m->keys, n * (klen + ENTRY_HEAD));
 }
 
@@ -216,9 +222,10 @@ crm_map_put_hashed(struct crm_map *m, uint32_t h, const void *k, size_t klen,
 {
 	uint32_t len = (uint32_t)klen;
 	struct crm_slot *s;
+	int rc;
 
-	if ((m->n + 1) * 2 >= m->nslot && rehash(m))
-		return CRM_ENOMEM;
+	if ((m->n + 1) * 2 >= m->nslot && (rc = rehash(m)) != 0)
+		return rc;
 	s = find(m, h, k, klen);
 	if (s->hash != 0) {
 		memcpy(m->keys.p + s->koff, &v, 8);

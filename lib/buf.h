@@ -72,7 +72,8 @@ void crm_map_prefetch_entry(const char *k);
 /*
  * For a map whose last use is to be gone through once: hands its hash
  * table (*bytes long; NULL and 0 when it has none) to the caller, who
- * frees it. The map can then only be gone through, cleared or freed.
+ * frees it. The map can then only be gone through, cleared or freed:
+ * lookups find nothing, and a put or reserve fails with CRM_EINVAL.
  */
 void *crm_map_take_table(struct crm_map *m, size_t *bytes);
 void crm_map_clear(struct crm_map *m);

@@ -28,7 +28,9 @@ struct crm_feed_item {
 	int prepared;                /* prep is filled */
 };
 
-/* Called on the feed's thread for each good row, to fill it->prep. */
+/* Called for each good row, to fill it->prep: on the feed's thread with
+ * prep_arg, or on the caller's with main_arg (see crm_feed_start()). The
+ * two calls may run at once, so it must keep its state in its argument. */
 typedef int (*crm_feed_prepare_fn)(void *arg, struct crm_feed_item *it);
 
 struct crm_feed;
@@ -44,9 +46,9 @@ struct crm_feed;
 int crm_feed_start(char *const *paths, size_t npaths, int fmt,
     struct crm_import *im, int keep_raw, crm_feed_prepare_fn prep,
     void *prep_arg, void *main_arg, struct crm_feed **out);
-/* The next item, prepared, or CRM_EOF after the last; CRM_EAGAIN when none
- * came within wait_ms (so that the caller can look at signals). Valid
- * until the next call. */
+/* The next item, prepared (or, if preparing it failed, with fatal set),
+ * or CRM_EOF after the last; CRM_EAGAIN when none came within wait_ms (so
+ * that the caller can look at signals). Valid until the next call. */
 int crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it,
     int wait_ms);
 /* The item ahead places after the one crm_feed_next() gave last, prepared,

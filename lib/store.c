@@ -665,7 +665,7 @@ sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
 		return;
 	for (i = 0; i < n; i++) {
 		if (i + 8 < n)
-			__builtin_prefetch(p[i + 8].k + depth);
+			crm_map_prefetch_entry(p[i + 8].k);
 		len = plen(&p[i]);
 		p[i].prefix =
 		    len > depth ? prefix8(p[i].k + depth, len - depth) : 0;

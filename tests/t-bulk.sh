@@ -24,14 +24,18 @@ check_eq bulk-reimport-same "" "$(cmp first.csv second.csv 2>&1)"
 # each row's consent source is its own file's.
 head -n 2600 c.csv >c1.csv
 { head -n 1 c.csv; tail -n +2601 c.csv; } >c2.csv
-crm-add -n $AS -D "$T/l" c1.csv c2.csv
+check_exit 0 bulk-lazy crm-add -n $AS -D "$T/l" c1.csv c2.csv
 crm-export -D "$T/l" >lazy-default.csv
 for lazy in 0 1; do
-	CRM_FEED_LAZY=$lazy crm-add -n $AS -D "$T/l$lazy" c1.csv c2.csv
+	export CRM_FEED_LAZY=$lazy
+	check_exit 0 bulk-lazy$lazy crm-add -n $AS -D "$T/l$lazy" c1.csv c2.csv
+	check_empty bulk-lazy$lazy-quiet "$ERR"
 	crm-export -D "$T/l$lazy" >lazy$lazy.csv
 	check_eq bulk-lazy$lazy-same "" "$(cmp lazy-default.csv lazy$lazy.csv 2>&1)"
-	CRM_FEED_LAZY=$lazy crm-add -n $AS -D "$T/l$lazy" --batch 700 c.csv
+	check_exit 0 bulk-lazy$lazy-batches crm-add -n $AS -D "$T/l$lazy" \
+	    --batch 700 c.csv
 	check_eq bulk-lazy$lazy-reimport "$n" "$(count -D "$T/l$lazy")"
+	unset CRM_FEED_LAZY
 done
 check_match bulk-lazy-source 'c2\.csv' "$(cat lazy1.csv)"
 

@@ -503,9 +503,14 @@ test_map(void)
 		free(tab);
 	}
 	CHECK(crm_map_get(&m, "k7@example.com", 14, &v) == 0);
+	CHECK(crm_map_put(&m, "k50001@example.com", 18, 1) == CRM_EINVAL);
+	CHECK(crm_map_reserve(&m, 10, 20) == CRM_EINVAL);
 	for (i = 0, seen = 0; crm_map_each(&m, &i, &k, &kl, &v);)
 		seen++;
 	CHECK(seen == 50001);
+	crm_map_clear(&m);
+	CHECK(crm_map_put(&m, "k1@example.com", 14, 7) == 0 &&
+	    crm_map_get(&m, "k1@example.com", 14, &v) == 1 && v == 7);
 	crm_map_clear(&m);
 	CHECK(m.n == 0 && crm_map_get(&m, "k1@example.com", 14, &v) == 0);
 	CHECK(crm_map_reserve(&m, 100000, 20) == 0 && m.nslot >= 200000);
