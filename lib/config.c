@@ -190,7 +190,7 @@ load_columns(struct ctx *c, const struct crm_ynode *n, struct crm_mapping *m)
 	if ((m->from = calloc(k + 1, sizeof(char *))) == NULL ||
 	    (m->to = calloc(k + 1, sizeof(char *))) == NULL)
 		return CRM_ENOMEM;
-	for (i = 0; i + 1 < n->n; i += 2, m->ncols++) {
+	for (i = 0; i + 1 < n->n; i += 2) {
 		const struct crm_ynode *v = n->kid[i + 1];
 
 		if (n->kid[i]->kind != CRM_Y_SCALAR || v->kind != CRM_Y_SCALAR)
@@ -198,7 +198,9 @@ load_columns(struct ctx *c, const struct crm_ynode *n, struct crm_mapping *m)
 			    "a column maps to one name%s%s", "", "");
 		if ((m->from[m->ncols] = strdup(n->kid[i]->s)) == NULL)
 			return CRM_ENOMEM;
-		if (!v->plain_null && (m->to[m->ncols] = strdup(v->s)) == NULL)
+		m->ncols++;
+		if (!v->plain_null &&
+		    (m->to[m->ncols - 1] = strdup(v->s)) == NULL)
 			return CRM_ENOMEM;
 	}
 	return 0;
@@ -208,16 +210,23 @@ static int
 load_set(struct ctx *c, const struct crm_ynode *n, struct crm_mapping *m)
 {
 	size_t i;
+	int rc;
 
 	if (n->kind != CRM_Y_MAP)
 		return bad(c, n, "set must be a mapping%s%s", "", "");
 	if ((m->setf = calloc(n->n / 2 + 1, sizeof(char *))) == NULL ||
 	    (m->setv = calloc(n->n / 2 + 1, sizeof(char *))) == NULL)
 		return CRM_ENOMEM;
-	for (i = 0; i + 1 < n->n; i += 2, m->nset++)
-		if (scalar(c, n->kid[i], "a field name", &m->setf[m->nset]) ||
-		    scalar(c, n->kid[i + 1], "a set value", &m->setv[m->nset]))
-			return CRM_ECONFIG;
+	/* Counted before the value is read, so a bad value frees the name. */
+	for (i = 0; i + 1 < n->n; i += 2) {
+		if ((rc = scalar(c, n->kid[i], "a field name",
+			 &m->setf[m->nset])))
+			return rc;
+		m->nset++;
+		if ((rc = scalar(c, n->kid[i + 1], "a set value",
+			 &m->setv[m->nset - 1])))
+			return rc;
+	}
 	return 0;
 }
 

@@ -425,6 +425,24 @@ test_config(void)
 	fclose(fp);
 	CHECK(crm_config_load(path, &cf, err, sizeof(err)) == CRM_ECONFIG &&
 	    strstr(err, "alias") != NULL);
+	/*
+	 * A set value that is not one value, after a good field name: the
+	 * error names its line, and the name already copied is freed (the
+	 * sanitizer build's leak check failed here; the fuzzer found it).
+	 * The same for a column that maps to a list.
+	 */
+	fp = fopen(path, "w");
+	fputs("mappings:\n  m:\n    set: {source: [a, b]}\n", fp);
+	fclose(fp);
+	CHECK(crm_config_load(path, &cf, err, sizeof(err)) == CRM_ECONFIG &&
+	    strstr(err, "unit-config.yaml:3:") != NULL &&
+	    strstr(err, "a set value must be a single value") != NULL);
+	fp = fopen(path, "w");
+	fputs("mappings:\n  m:\n    columns: {a: email, b: [x]}\n", fp);
+	fclose(fp);
+	CHECK(crm_config_load(path, &cf, err, sizeof(err)) == CRM_ECONFIG &&
+	    strstr(err, "unit-config.yaml:3:") != NULL &&
+	    strstr(err, "a column maps to one name") != NULL);
 	unlink(path);
 	crm_buf_free(&out);
 }
