@@ -3,6 +3,7 @@
 
 #include "buf.h"
 #include "errors.h"
+#include "prefault.h"
 
 /*
  * A slot is 8 bytes: the hash's low 32 bits (never 0; 0 marks an empty
@@ -208,6 +209,13 @@ crm_map_reserve(struct crm_map *m, size_t n, size_t klen)
 	if (want > m->nslot && (rc = rehash_to(m, want)) != 0)
 		return rc;
 	return crm_buf_grow(&m->keys, n * (klen + ENTRY_HEAD));
+}
+
+void
+crm_map_prefault(const struct crm_map *m)
+{
+	crm_prefault(m->slot, m->nslot * sizeof(*m->slot));
+	crm_prefault(m->keys.p, m->keys.cap);
 }
 
 int

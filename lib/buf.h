@@ -41,6 +41,8 @@ struct crm_map {
 };
 
 int crm_map_put(struct crm_map *m, const void *k, size_t klen, uint64_t v);
+/* Has the map's present storage made present ahead of use (prefault.h). */
+void crm_map_prefault(const struct crm_map *m);
 /* Returns 1 and sets *v when found, 0 when not. */
 int crm_map_get(const struct crm_map *m, const void *k, size_t klen,
     uint64_t *v);

@@ -26,6 +26,7 @@
 #include "lead.h"
 #include "numeric.h"
 #include "output.h"
+#include "prefault.h"
 #include "rec.h"
 #include "report.h"
 #include "rfm.h"

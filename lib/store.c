@@ -917,7 +917,10 @@ crm_txn_expect(struct crm_txn *t, size_t n)
 void
 crm_txn_expect_index(struct crm_txn *t, int idx, size_t n, size_t klen)
 {
-	crm_map_reserve(&t->ov[idx], n, klen);
+	struct crm_map *m = &t->ov[idx];
+
+	if (crm_map_reserve(m, n, klen) == 0)
+		crm_map_prefault(m);
 }
 
 int

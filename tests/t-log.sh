@@ -544,6 +544,25 @@ else
 	skip batches "no python3"
 fi
 
+## A large input: its buffers are made present by a thread of their own
+## (lib/prefault.c; files of more than about 4 MB). The store is the same
+## with that thread turned off, and the sanitizer and valgrind runs of this
+## file see the thread at work.
+P0="-D $T/p0"
+P1="-D $T/p1"
+crm-gen events 100000 -c 2000 -s 23 >g5.csv
+check_exit 0 prefault crm-log $P1 --as-of $N1 --create g5.csv
+export CRM_PREFAULT=0
+check_exit 0 prefault-off crm-log $P0 --as-of $N1 --create g5.csv
+unset CRM_PREFAULT
+crm-export $P0 --events >p0.ev
+crm-export $P1 --events >p1.ev
+check_eq prefault-events "$(sed 1d g5.csv | wc -l | tr -d ' ')" "$(sed 1d p1.ev | wc -l | tr -d ' ')"
+check_file prefault-same-events p0.ev p1.ev
+crm-export $P0 >p0.ct
+crm-export $P1 >p1.ct
+check_file prefault-same-contacts p0.ct p1.ct
+
 ## Bad input: exit 65, file:line and the column named, nothing committed.
 X="-D $T/x"
 printf 'email\nada@example.com\n' >x.csv

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crm.h"
@@ -447,6 +449,63 @@ test_config(void)
 	crm_buf_free(&out);
 }
 
+/* Whether every page of a region is in memory. */
+static int
+resident(void *p, size_t n)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned char v[(8 << 20) / 4096];
+	size_t i, np = n / (size_t)pg;
+
+	if (np > sizeof(v) || mincore(p, n, v) != 0)
+		return 0;
+	for (i = 0; i < np; i++)
+		if (!(v[i] & 1))
+			return 0;
+	return 1;
+}
+
+/*
+ * The prefaulting thread makes a region present without changing it: one
+ * written to before is as it was, and one never touched becomes resident
+ * and still reads as zeros. Regions are taken in order, so once the second
+ * is in memory the first was done.
+ */
+static void
+test_prefault(void)
+{
+	const size_t n = 8 << 20;
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	unsigned char *a, *b;
+	size_t i, bad = 0;
+	int k;
+
+	a = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	b = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	CHECK(a != MAP_FAILED && b != MAP_FAILED);
+	if (a == MAP_FAILED || b == MAP_FAILED)
+		return;
+	for (i = 0; i < n; i += 4096)
+		a[i] = (unsigned char)(i / 4096 * 7 + 1);
+	CHECK(!resident(b, n));
+	crm_prefault(a, n);
+	crm_prefault(b, n);
+	for (k = 0; k < 1000 && !resident(b, n); k++)
+		nanosleep(&nap, NULL);
+	CHECK(resident(b, n));
+	for (i = 0; i < n; i++)
+		bad += i % 4096 == 0 ?
+		    a[i] != (unsigned char)(i / 4096 * 7 + 1) :
+		    a[i] != 0;
+	for (i = 0; i < n; i++)
+		bad += b[i] != 0;
+	CHECK(bad == 0);
+	munmap(a, n);
+	munmap(b, n);
+}
+
 /*
  * Every byte of a string counts in its hash, the ones past the last whole
  * word too (read as an overlapping word, or halves), and so does its
@@ -777,6 +836,7 @@ main(void)
 	test_text();
 	test_rec();
 	test_hash();
+	test_prefault();
 	test_map();
 	test_json();
 	test_csv();

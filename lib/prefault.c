@@ -1,0 +1,164 @@
+/*
+ * Prefaulting: see prefault.h. One thread, started by the first region
+ * worth it, takes regions from a short queue in order and asks the kernel
+ * to make each present, 2 MB at a time (a huge page, where the region has
+ * them). Its policy is SCHED_IDLE: it never takes a core from the threads
+ * doing the work, only the time they leave. A region it has not reached
+ * yet when its owner writes to it costs what it did before, no more.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "prefault.h"
+
+#define QMAX 32              /* regions waiting */
+#define MINREGION (4u << 20) /* smaller ones fault fast enough */
+#define STEP ((uintptr_t)2 << 20)
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static struct {
+	uintptr_t a, b;
+} q[QMAX];
+static size_t qh, qt; /* taken, added */
+static int state;     /* 0 not started, 1 running, -1 off */
+static int stopping;  /* at exit: the queue is dropped */
+static pthread_t th;
+
+static void *
+run(void *arg)
+{
+	struct sched_param sp = { 0 };
+	uintptr_t a, b;
+
+	(void)arg;
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	pthread_mutex_lock(&mu);
+	for (;;) {
+		while (qh == qt && !stopping)
+			pthread_cond_wait(&cv, &mu);
+		if (stopping)
+			break;
+		a = q[qh % QMAX].a;
+		b = q[qh % QMAX].b;
+		qh++;
+		pthread_mutex_unlock(&mu);
+		for (; a < b && !__atomic_load_n(&stopping, __ATOMIC_RELAXED);
+		     a += STEP)
+			if (madvise((void *)a, b - a < STEP ? b - a : STEP,
+				MADV_POPULATE_WRITE) != 0 &&
+			    errno == EINVAL)
+				break; /* a kernel without it */
+		pthread_mutex_lock(&mu);
+	}
+	pthread_mutex_unlock(&mu);
+	return NULL;
+}
+
+/* At exit the thread is stopped and joined: what is left of the queue
+ * no longer matters, and a thread still running then is reported by
+ * valgrind as memory possibly lost. */
+static void
+stop(void)
+{
+	pthread_mutex_lock(&mu);
+	__atomic_store_n(&stopping, 1, __ATOMIC_RELAXED);
+	pthread_cond_signal(&cv);
+	pthread_mutex_unlock(&mu);
+	pthread_join(th, NULL);
+}
+
+/* Called with mu held. */
+static int
+on(void)
+{
+	const char *e;
+
+	if (state != 0)
+		return state > 0;
+	state = -1;
+#ifdef MADV_POPULATE_WRITE
+	if ((e = getenv("CRM_PREFAULT")) != NULL && strcmp(e, "0") == 0)
+		return 0;
+	if (pthread_create(&th, NULL, run, NULL) != 0)
+		return 0;
+	if (atexit(stop) != 0) {
+		/* Never stopped: the thread is left to the end. */
+		pthread_detach(th);
+	}
+	state = 1;
+#else
+	(void)e;
+#endif
+	return state > 0;
+}
+
+static void
+push(uintptr_t a, uintptr_t b)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	a = (a + pg - 1) & ~(pg - 1);
+	b &= ~(pg - 1);
+	if (a >= b || b - a < MINREGION)
+		return;
+	pthread_mutex_lock(&mu);
+	if (on() && qt - qh < QMAX) {
+		q[qt % QMAX].a = a;
+		q[qt % QMAX].b = b;
+		qt++;
+		pthread_cond_signal(&cv);
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+void
+crm_prefault(const void *p, size_t n)
+{
+	if (p != NULL)
+		push((uintptr_t)p, (uintptr_t)p + n);
+}
+
+void
+crm_prefault_heap(size_t n)
+{
+	enum { BLOCK = 64 << 10, MAXB = 64 };
+	struct mallinfo2 mi;
+	void *b[MAXB];
+	char *end;
+	int i, k;
+
+	if (n < MINREGION || n > INT32_MAX)
+		return;
+	pthread_mutex_lock(&mu);
+	k = on();
+	pthread_mutex_unlock(&mu);
+	if (!k)
+		return;
+	/* Every growth of the heap now takes n more, and giving memory
+	 * back keeps n. Small blocks are taken until the heap grows; freed
+	 * again, newest first, each joins the free top of the heap. */
+	mallopt(M_TOP_PAD, (int)n);
+	for (k = 0; k < MAXB; k++) {
+		if ((b[k] = malloc(BLOCK)) == NULL)
+			break;
+		if (mallinfo2().keepcost >= n / 2) {
+			k++;
+			break;
+		}
+	}
+	for (i = k - 1; i >= 0; i--)
+		free(b[i]);
+	mi = mallinfo2();
+	end = sbrk(0);
+	if (end != (void *)-1 && mi.keepcost > 0 && mi.keepcost <= 2 * n)
+		push((uintptr_t)end - mi.keepcost, (uintptr_t)end);
+}
