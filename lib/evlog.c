@@ -80,6 +80,7 @@ struct crm_evlog {
 	struct crm_map ids;     /* contact id known to exist -> 1 */
 	uint64_t *hash; /* per event id of the session: hash of the event */
 	size_t nhash;
+	int keyed;       /* an event with a key was added */
 	size_t lastslot; /* the slot of the contact written last, + 1 */
 	struct crm_rec rec;
 	uint64_t first_id; /* the first event id of the session */
@@ -121,8 +122,8 @@ reserve(struct crm_evlog *l)
 		l->skcap = n;
 	crm_prefault(l->p, l->cap * sizeof(*l->p));
 	crm_prefault(l->arena.p, l->arena.cap);
-	crm_prefault(l->hash, l->nhash * sizeof(*l->hash));
 	crm_prefault(l->slots, l->capslots * sizeof(*l->slots));
+	/* The keys' containers once a keyed event comes (prefault_keyed). */
 	crm_txn_expect_index(l->t, CRM_IDX_EVKEY, l->o.expect / 2, 16);
 	crm_prefault(l->sk, l->skcap * sizeof(*l->sk));
 	crm_prefault(l->sktmp, l->skcap * sizeof(*l->sktmp));
@@ -525,6 +526,13 @@ crm_evlog_add_ready(struct crm_evlog *l, uint64_t contact,
 	id = crm_txn_new_event_id(l->t);
 	if (l->first_id == 0)
 		l->first_id = id;
+	if (r->keylen > 0 && !l->keyed) {
+		/* An input with keys: their containers are used from now on,
+		 * and made present (an input without leaves them unused). */
+		l->keyed = 1;
+		crm_prefault(l->hash, l->nhash * sizeof(*l->hash));
+		crm_txn_prefault_index(l->t, CRM_IDX_EVKEY);
+	}
 	if (r->keylen > 0 &&
 	    ((rc = crm_index_put(l->t, CRM_IDX_EVKEY, r->key, r->keylen, id)) ||
 		(rc = note_hash(l, id, h))))

@@ -2,8 +2,9 @@
  * Prefaulting: see prefault.h. One thread, started by the first region
  * worth it, takes regions from a short queue in order and asks the kernel
  * to make each present, 2 MB at a time (a huge page, where the region has
- * them). Its policy is SCHED_IDLE: it never takes a core from the threads
- * doing the work, only the time they leave. A region it has not reached
+ * them). Its policy is SCHED_IDLE, the lowest: it takes a core mostly when
+ * the threads doing the work leave one idle (and, if it cannot have that
+ * policy, it does nothing). A region it has not reached
  * yet when its owner writes to it costs what it did before, no more.
  */
 #define _GNU_SOURCE
@@ -40,7 +41,10 @@ run(void *arg)
 	uintptr_t a, b;
 
 	(void)arg;
-	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	/* At the normal priority it would take time from the work: then
+	 * it does nothing, and the regions queued are dropped. */
+	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
+		return NULL;
 	pthread_mutex_lock(&mu);
 	for (;;) {
 		while (qh == qt && !stopping)
@@ -81,12 +85,24 @@ static int
 on(void)
 {
 	const char *e;
+	void *probe;
+	long pg;
+	int rc;
 
 	if (state != 0)
 		return state > 0;
 	state = -1;
 #ifdef MADV_POPULATE_WRITE
 	if ((e = getenv("CRM_PREFAULT")) != NULL && strcmp(e, "0") == 0)
+		return 0;
+	/* A kernel older than 5.14 refuses the advice: nothing is done. */
+	pg = sysconf(_SC_PAGESIZE);
+	if ((probe = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
+		return 0;
+	rc = madvise(probe, (size_t)pg, MADV_POPULATE_WRITE);
+	munmap(probe, (size_t)pg);
+	if (rc != 0)
 		return 0;
 	if (pthread_create(&th, NULL, run, NULL) != 0)
 		return 0;
@@ -97,6 +113,9 @@ on(void)
 	state = 1;
 #else
 	(void)e;
+	(void)probe;
+	(void)pg;
+	(void)rc;
 #endif
 	return state > 0;
 }
@@ -136,16 +155,21 @@ crm_prefault_heap(size_t n)
 	char *end;
 	int i, k;
 
-	if (n < MINREGION || n > INT32_MAX)
+	if (n < MINREGION || n > INT32_MAX / 2)
 		return;
 	pthread_mutex_lock(&mu);
 	k = on();
 	pthread_mutex_unlock(&mu);
 	if (!k)
 		return;
-	/* Every growth of the heap now takes n more, and giving memory
-	 * back keeps n. Small blocks are taken until the heap grows; freed
-	 * again, newest first, each joins the free top of the heap. */
+	/*
+	 * The next growth of the heap takes n more. Small blocks are taken
+	 * until it grows; freed again, newest first, each joins the free top
+	 * of the heap. Then growth is back to small steps (a failed one is
+	 * not n too large), and the top is kept until it passes 2n. Setting
+	 * these ends glibc's sliding threshold for mmap(2), so it is set to
+	 * that threshold's most: blocks under 32 MB come from the heap.
+	 */
 	mallopt(M_TOP_PAD, (int)n);
 	for (k = 0; k < MAXB; k++) {
 		if ((b[k] = malloc(BLOCK)) == NULL)
@@ -157,6 +181,9 @@ crm_prefault_heap(size_t n)
 	}
 	for (i = k - 1; i >= 0; i--)
 		free(b[i]);
+	mallopt(M_TOP_PAD, 128 << 10);
+	mallopt(M_TRIM_THRESHOLD, (int)(2 * n));
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	mi = mallinfo2();
 	end = sbrk(0);
 	if (end != (void *)-1 && mi.keepcost > 0 && mi.keepcost <= 2 * n)

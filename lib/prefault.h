@@ -4,15 +4,15 @@
 #include <stddef.h>
 
 /*
- * Memory made present before it is used, by a thread of its own that runs
- * only when a core would otherwise be idle. The first write to a page of
- * new memory costs the writer a fault and the page's clearing; on a
- * virtual machine that is about a second and a half a gigabyte. A large
+ * Memory made present before it is used, by a thread of its own at the
+ * lowest priority, which runs mostly when a core is idle. The first write
+ * to a page of new memory costs the writer a fault and the page's
+ * clearing; on a virtual machine about a second and a half a GB. A large
  * import allocates its buffers up front and hands them here, and the
  * faults are taken while the other thread waits. The contents are never
  * changed (MADV_POPULATE_WRITE), so a buffer may be in use, or freed,
- * meanwhile. CRM_PREFAULT=0 turns it off; where the system lacks it, it
- * does nothing.
+ * meanwhile. CRM_PREFAULT=0 turns it off; on a kernel without that advice
+ * (before Linux 5.14) nothing is done, and the heap is not grown.
  */
 void crm_prefault(const void *p, size_t n);
 /* Grows the main heap by n bytes kept free (malloc(3) then takes small

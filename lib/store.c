@@ -917,10 +917,13 @@ crm_txn_expect(struct crm_txn *t, size_t n)
 void
 crm_txn_expect_index(struct crm_txn *t, int idx, size_t n, size_t klen)
 {
-	struct crm_map *m = &t->ov[idx];
+	crm_map_reserve(&t->ov[idx], n, klen);
+}
 
-	if (crm_map_reserve(m, n, klen) == 0)
-		crm_map_prefault(m);
+void
+crm_txn_prefault_index(struct crm_txn *t, int idx)
+{
+	crm_map_prefault(&t->ov[idx]);
 }
 
 int

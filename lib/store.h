@@ -69,6 +69,9 @@ void crm_txn_abort(struct crm_txn *t);
 void crm_txn_expect(struct crm_txn *t, size_t n);
 /* A hint: about n keys of about klen bytes will go into index idx. */
 void crm_txn_expect_index(struct crm_txn *t, int idx, size_t n, size_t klen);
+/* Has the storage reserved for an index's pending keys made present ahead
+ * of use (prefault.h). */
+void crm_txn_prefault_index(struct crm_txn *t, int idx);
 /* A hint: what the transaction wrote so far may go to disk now. */
 void crm_txn_writeback(struct crm_txn *t);
 
