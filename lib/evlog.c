@@ -123,7 +123,7 @@ reserve(struct crm_evlog *l)
 	crm_prefault(l->p, l->cap * sizeof(*l->p));
 	crm_prefault(l->arena.p, l->arena.cap);
 	crm_prefault(l->slots, l->capslots * sizeof(*l->slots));
-	/* The keys' containers once a keyed event comes (prefault_keyed). */
+	/* The keys' containers once a keyed event comes (crm_evlog_add_ready). */
 	crm_txn_expect_index(l->t, CRM_IDX_EVKEY, l->o.expect / 2, 16);
 	crm_prefault(l->sk, l->skcap * sizeof(*l->sk));
 	crm_prefault(l->sktmp, l->skcap * sizeof(*l->sktmp));
