@@ -79,6 +79,10 @@ lmdb_err(struct crm_store *st, int rc)
 {
 	if (rc == 0)
 		return 0;
+	/* Not an error to report, and the one result that two threads
+	 * (crm-log's) may both come to at once: st->err is left alone. */
+	if (rc == MDB_NOTFOUND)
+		return CRM_ENOTFOUND;
 	snprintf(st->err, sizeof(st->err), "%s", mdb_strerror(rc));
 	if (rc == ENOSPC || rc == EDQUOT || (rc == EIO && disk_full(st))) {
 		snprintf(st->err, sizeof(st->err),
@@ -96,8 +100,6 @@ lmdb_err(struct crm_store *st, int rc)
 		return CRM_EFULL;
 	}
 	switch (rc) {
-	case MDB_NOTFOUND:
-		return CRM_ENOTFOUND;
 	case ENOSPC:
 	case EDQUOT:
 		return CRM_EFULL;
