@@ -20,7 +20,8 @@
 
 #include "crm.h"
 
-#define MAXSHOWN 100 /* bad rows reported one by one */
+#define MAXSHOWN 100       /* bad rows reported one by one */
+#define FLUSHER_ROWS 65536 /* crm_txn_flusher() from this many rows on */
 
 /* Flag options are checked once the config is loaded: kept until then. */
 struct pending {
@@ -557,7 +558,10 @@ one_row(struct ctx *c, const struct crm_feed_item *it)
 		die_rc(c, rc);
 	note_row(c, status, &it->rec);
 	c->rows++;
-	if (c->batch && ++c->inbatch >= c->batch) {
+	/* A large transaction has its pages written back as they come. */
+	if (++c->inbatch == FLUSHER_ROWS)
+		(void)crm_txn_flusher(c->t);
+	if (c->batch && c->inbatch >= c->batch) {
 		if (c->nbad && c->rejpath == NULL)
 			give_up(c);
 		commit(c);

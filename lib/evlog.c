@@ -20,6 +20,7 @@
 /* LMDB holds up to 512 MB of dirty pages (2^17) before it writes some. */
 #define HEAPMAX ((size_t)512 << 20)
 #define DAY 86400
+#define FLUSHER_EVENTS 65536 /* crm_txn_flusher() for a batch this large */
 
 /* What an event does to its contact beyond being counted. */
 enum { K_OTHER, K_PURCHASE, K_REFUND, K_SUBSCRIBE, K_UNSUBSCRIBE };
@@ -1025,6 +1026,9 @@ flush(struct crm_evlog *l)
 
 	if ((rc = sort_batch(l)))
 		return rc;
+	/* A large import has its pages written back as they come. */
+	if (l->n >= FLUSHER_EVENTS)
+		(void)crm_txn_flusher(l->t);
 	for (i = 0; i < l->n; i++) {
 		if (i + 8 < l->n) {
 			__builtin_prefetch(&l->p[l->sk[i + 8].i]);

@@ -2,12 +2,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -45,6 +47,16 @@ struct crm_txn {
 	int fields_loaded;
 	uint32_t nfields;
 	struct crm_buf enc;
+	struct flusher *fl; /* crm_txn_flusher() */
+};
+
+/* A thread that starts the write-back of the store's file now and then. */
+struct flusher {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fd, stop;
+	unsigned long ticks;
 };
 
 struct crm_iter {
@@ -163,6 +175,7 @@ static int take_lock(struct crm_store *st, unsigned flags);
 static int open_alias(struct crm_store *st, MDB_txn *t, unsigned cr);
 static void users_lock(struct crm_store *st);
 static void users_relock(struct crm_store *st);
+static void flusher_stop(struct crm_txn *t);
 static int env_open(struct crm_store *st, unsigned flags);
 
 /* Opens (create: creates) every named database in txn t. */
@@ -509,6 +522,7 @@ crm_txn_abort(struct crm_txn *t)
 		return;
 	if (t->evc != NULL)
 		mdb_cursor_close(t->evc);
+	flusher_stop(t);
 	mdb_txn_abort(t->t);
 	if (t->alias_made)
 		t->st->has_alias = 0;
@@ -883,6 +897,7 @@ crm_txn_commit(struct crm_txn *t)
 		mdb_cursor_close(t->evc);
 	t->evc = NULL;
 	rc = lmdb_err(t->st, mdb_txn_commit(t->t));
+	flusher_stop(t);
 	flock(t->st->lockfd, LOCK_UN);
 	txn_free(t);
 	return rc;
@@ -907,6 +922,104 @@ crm_txn_writeback(struct crm_txn *t)
 #else
 	(void)t;
 #endif
+}
+
+/*
+ * The same hint, given every FLUSH_MS by a thread of its own while the
+ * transaction lasts. The system would otherwise start writing the pages
+ * of a large import only when the commit syncs them, and its write-back
+ * waits for the disk; started as they come, the disk writes them while
+ * the import goes on. On 10M events this took the sync at the commit from
+ * 0.43-0.53 s to 0.27-0.40 s. The thread sleeps in between, and what it
+ * does is work the sync would otherwise do on the writing thread.
+ */
+#define FLUSH_MS 50
+
+static void *
+flusher(void *arg)
+{
+	struct flusher *f = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&f->mu);
+	while (!f->stop) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += FLUSH_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (pthread_cond_timedwait(&f->cv, &f->mu, &ts) == 0 || f->stop)
+			continue;
+		pthread_mutex_unlock(&f->mu);
+#ifdef SYNC_FILE_RANGE_WRITE
+		(void)sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+		pthread_mutex_lock(&f->mu);
+		f->ticks++;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+int
+crm_txn_flusher(struct crm_txn *t)
+{
+	struct flusher *f;
+	pthread_condattr_t ca;
+	int fd, rc;
+
+	if (t->rdonly || t->fl != NULL)
+		return 0;
+	if (mdb_env_get_fd(t->st->env, &fd) != 0)
+		return CRM_EIO;
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return CRM_ENOMEM;
+	f->fd = fd;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&f->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if ((rc = pthread_create(&f->th, NULL, flusher, f)) != 0) {
+		pthread_cond_destroy(&f->cv);
+		pthread_mutex_destroy(&f->mu);
+		free(f);
+		return CRM_ENOMEM;
+	}
+	t->fl = f;
+	return 0;
+}
+
+unsigned long
+crm_txn_flusher_ticks(struct crm_txn *t)
+{
+	unsigned long n = 0;
+
+	if (t->fl != NULL) {
+		pthread_mutex_lock(&t->fl->mu);
+		n = t->fl->ticks;
+		pthread_mutex_unlock(&t->fl->mu);
+	}
+	return n;
+}
+
+static void
+flusher_stop(struct crm_txn *t)
+{
+	struct flusher *f = t->fl;
+
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->stop = 1;
+	pthread_cond_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->th, NULL);
+	pthread_cond_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+	free(f);
+	t->fl = NULL;
 }
 
 void

@@ -74,6 +74,13 @@ void crm_txn_expect_index(struct crm_txn *t, int idx, size_t n, size_t klen);
 void crm_txn_prefault_index(struct crm_txn *t, int idx);
 /* A hint: what the transaction wrote so far may go to disk now. */
 void crm_txn_writeback(struct crm_txn *t);
+/* The same hint every few tens of milliseconds, from a thread of its own,
+ * until the transaction ends: for large imports. A no-op in a read-only
+ * transaction; CRM_ENOMEM if no thread can be started (then there is
+ * none, and nothing else changes). The number of hints given so far, for
+ * tests. */
+int crm_txn_flusher(struct crm_txn *t);
+unsigned long crm_txn_flusher_ticks(struct crm_txn *t);
 
 /* CRM_ENOTFOUND if there is no contact with that id. */
 int crm_contact_get(struct crm_txn *t, uint64_t id, struct crm_rec *r);

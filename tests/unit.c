@@ -839,6 +839,58 @@ test_index_in_order(void)
 	CHECK(system(cmd) == 0);
 }
 
+/*
+ * A transaction's flusher thread hints every few tens of milliseconds
+ * until the transaction ends, and changes nothing: what was put is there
+ * after the commit, and an aborted transaction leaves nothing. A read-only
+ * transaction has none.
+ */
+static void
+test_flusher(void)
+{
+	char dir[] = "/tmp/crm-unit-fl.XXXXXX", cmd[64];
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	struct crm_store *st;
+	struct crm_txn *t;
+	struct crm_rec r;
+	uint64_t id;
+	int k;
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	crm_rec_init(&r);
+	CHECK(crm_store_open(dir, 0, &st) == 0);
+	CHECK(crm_txn_begin(st, CRM_F_RDONLY, &t) == 0);
+	CHECK(crm_txn_flusher(t) == 0);
+	CHECK(crm_txn_flusher_ticks(t) == 0);
+	crm_txn_abort(t);
+	CHECK(crm_txn_begin(st, 0, &t) == 0);
+	CHECK(crm_txn_flusher(t) == 0);
+	CHECK(crm_txn_flusher(t) == 0); /* a second call: still one thread */
+	r.id = crm_txn_new_id(t);
+	CHECK(
+	    crm_rec_set(&r, CRM_COL_EMAIL, NULL, 0, "fl@example.com", 14) == 0);
+	CHECK(crm_contact_put(t, &r) == 0);
+	for (k = 0; k < 500 && crm_txn_flusher_ticks(t) < 2; k++)
+		nanosleep(&nap, NULL);
+	CHECK(crm_txn_flusher_ticks(t) >= 2);
+	CHECK(crm_txn_commit(t) == 0);
+	CHECK(crm_txn_begin(st, 0, &t) == 0);
+	CHECK(crm_txn_flusher(t) == 0);
+	r.id = crm_txn_new_id(t);
+	CHECK(crm_contact_put(t, &r) == 0);
+	id = r.id;
+	crm_txn_abort(t);
+	CHECK(crm_txn_begin(st, CRM_F_RDONLY, &t) == 0);
+	CHECK(crm_contact_get(t, 1, &r) == 0 && r.id == 1);
+	CHECK(crm_contact_get(t, id, &r) == CRM_ENOTFOUND);
+	crm_txn_abort(t);
+	crm_rec_free(&r);
+	crm_store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+}
+
 int
 main(void)
 {
@@ -855,5 +907,6 @@ main(void)
 	test_index_order();
 	test_index_in_order();
 	test_upsert_prepare();
+	test_flusher();
 	return UNIT_DONE("unit");
 }
