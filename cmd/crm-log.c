@@ -87,6 +87,7 @@ struct chunk {
 	size_t n;
 	struct crm_buf arena;
 	int end, fatal; /* the last chunk; exit status of a fatal error */
+	int resolved;   /* its rows' addresses looked up (known_emails()) */
 	char msg[1200];
 	struct chunk *next;
 };
@@ -136,7 +137,9 @@ struct ctx {
 	_Alignas(64) pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct chunk *full, *free; /* ready to write; to be filled */
-	size_t nchunks;
+	size_t nchunks, nfull;
+	int kready; /* known is complete, or there is none to wait for */
+	int lazy;   /* CRM_LOG_LAZY: 1, 0 for tests; -1 as it comes */
 	_Alignas(64) long rows, nbad;
 	struct crm_out *rej;
 	FILE *rejfp;
@@ -597,7 +600,7 @@ known_emails(struct ctx *c, struct chunk *k)
 	size_t i, j, end;
 	int rc;
 
-	if (c->rt == NULL)
+	if (!c->preloaded && c->rt == NULL)
 		return;
 	for (i = 0; i < k->n; i = end) {
 		end = i + BLOCK < k->n ? i + BLOCK : k->n;
@@ -881,6 +884,8 @@ chunk_get(struct ctx *c, struct chunk **list)
 	}
 	k = *list;
 	*list = k->next;
+	if (list == &c->full)
+		c->nfull--;
 	pthread_mutex_unlock(&c->mu);
 	return k;
 }
@@ -932,6 +937,8 @@ chunk_put(struct ctx *c, struct chunk **list, struct chunk *k)
 {
 	pthread_mutex_lock(&c->mu);
 	k->next = NULL;
+	if (list == &c->full)
+		c->nfull++;
 	while (list != &c->free && *list != NULL)
 		list = &(*list)->next;
 	k->next = *list;
@@ -951,31 +958,71 @@ chunk_reset(struct chunk *k)
 /*
  * When the input is large beside the contacts, every address is read in
  * one pass over the index, which is much faster than a lookup in the
- * store for each new address; otherwise they are looked up as they come.
+ * store for each new address; otherwise they are looked up as they come,
+ * by the reading thread. Returns whether they are to be read.
+ */
+static int
+preload_wanted(struct ctx *c)
+{
+	size_t n = crm_index_count(c->t, CRM_IDX_EMAIL);
+
+	if (c->lo.expect < 2 * n) {
+		crm_map_reserve(&c->remails, c->lo.expect / 8 + 1024, 24);
+		return 0;
+	}
+	for (c->kmask = 63; c->kmask < 2 * n; c->kmask = 2 * c->kmask + 1)
+		;
+	return 1;
+}
+
+/*
+ * Reads every stored address, in this thread while the reading thread
+ * parses the first rows: their addresses are looked up once the table is
+ * complete (kready), by either thread, as it has time (hand_over()). The
+ * writing transaction sees the index as it was committed: it is written
+ * only at the commit.
  */
 static void
 preload(struct ctx *c)
 {
-	size_t n = crm_index_count(c->rt, CRM_IDX_EMAIL);
-
-	if (c->lo.expect < 2 * n) {
-		crm_map_reserve(&c->remails, c->lo.expect / 8 + 1024, 24);
-		return;
-	}
-	for (c->kmask = 63; c->kmask < 2 * n; c->kmask = 2 * c->kmask + 1)
-		;
 	/* calloc() gets memory the system has zeroed; the slots start at
 	 * the first cache line in it. */
-	if ((c->kmem = calloc(c->kmask + 2, sizeof(struct kslot))) == NULL)
-		return; /* looked up one by one then */
-	c->known = (struct kslot *)(c->kmem + (64 - (uintptr_t)c->kmem % 64));
-	if (crm_index_each(c->rt, CRM_IDX_EMAIL, known_put, c)) {
-		crm_map_clear(&c->remails);
-		free(c->kmem);
-		c->kmem = NULL;
-		c->known = NULL;
-	} else
-		c->preloaded = 1;
+	if ((c->kmem = calloc(c->kmask + 2, sizeof(struct kslot))) != NULL) {
+		c->known =
+		    (struct kslot *)(c->kmem + (64 - (uintptr_t)c->kmem % 64));
+		if (crm_index_each(c->t, CRM_IDX_EMAIL, known_put, c)) {
+			crm_map_clear(&c->remails);
+			free(c->kmem);
+			c->kmem = NULL;
+			c->known = NULL;
+		} else
+			c->preloaded = 1;
+	}
+	/* Otherwise the reading thread looks them up one by one. */
+	pthread_mutex_lock(&c->mu);
+	c->kready = 1;
+	pthread_mutex_unlock(&c->mu);
+}
+
+/*
+ * Hands a filled chunk to the writing thread. Its addresses are looked up
+ * here while that thread has chunks to write; when it has none, it would
+ * wait for this one, and with the table of every address complete it
+ * looks them up itself. Until the table is complete they are left to it.
+ */
+static void
+hand_over(struct ctx *c, struct chunk *k)
+{
+	int here;
+
+	pthread_mutex_lock(&c->mu);
+	here = c->kready &&
+	    (!c->preloaded || (c->lazy >= 0 ? !c->lazy : c->nfull > 0));
+	pthread_mutex_unlock(&c->mu);
+	if (here)
+		known_emails(c, k);
+	k->resolved = here;
+	chunk_put(c, &c->full, k);
 }
 
 /* The reading thread: rows to chunks, until the end or a fatal error. */
@@ -990,8 +1037,6 @@ reader(void *arg)
 	chunk_reset(k);
 	if (crm_txn_begin(c->st, CRM_F_RDONLY, &c->rt))
 		c->rt = NULL; /* then the writing thread looks up every row */
-	else
-		preload(c);
 	while (!crm_signal() &&
 	    ((rc = crm_in_next(c->in, &row)) == 0 || rc == CRM_EPARSE)) {
 		prepare_row(c, k, &row,
@@ -999,27 +1044,21 @@ reader(void *arg)
 		if (k->end)
 			break;
 		if (k->n == CHUNKROWS) {
-			known_emails(c, k);
-			chunk_put(c, &c->full, k);
+			hand_over(c, k);
 			k = chunk_fresh(c);
 			chunk_reset(k);
 		}
 	}
-	known_emails(c, k);
 	if (!k->end && !crm_signal() && rc != CRM_EOF) {
 		k->fatal = crm_sysexit(rc);
 		snprintf(k->msg, sizeof(k->msg), "%s: %s", c->inname,
 		    crm_in_error(c->in));
 	}
 	k->end = 1;
+	hand_over(c, k);
 	if (c->rt != NULL)
 		crm_txn_abort(c->rt);
 	c->rt = NULL;
-	crm_map_free(&c->remails);
-	free(c->kmem);
-	c->kmem = NULL;
-	c->known = NULL;
-	chunk_put(c, &c->full, k);
 	return NULL;
 }
 
@@ -1177,6 +1216,7 @@ read_input(struct ctx *c, const char *path)
 {
 	struct chunk *k;
 	pthread_t th;
+	const char *e;
 	char msg[1200];
 	int rc, i, end = 0, fatal = 0;
 
@@ -1194,10 +1234,21 @@ read_input(struct ctx *c, const char *path)
 			err(EX_OSERR, NULL);
 		chunk_put(c, &c->free, k);
 	}
+	/* CRM_LOG_LAZY: 1 leaves every lookup to this thread, 0 none that
+	 * can be done in the other once the table is complete, for tests of
+	 * both ways; otherwise it depends on timing. */
+	e = getenv("CRM_LOG_LAZY");
+	c->lazy = e != NULL && (*e == '0' || *e == '1') ? *e - '0' : -1;
+	c->preloaded = 0;
+	c->kready = !preload_wanted(c);
 	if ((rc = pthread_create(&th, NULL, reader, c)))
 		die(c, EX_OSERR, "cannot start a thread: %s", strerror(rc));
+	if (!c->kready)
+		preload(c);
 	while (!end) {
 		k = chunk_get(c, &c->full);
+		if (!k->resolved && c->preloaded)
+			known_emails(c, k);
 		end = k->end;
 		write_chunk(c, k);
 		if ((fatal = k->fatal) != 0)
@@ -1205,6 +1256,10 @@ read_input(struct ctx *c, const char *path)
 		chunk_put(c, &c->free, k);
 	}
 	pthread_join(th, NULL);
+	crm_map_free(&c->remails);
+	free(c->kmem);
+	c->kmem = NULL;
+	c->known = NULL;
 	if (fatal)
 		die(c, fatal, "%s", msg);
 	if (crm_signal())

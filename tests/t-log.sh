@@ -563,6 +563,35 @@ crm-export $P0 >p0.ct
 crm-export $P1 >p1.ct
 check_file prefault-same-contacts p0.ct p1.ct
 
+## The stored addresses are read by the writing thread while the reading
+## thread parses the first rows; then either thread looks up the addresses
+## of a chunk of rows (CRM_LOG_LAZY=1: the writing thread all of them, 0:
+## the reading thread all it can). Either way the store ends as when each
+## address is looked up in the store (from stdin no table is read).
+sed -n '1,50001p' g5.csv >h1.csv
+{
+	sed -n 1p g5.csv
+	sed -n '50002,$p' g5.csv
+} >h2.csv
+check_exit 0 table-setup crm-log -D $T/q --as-of $N1 --create h1.csv
+for v in 1 0 s; do
+	cp -r $T/q $T/q$v
+	if [ $v = s ]; then
+		check_exit 0 table-stdin crm-log -D $T/q$v --as-of $N1 --create <h2.csv
+	else
+		export CRM_LOG_LAZY=$v
+		check_exit 0 table-lazy-$v crm-log -D $T/q$v --as-of $N1 --create h2.csv
+		unset CRM_LOG_LAZY
+	fi
+	crm-export -D $T/q$v --events >q$v.ev
+	crm-export -D $T/q$v >q$v.ct
+done
+check_eq table-events "$(sed 1d g5.csv | wc -l | tr -d ' ')" "$(sed 1d qs.ev | wc -l | tr -d ' ')"
+check_file table-lazy-1-events qs.ev q1.ev
+check_file table-lazy-0-events qs.ev q0.ev
+check_file table-lazy-1-contacts qs.ct q1.ct
+check_file table-lazy-0-contacts qs.ct q0.ct
+
 ## Bad input: exit 65, file:line and the column named, nothing committed.
 X="-D $T/x"
 printf 'email\nada@example.com\n' >x.csv
