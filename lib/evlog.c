@@ -1052,7 +1052,6 @@ flush(struct crm_evlog *l)
 	}
 	l->n = 0;
 	l->arena.len = 0;
-	crm_txn_writeback(l->t);
 	return 0;
 }
 

@@ -72,10 +72,9 @@ void crm_txn_expect_index(struct crm_txn *t, int idx, size_t n, size_t klen);
 /* Has the storage reserved for an index's pending keys made present ahead
  * of use (prefault.h). */
 void crm_txn_prefault_index(struct crm_txn *t, int idx);
-/* A hint: what the transaction wrote so far may go to disk now. */
-void crm_txn_writeback(struct crm_txn *t);
-/* The same hint every few tens of milliseconds, from a thread of its own,
- * until the transaction ends: for large imports. A no-op in a read-only
+/* A hint, every few tens of milliseconds from a thread of its own until
+ * the transaction ends, that what it wrote so far may go to disk: for
+ * large imports. A no-op in a read-only
  * transaction; CRM_ENOMEM if no thread can be started (then there is
  * none, and nothing else changes). The number of hints given so far, for
  * tests. */
