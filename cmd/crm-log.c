@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -133,7 +134,6 @@ struct ctx {
 	int preloaded;          /* remails and known hold every address */
 	struct kslot *known;    /* when preloaded: kmask + 1 slots */
 	size_t kmask;
-	char *kmem; /* where known was allocated */
 	_Alignas(64) pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct chunk *full, *free; /* ready to write; to be filled */
@@ -976,6 +976,37 @@ preload_wanted(struct ctx *c)
 }
 
 /*
+ * The table of every address, in memory of its own that the system has
+ * zeroed, in huge pages where it can. calloc() would take it from the
+ * heap, which was grown for LMDB's pages (crm_evlog_begin()), and clear
+ * it there, page by page on this thread, then take more for LMDB's pages
+ * later: on 10M events into 1M contacts (a 128 MB table) that cost
+ * 0.3-0.9 s of an 8-10 s import. Slots start on a page, so on a line.
+ */
+static struct kslot *
+known_new(size_t n)
+{
+	void *p;
+
+	p = mmap(NULL, n * sizeof(struct kslot), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, n * sizeof(struct kslot), MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+static void
+known_free(struct ctx *c)
+{
+	if (c->known != NULL)
+		munmap(c->known, (c->kmask + 1) * sizeof(struct kslot));
+	c->known = NULL;
+}
+
+/*
  * Reads every stored address, in this thread while the reading thread
  * parses the first rows: their addresses are looked up once the table is
  * complete (kready), by either thread, as it has time (hand_over()). The
@@ -985,16 +1016,10 @@ preload_wanted(struct ctx *c)
 static void
 preload(struct ctx *c)
 {
-	/* calloc() gets memory the system has zeroed; the slots start at
-	 * the first cache line in it. */
-	if ((c->kmem = calloc(c->kmask + 2, sizeof(struct kslot))) != NULL) {
-		c->known =
-		    (struct kslot *)(c->kmem + (64 - (uintptr_t)c->kmem % 64));
+	if ((c->known = known_new(c->kmask + 1)) != NULL) {
 		if (crm_index_each(c->t, CRM_IDX_EMAIL, known_put, c)) {
 			crm_map_clear(&c->remails);
-			free(c->kmem);
-			c->kmem = NULL;
-			c->known = NULL;
+			known_free(c);
 		} else
 			c->preloaded = 1;
 	}
@@ -1257,9 +1282,7 @@ read_input(struct ctx *c, const char *path)
 	}
 	pthread_join(th, NULL);
 	crm_map_free(&c->remails);
-	free(c->kmem);
-	c->kmem = NULL;
-	c->known = NULL;
+	known_free(c);
 	if (fatal)
 		die(c, fatal, "%s", msg);
 	if (crm_signal())
