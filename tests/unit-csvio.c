@@ -40,7 +40,12 @@ rows(const char *text, size_t n, int fmt, int raw, struct crm_buf *out)
 	int fd = input(text, n), rc;
 
 	out->len = 0;
-	rc = raw ? crm_csv_open_raw(fd, fmt, &r) : crm_csv_open(fd, fmt, &r);
+	/* raw 2: the libcsv reader with libcsv reading every line */
+	if (raw == 2)
+		setenv("CRM_CSV_SPLIT", "0", 1);
+	rc = raw == 1 ? crm_csv_open_raw(fd, fmt, &r) :
+			crm_csv_open(fd, fmt, &r);
+	unsetenv("CRM_CSV_SPLIT");
 	if (rc != 0)
 		abort();
 	while ((rc = crm_csv_next(r, &row)) == 0 || rc == CRM_EPARSE) {
@@ -57,7 +62,7 @@ rows(const char *text, size_t n, int fmt, int raw, struct crm_buf *out)
 			crm_buf_addc(out, '>');
 		}
 		crm_csv_raw(r, &p, &k);
-		if (raw) {
+		if (raw == 1) {
 			/* Line ends in it shown as \n and \r. */
 			crm_buf_addc(out, '=');
 			for (i = 0; i < k; i++)
@@ -75,15 +80,33 @@ rows(const char *text, size_t n, int fmt, int raw, struct crm_buf *out)
 	close(fd);
 }
 
-/* The raw reader gives what the libcsv reader gives. */
+/* Whether reader b read what libcsv read (a); shows where not. */
+static int
+agree(const struct crm_buf *a, const struct crm_buf *b, const char *name)
+{
+	size_t i = 0;
+
+	if (a->len == b->len && memcmp(a->p, b->p, a->len) == 0)
+		return 1;
+	while (i < a->len && i < b->len && a->p[i] == b->p[i])
+		i++;
+	printf("  readers differ at byte %zu: libcsv \"%.40s\", "
+	       "%s \"%.40s\"\n",
+	    i, a->p + i, name, b->p + i);
+	return 0;
+}
+
+/* The raw reader and the libcsv reader splitting plain lines itself give
+ * what libcsv gives reading every line. */
 static int
 same(const char *text, size_t n)
 {
-	struct crm_buf a = { 0 }, b = { 0 };
+	struct crm_buf a = { 0 }, b = { 0 }, c = { 0 };
 	int ok;
 
-	rows(text, n, CRM_FMT_CSV, 0, &a);
+	rows(text, n, CRM_FMT_CSV, 2, &a);
 	rows(text, n, CRM_FMT_CSV, 1, &b);
+	rows(text, n, CRM_FMT_CSV, 0, &c);
 	/* Without its "=raw" parts. */
 	for (size_t i = 0, j = 0; i <= b.len; i++) {
 		if (b.p[i] == '=')
@@ -93,18 +116,11 @@ same(const char *text, size_t n)
 		if (i == b.len)
 			b.len = j - 1;
 	}
-	ok = a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
-	if (!ok) {
-		size_t i = 0;
-
-		while (i < a.len && i < b.len && a.p[i] == b.p[i])
-			i++;
-		printf("  readers differ at byte %zu: libcsv \"%.40s\", "
-		       "raw \"%.40s\"\n",
-		    i, a.p + i, b.p + i);
-	}
+	ok = agree(&a, &b, "raw");
+	ok &= agree(&a, &c, "split");
 	crm_buf_free(&a);
 	crm_buf_free(&b);
+	crm_buf_free(&c);
 	return ok;
 }
 
@@ -155,7 +171,11 @@ test_same(void)
 		"a,b\"c\nx\n", "\"a\" ,b\n1\n", " \"a\"\n1\n",
 		"a\r\rb\r\n\n\rc", "\"\"\"\"\n\"a\"\"\"\n",
 		"a,\n,,\n\"\",\"\"\n", "\"a\nb\"z\nq\n", "x\n\"a\n\nb\n", "\r",
-		"\"", ",", "a\n\n\n\"b\"\n" };
+		"\"", ",", "a\n\n\n\"b\"\n",
+		/* plain lines next to those libcsv reads */
+		"a,b\r\nc,d\ne,f\n", "x\n\"q\nr\",s\nt,u\nv\n",
+		"a, b ,c\n\td\t,\n", "a\n\nb,c\n,\n", "a,\"b\"x\nc,d\ne\n",
+		"a\rb,c\nd\n", "\"a\"\nb\n\"c\"\n", "a,b\n\"c\n" };
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
