@@ -17,8 +17,6 @@
  * reading is done, is smaller too.
  */
 #define DEFAULT_BATCH (1u << 20)
-/* LMDB holds up to 512 MB of dirty pages (2^17) before it writes some. */
-#define HEAPMAX ((size_t)512 << 20)
 #define DAY 86400
 #define FLUSHER_EVENTS 65536 /* crm_txn_flusher() for a batch this large */
 
@@ -128,8 +126,9 @@ reserve(struct crm_evlog *l)
 	crm_txn_expect_index(l->t, CRM_IDX_EVKEY, l->o.expect / 2, 16);
 	crm_prefault(l->sk, l->skcap * sizeof(*l->sk));
 	crm_prefault(l->sktmp, l->skcap * sizeof(*l->sktmp));
-	crm_prefault_heap(
-	    l->o.expect * 64 < HEAPMAX ? l->o.expect * 64 : HEAPMAX);
+	crm_prefault_heap(l->o.expect < CRM_TXN_DIRTY_MAX / 64 ?
+		l->o.expect * 64 :
+		CRM_TXN_DIRTY_MAX);
 }
 
 int

@@ -1010,14 +1010,13 @@ flusher_stop(struct crm_txn *t)
  * Only a hint: if memory is short, the maps grow as they go. The e-mail
  * overlay, and the heap LMDB takes its dirty pages from, are made present
  * ahead of use (prefault.h): a new contact takes about 250 bytes of pages
- * (1M of them, 262 MB), and LMDB holds at most 512 MB before it writes
- * some out. Called on the main thread, whose heap that is.
+ * (1M of them, 262 MB), and LMDB holds at most CRM_TXN_DIRTY_MAX before
+ * it writes some out. Called on the main thread, whose heap that is.
  */
 void
 crm_txn_expect(struct crm_txn *t, size_t n)
 {
-	const size_t most = (size_t)512 << 20;
-	size_t heap = n < most / 256 ? n * 256 : most;
+	size_t heap = n < CRM_TXN_DIRTY_MAX / 256 ? n * 256 : CRM_TXN_DIRTY_MAX;
 
 	crm_map_reserve(&t->ov[CRM_IDX_EMAIL], n, 32);
 	crm_map_prefault(&t->ov[CRM_IDX_EMAIL]);

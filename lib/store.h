@@ -65,7 +65,13 @@ int crm_txn_begin(struct crm_store *st, unsigned flags, struct crm_txn **out);
 int crm_txn_commit(struct crm_txn *t);
 void crm_txn_abort(struct crm_txn *t);
 
-/* A hint: about n rows will be written in this transaction. */
+/* LMDB holds up to this many bytes of dirty pages (2^17 pages) in a
+ * transaction before it writes some out. */
+#define CRM_TXN_DIRTY_MAX ((size_t)512 << 20)
+
+/* A hint: about n rows will be written in this transaction. It also has
+ * the memory for them made present ahead of use (prefault.h), so only the
+ * main thread may call it. */
 void crm_txn_expect(struct crm_txn *t, size_t n);
 /* A hint: about n keys of about klen bytes will go into index idx. */
 void crm_txn_expect_index(struct crm_txn *t, int idx, size_t n, size_t klen);
