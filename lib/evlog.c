@@ -128,7 +128,8 @@ reserve(struct crm_evlog *l)
 	crm_prefault(l->sktmp, l->skcap * sizeof(*l->sktmp));
 	crm_prefault_heap(l->o.expect < CRM_TXN_DIRTY_MAX / 64 ?
 		l->o.expect * 64 :
-		CRM_TXN_DIRTY_MAX);
+		CRM_TXN_DIRTY_MAX,
+	    0);
 }
 
 int

@@ -17,8 +17,11 @@
 void crm_prefault(const void *p, size_t n);
 /* Grows the main heap by n bytes kept free (malloc(3) then takes small
  * blocks from there) and makes them present: for a library that allocates
- * its pages one at a time, like LMDB's dirty pages. Only the main thread
- * allocates from the main heap, so only it may call this. */
-void crm_prefault_heap(size_t n);
+ * its pages one at a time, like LMDB's dirty pages. With small set the
+ * memory keeps small pages even where malloc(3) asked for huge ones: for
+ * memory used in order, where huge pages save few TLB misses but cost
+ * more to make present (see prefault.c). Only the main thread allocates
+ * from the main heap, so only it may call this. */
+void crm_prefault_heap(size_t n, int small);
 
 #endif

@@ -1011,7 +1011,9 @@ flusher_stop(struct crm_txn *t)
  * overlay, and the heap LMDB takes its dirty pages from, are made present
  * ahead of use (prefault.h): a new contact takes about 250 bytes of pages
  * (1M of them, 262 MB), and LMDB holds at most CRM_TXN_DIRTY_MAX before
- * it writes some out. Called on the main thread, whose heap that is.
+ * it writes some out. New contacts are appended and the index is written
+ * in key order, so that heap keeps small pages. Called on the main
+ * thread, whose heap that is.
  */
 void
 crm_txn_expect(struct crm_txn *t, size_t n)
@@ -1020,7 +1022,7 @@ crm_txn_expect(struct crm_txn *t, size_t n)
 
 	crm_map_reserve(&t->ov[CRM_IDX_EMAIL], n, 32);
 	crm_map_prefault(&t->ov[CRM_IDX_EMAIL]);
-	crm_prefault_heap(heap);
+	crm_prefault_heap(heap, 1);
 }
 
 void

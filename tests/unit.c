@@ -517,6 +517,61 @@ test_prefault(void)
 	munmap(b, n);
 }
 
+/* The VmFlags of the mapping holding address a, from /proc/self/smaps;
+ * "" if it cannot be read. */
+static void
+vm_flags(uintptr_t a, char *out, size_t n)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	unsigned long lo, hi;
+	size_t len;
+	int in = 0;
+
+	*out = '\0';
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, '-') < strchr(line, ' '))
+			in = a >= lo && a < hi;
+		else if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			len = strlen(line + 8);
+			len = len < n ? len : n - 1;
+			memcpy(out, line + 8, len);
+			out[len] = '\0';
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/*
+ * The heap grown for LMDB's pages keeps small pages (prefault.c says
+ * why): its top mapping is advised MADV_NOHUGEPAGE ("nh" in smaps).
+ * Skipped where the heap is not grown: prefaulting off, a kernel without
+ * MADV_POPULATE_WRITE or without huge pages, or a malloc(3) of the
+ * sanitizers' or valgrind's own.
+ */
+static void
+test_prefault_heap(void)
+{
+	char *before = sbrk(0), *after, flags[256];
+
+	crm_prefault_heap(16 << 20, 1);
+	after = sbrk(0);
+	if (before == (void *)-1 || after == (void *)-1 ||
+	    after - before < (8 << 20) ||
+	    access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0) {
+		printf("unit: prefault_heap skipped (heap not grown here)\n");
+		return;
+	}
+	vm_flags((uintptr_t)after - 1, flags, sizeof(flags));
+	CHECK(strstr(flags, " nh") != NULL);
+	vm_flags((uintptr_t)after - (4 << 20), flags, sizeof(flags));
+	CHECK(strstr(flags, " nh") != NULL);
+}
+
 /*
  * Every byte of a string counts in its hash, the ones past the last whole
  * word too (read as an overlapping word, or halves), and so does its
@@ -900,6 +955,7 @@ main(void)
 	test_rec();
 	test_hash();
 	test_prefault();
+	test_prefault_heap();
 	test_map();
 	test_json();
 	test_csv();
