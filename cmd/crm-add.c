@@ -38,6 +38,7 @@ struct prep {
 	char src[512];
 	struct crm_rec res;
 	struct crm_buf tmp;
+	int keys_only; /* the writer's: see prepare() */
 };
 
 struct ctx {
@@ -597,11 +598,18 @@ next_input(struct ctx *c, size_t file)
  * writer will use for that input, and the hashes of its keys; the writer
  * then only stores it, when the contact is new. On the feed's thread, or
  * on the writer's when it has nothing else to do, each with its own p.
+ * The writer hashes the keys only, and encodes a row when it finds it is
+ * a new contact: a row that updates one is not encoded for nothing.
  */
 static int
 prepare(void *arg, struct crm_feed_item *it)
 {
 	struct prep *p = arg;
+
+	if (p->keys_only) {
+		crm_upsert_prepare_keys(&it->rec, &it->prep);
+		return 0;
+	}
 
 	if (p->uo.consent_source == NULL || it->file != p->file) {
 		p->file = it->file;
@@ -691,6 +699,7 @@ stream_mode(struct ctx *c)
 	c->prep->paths = c->paths;
 	c->prep->npaths = c->npaths;
 	*c->mprep = *c->prep;
+	c->mprep->keys_only = 1;
 	if ((rc = crm_feed_start(c->paths, c->npaths, c->fmt, c->im,
 		 c->rejpath != NULL, prepare, c->prep, c->mprep, &c->feed)))
 		die_rc(c, rc);

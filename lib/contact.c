@@ -27,6 +27,7 @@ struct crm_upsert {
 	struct crm_map cbit; /* custom name -> bit number */
 	struct crm_rec cur;
 	struct crm_buf tmp;
+	struct crm_buf enc; /* a new contact's record, prepared later */
 };
 
 static int
@@ -227,6 +228,7 @@ crm_upsert_end(struct crm_upsert *u)
 	crm_map_free(&u->cbit);
 	crm_rec_free(&u->cur);
 	crm_buf_free(&u->tmp);
+	crm_buf_free(&u->enc);
 	free(u);
 }
 
@@ -639,20 +641,30 @@ encode_new(const struct crm_upsert_opts *o, const struct crm_rec *row,
 	    crm_rec_encode_time(out, CRM_COL_UPDATED_AT, o->now);
 }
 
-int
-crm_upsert_prepare(const struct crm_upsert_opts *o, const struct crm_rec *row,
-    struct crm_rec *res, struct crm_buf *tmp, struct crm_upsert_prep *p)
+void
+crm_upsert_prepare_keys(const struct crm_rec *row, struct crm_upsert_prep *p)
 {
 	const char *k;
 	size_t n;
-	int i, rc;
+	int i;
 
 	p->enc.len = 0;
+	p->later = 1;
 	for (i = 0; i < NKEYS; i++) {
 		k = getc_(row, keycols[i], &n);
 		p->has[i] = k != NULL;
 		p->h[i] = k != NULL ? crm_map_hash(k, n) : 0;
 	}
+}
+
+int
+crm_upsert_prepare(const struct crm_upsert_opts *o, const struct crm_rec *row,
+    struct crm_rec *res, struct crm_buf *tmp, struct crm_upsert_prep *p)
+{
+	int rc;
+
+	crm_upsert_prepare_keys(row, p);
+	p->later = 0;
 	if (o->add_tags || o->untag) {
 		crm_rec_clear(res);
 		if ((rc = merge(tmp, row, NULL, o, res)) == 0)
@@ -690,6 +702,7 @@ crm_upsert_row_prep(struct crm_upsert *u, const struct crm_upsert_opts *o,
     struct crm_rec *res, int *status, char *why, size_t whylen)
 {
 	struct mark *m;
+	const struct crm_buf *enc = p != NULL ? &p->enc : NULL;
 	uint64_t id;
 	int exists, rc;
 
@@ -700,14 +713,26 @@ crm_upsert_row_prep(struct crm_upsert *u, const struct crm_upsert_opts *o,
 	}
 	if ((rc = resolve(u, row, p, &id, &exists, why, whylen)))
 		return rc;
+	/* A row prepared for its keys only is encoded now that it is known
+	 * to be a new contact (or, with the options that edit tags, or if
+	 * that fails, merged below as any other). */
+	if (!exists && p != NULL && p->later) {
+		u->enc.len = 0;
+		if (!o->add_tags && !o->untag &&
+		    (rc = encode_new(o, row, &u->enc)) != 0) {
+			if (rc == CRM_ENOMEM)
+				return rc;
+			u->enc.len = 0;
+		}
+		enc = &u->enc;
+	}
 	/* A new contact: its record is the prepared one, its keys the row's. */
-	if (!exists && p != NULL && p->enc.len > 0) {
+	if (!exists && enc != NULL && enc->len > 0) {
 		id = id ? id : crm_txn_new_id(u->t);
 		crm_rec_clear(res);
 		res->id = id;
 		*status = CRM_UP_CREATED;
-		if ((rc = crm_contact_put_enc(u->t, id, p->enc.p,
-			 p->enc.len)) ||
+		if ((rc = crm_contact_put_enc(u->t, id, enc->p, enc->len)) ||
 		    (rc = reindex(u, NULL, row, id, p)))
 			return rc;
 		return remember(u, id, row, line);

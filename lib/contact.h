@@ -67,11 +67,17 @@ struct crm_upsert_prep {
 	struct crm_buf enc; /* len 0: no record prepared */
 	uint32_t h[2];      /* the hash of the e-mail, of the ext_id */
 	unsigned char has[2];
+	unsigned char later; /* keys only: the record is encoded by
+				crm_upsert_row_prep(), if the contact is new */
 };
 
 /* Fills p for row; res and tmp are scratch. Runs in any thread. */
 int crm_upsert_prepare(const struct crm_upsert_opts *o,
     const struct crm_rec *row, struct crm_rec *res, struct crm_buf *tmp,
+    struct crm_upsert_prep *p);
+/* Only the keys' part of that, and later set: for the writing thread,
+ * which need not encode a row that turns out to update a contact. */
+void crm_upsert_prepare_keys(const struct crm_rec *row,
     struct crm_upsert_prep *p);
 /* Fetches into the cache what the row's lookups will touch: stage 0
  * sixteen or so rows ahead, stage 1 about eight. */

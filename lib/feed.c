@@ -47,8 +47,12 @@ why(struct crm_feed_item *it, const char *msg)
 /*
  * Hands the batch being written over and waits for a free one. The next
  * batch's rows are prepared here while the caller's thread has more than
- * this one to go through, and left to it when it has not (it would wait
- * for them otherwise): whichever thread has time does that work.
+ * two to go through, this one among them, and left to it otherwise (it
+ * would wait for them): whichever thread has time does that work. With
+ * "more than one" the caller's thread, which the reading thread keeps
+ * waiting on an import of new contacts, took too little of it: 1M new
+ * contacts were imported faster with two in 7 of 8 interleaved runs
+ * (median 2.13 -> 1.88 s).
  */
 static int
 hand_over(struct crm_feed *f, int last)
@@ -66,7 +70,7 @@ hand_over(struct crm_feed *f, int last)
 	for (i = 0; i < NBATCH; i++)
 		queued += f->b[i].ready;
 	f->b[f->w].lazy =
-	    f->main_arg != NULL && (f->lazy >= 0 ? f->lazy : queued <= 1);
+	    f->main_arg != NULL && (f->lazy >= 0 ? f->lazy : queued <= 2);
 	stop = f->stop; /* read under the lock: crm_feed_stop() writes it */
 	pthread_mutex_unlock(&f->mu);
 	return stop;
@@ -87,7 +91,7 @@ next_slot(struct crm_feed *f, size_t file, long line)
 	it->status = it->fatal = it->prepared = 0;
 	it->why.len = 0;
 	it->prep.enc.len = 0;
-	it->prep.has[0] = it->prep.has[1] = 0;
+	it->prep.has[0] = it->prep.has[1] = it->prep.later = 0;
 	crm_rec_clear(&it->raw);
 	crm_rec_clear(&it->hdr);
 	return it;

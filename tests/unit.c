@@ -751,7 +751,8 @@ test_upsert_prepare(void)
 	struct crm_upsert *u;
 	struct crm_rec row, res, scratch;
 	struct crm_buf want = { 0 }, tmp = { 0 };
-	size_t i, k, same = 0, stored = 0, n = sizeof(rows) / sizeof(rows[0]);
+	size_t i, k, same = 0, stored = 0, later = 0,
+		     n = sizeof(rows) / sizeof(rows[0]);
 	char why[256];
 	int status, col;
 
@@ -797,9 +798,33 @@ test_upsert_prepare(void)
 		    want.len == prep.enc.len &&
 		    memcmp(want.p, prep.enc.p, want.len) == 0)
 			stored++;
+		/* Prepared for its keys only, a new contact is encoded by the
+		 * upsert into the same record; then, prepared again so, the
+		 * row updates that contact and changes nothing. */
+		snprintf(email, sizeof(email), "r%zu@example.com", i);
+		crm_rec_set(&row, CRM_COL_EMAIL, NULL, 0, email, strlen(email));
+		CHECK(crm_upsert_prepare(&o, &row, &scratch, &tmp, &prep) == 0);
+		crm_buf_free(&want);
+		crm_buf_add(&want, prep.enc.p, prep.enc.len);
+		crm_upsert_prepare_keys(&row, &prep);
+		CHECK(prep.later == 1 && prep.enc.len == 0);
+		if (crm_upsert_row_prep(u, &o, &row, &prep, 1, &res, &status,
+			why, sizeof(why)) == 0 &&
+		    status == CRM_UP_CREATED &&
+		    crm_contact_get(t, res.id, &scratch) == 0 &&
+		    crm_rec_encode(&scratch, &tmp) == 0 &&
+		    want.len == tmp.len && memcmp(want.p, tmp.p, tmp.len) == 0)
+			later++;
+		crm_upsert_next_input(u);
+		crm_upsert_prepare_keys(&row, &prep);
+		if (crm_upsert_row_prep(u, &o, &row, &prep, 1, &res, &status,
+			why, sizeof(why)) == 0 &&
+		    status == CRM_UP_UNCHANGED)
+			later++;
 	}
 	CHECK(same == 2 * n);
 	CHECK(stored == 2 * n);
+	CHECK(later == 4 * n);
 	crm_upsert_end(u);
 	crm_txn_abort(t);
 	crm_store_close(st);
