@@ -220,6 +220,33 @@ test_text(void)
 	    strcmp(b.p, "Lorem Editors;a,b") == 0);
 	CHECK(crm_tags_norm("\"x;y\"", 5, ',', &b) == 0 &&
 	    strcmp(b.p, "\"x;y\"") == 0);
+	/* Without a quote the items are taken in place; an empty quoted
+	 * item appended takes the other way, item by item, to the same. */
+	{
+		static const char *const plain[] = { " vip ; news;vip;;", ";;",
+			" ", "a;b;a; b ;B", "\ta\t;\tb\r", "x y;x  y;x y ",
+			"a,b;c,a", "\xc3\xa9t\xc3\xa9;ete" };
+		struct crm_buf q = { 0 }, r = { 0 };
+		size_t i, agree = 0;
+		int sep;
+
+		for (i = 0; i < 2 * sizeof(plain) / sizeof(plain[0]); i++) {
+			sep = i % 2 ? ',' : ';';
+			q.len = 0;
+			crm_buf_adds(&q, plain[i / 2]);
+			crm_buf_addc(&q, sep);
+			crm_buf_adds(&q, "\"\"");
+			agree += crm_tags_norm(plain[i / 2],
+				     strlen(plain[i / 2]), sep, &b) == 0 &&
+			    crm_tags_norm(q.p, q.len, sep, &r) == 0 &&
+			    strcmp(b.p, r.p) == 0;
+		}
+		CHECK(agree == 2 * sizeof(plain) / sizeof(plain[0]));
+		CHECK(crm_tags_norm("a;b;a; b ;B", 11, ';', &b) == 0 &&
+		    strcmp(b.p, "a;b;B") == 0);
+		crm_buf_free(&q);
+		crm_buf_free(&r);
+	}
 	/* Found by fuzz-values: white space inside quotes must survive. */
 	CHECK(crm_tags_norm("\"x \";y", 7, ';', &b) == 0 &&
 	    strcmp(b.p, "\"x \";y") == 0);

@@ -57,14 +57,25 @@ check_email(const char *s, size_t n)
 static void
 check_tags(const char *s, size_t n)
 {
-	struct crm_buf a = { 0 }, b = { 0 };
+	struct crm_buf a = { 0 }, b = { 0 }, c = { 0 };
 
 	if (crm_tags_norm(s, n, ';', &a) == 0 &&
 	    (crm_tags_norm(a.p, a.len, ';', &b) != 0 || a.len != b.len ||
 		memcmp(a.p, b.p, a.len) != 0))
 		abort();
 	crm_tags_norm(s, n, ',', &a);
+	/* Without a quote, items are taken in place (crm_tags_norm()); an
+	 * empty quoted item appended makes it read them one by one. */
+	if (memchr(s, '"', n) == NULL && crm_tags_norm(s, n, ';', &a) == 0) {
+		b.len = 0;
+		if (crm_buf_add(&b, s, n) || crm_buf_adds(&b, ";\"\""))
+			abort();
+		if (crm_tags_norm(b.p, b.len, ';', &c) != 0 || a.len != c.len ||
+		    memcmp(a.p, c.p, a.len) != 0)
+			abort();
+	}
 	crm_buf_free(&a);
+	crm_buf_free(&c);
 	crm_buf_free(&b);
 }
 
