@@ -641,20 +641,27 @@ encode_new(const struct crm_upsert_opts *o, const struct crm_rec *row,
 	    crm_rec_encode_time(out, CRM_COL_UPDATED_AT, o->now);
 }
 
-void
-crm_upsert_prepare_keys(const struct crm_rec *row, struct crm_upsert_prep *p)
+/* The hashes of the row's keys, and no record yet. */
+static void
+hash_keys(const struct crm_rec *row, struct crm_upsert_prep *p)
 {
 	const char *k;
 	size_t n;
 	int i;
 
 	p->enc.len = 0;
-	p->later = 1;
 	for (i = 0; i < NKEYS; i++) {
 		k = getc_(row, keycols[i], &n);
 		p->has[i] = k != NULL;
 		p->h[i] = k != NULL ? crm_map_hash(k, n) : 0;
 	}
+}
+
+void
+crm_upsert_prepare_keys(const struct crm_rec *row, struct crm_upsert_prep *p)
+{
+	hash_keys(row, p);
+	p->later = 1;
 }
 
 int
@@ -663,7 +670,7 @@ crm_upsert_prepare(const struct crm_upsert_opts *o, const struct crm_rec *row,
 {
 	int rc;
 
-	crm_upsert_prepare_keys(row, p);
+	hash_keys(row, p);
 	p->later = 0;
 	if (o->add_tags || o->untag) {
 		crm_rec_clear(res);
