@@ -29,6 +29,18 @@ struct pending {
 	const char *arg;
 };
 
+/*
+ * What the feed's thread may refer to in the records it prepares (rec.h):
+ * the consent sources of the inputs, put in the store's string table
+ * before the feed starts, and the strings the table held then. It does not
+ * change while the feed runs; the writer uses its transaction's table,
+ * which also learns the custom columns of each input's header.
+ */
+struct strs {
+	struct crm_strtab pub;
+	struct crm_map map; /* string -> its number */
+};
+
 /* A thread's state for preparing rows (see prepare()): the feed's, and
  * the writer's for the rows the feed leaves to it. */
 struct prep {
@@ -69,6 +81,7 @@ struct ctx {
 	struct crm_import *im;
 	struct crm_feed *feed;
 	struct prep *prep, *mprep;
+	struct strs strs;
 	struct crm_rec res;
 	struct crm_buf val;
 	long rows, inbatch, nbad, created, updated, unchanged, committed;
@@ -593,6 +606,54 @@ next_input(struct ctx *c, size_t file)
 	crm_upsert_next_input(c->u);
 }
 
+static const char *
+strs_get(const struct crm_strtab *tab, uint64_t k, size_t *n)
+{
+	(void)tab;
+	(void)k;
+	(void)n;
+	return NULL; /* for encoding only */
+}
+
+static int
+strs_find(const struct crm_strtab *tab, const char *p, size_t n, uint32_t *k)
+{
+	const struct strs *s = (const struct strs *)tab;
+	uint64_t x;
+
+	if (!crm_map_get(&s->map, p, n, &x))
+		return 0;
+	*k = (uint32_t)x;
+	return 1;
+}
+
+/* The table of struct strs, made in the writer's first transaction: what
+ * it puts there is committed before any row that refers to it (a failed
+ * transaction ends the run). A source too long for the table is written
+ * out in each record. */
+static void
+make_strs(struct ctx *c)
+{
+	const struct crm_strtab *tab = crm_txn_strtab(c->t);
+	const char *v;
+	char src[512];
+	size_t i, n;
+	uint32_t k;
+	int rc;
+
+	c->strs.pub.get = strs_get;
+	c->strs.pub.find = strs_find;
+	for (i = 0; i < (c->npaths ? c->npaths : 1); i++) {
+		input_name(c->paths, c->npaths, i, src, sizeof(src));
+		rc = crm_txn_intern(c->t, src, strlen(src), &k);
+		if (rc != 0 && rc != CRM_ETOOBIG)
+			die_rc(c, rc);
+	}
+	for (k = 0; (v = tab->get(tab, k, &n)) != NULL; k++)
+		if (crm_map_put(&c->strs.map, v, n, k))
+			die_rc(c, CRM_ENOMEM);
+}
+
 /*
  * Each good row's record as a new contact, encoded with the options the
  * writer will use for that input, and the hashes of its keys; the writer
@@ -628,11 +689,14 @@ columns(struct ctx *c, const struct crm_feed_item *it)
 {
 	size_t i, nl;
 	const char *nm;
+	uint32_t k;
 	int rc;
 
 	for (i = 0; i < it->hdr.n; i++) {
 		nm = crm_rec_name(&it->hdr, i, &nl);
-		if ((rc = crm_field_note(c->t, nm, nl)))
+		if ((rc = crm_field_note(c->t, nm, nl)) ||
+		    ((rc = crm_txn_intern(c->t, nm, nl, &k)) &&
+			rc != CRM_ETOOBIG))
 			die_rc(c, rc);
 	}
 }
@@ -694,8 +758,10 @@ stream_mode(struct ctx *c)
 	    (c->prep = calloc(1, sizeof(*c->prep))) == NULL ||
 	    (c->mprep = calloc(1, sizeof(*c->mprep))) == NULL)
 		die_rc(c, rc ? rc : CRM_ENOMEM);
+	make_strs(c);
 	c->prep->uo = c->uo;
 	c->prep->uo.consent_source = NULL;
+	c->prep->uo.strs = &c->strs.pub;
 	c->prep->paths = c->paths;
 	c->prep->npaths = c->npaths;
 	*c->mprep = *c->prep;
@@ -730,6 +796,7 @@ stream_mode(struct ctx *c)
 	crm_buf_free(&c->mprep->tmp);
 	free(c->prep);
 	free(c->mprep);
+	crm_map_free(&c->strs.map);
 }
 
 /* Flag mode: one contact from the options, printed whole afterwards. */

@@ -594,8 +594,8 @@ reindex(struct crm_upsert *u, const struct crm_rec *old,
  * bytes). Not for the options that edit tags.
  */
 static int
-encode_new(const struct crm_upsert_opts *o, const struct crm_rec *row,
-    struct crm_buf *out)
+encode_new(const struct crm_upsert_opts *o, const struct crm_strtab *tab,
+    const struct crm_rec *row, struct crm_buf *out)
 {
 	size_t i, nl, vl, al, sl;
 	const char *nm, *v, *at, *src;
@@ -609,35 +609,35 @@ encode_new(const struct crm_upsert_opts *o, const struct crm_rec *row,
 			continue;
 		nm = crm_rec_name(row, i, &nl);
 		v = crm_rec_val(row, i, &vl);
-		if ((rc = crm_rec_encode_field(out, col, nm, nl, v, vl)))
+		if ((rc = crm_rec_encode_field(out, tab, col, nm, nl, v, vl)))
 			return rc;
 	}
 	if ((v = getc_(row, CRM_COL_TAGS, &vl)) != NULL &&
-	    (rc = crm_rec_encode_field(out, CRM_COL_TAGS, NULL, 0, v, vl)))
+	    (rc = crm_rec_encode_field(out, tab, CRM_COL_TAGS, NULL, 0, v, vl)))
 		return rc;
 	if ((v = getc_(row, CRM_COL_EMAIL_OPT_IN, &vl)) != NULL) {
 		at = getc_(row, CRM_COL_CONSENT_AT, &al);
 		if ((src = getc_(row, CRM_COL_CONSENT_SOURCE, &sl)) == NULL &&
 		    (src = o->consent_source) != NULL)
 			sl = strlen(src);
-		if ((rc = crm_rec_encode_field(out, CRM_COL_EMAIL_OPT_IN, NULL,
+		if ((rc = crm_rec_encode_field(out, tab, CRM_COL_EMAIL_OPT_IN, NULL,
 			 0, v, vl)) ||
-		    (rc = at ? crm_rec_encode_field(out, CRM_COL_CONSENT_AT,
+		    (rc = at ? crm_rec_encode_field(out, tab, CRM_COL_CONSENT_AT,
 				   NULL, 0, at, al) :
 			       crm_rec_encode_time(out, CRM_COL_CONSENT_AT,
 				   o->now)) ||
 		    (src &&
-			(rc = crm_rec_encode_field(out, CRM_COL_CONSENT_SOURCE,
+			(rc = crm_rec_encode_field(out, tab, CRM_COL_CONSENT_SOURCE,
 			     NULL, 0, src, sl))))
 			return rc;
 	}
 	if ((rc = (v = getc_(row, CRM_COL_CREATED_AT, &vl)) != NULL ?
-		    crm_rec_encode_field(out, CRM_COL_CREATED_AT, NULL, 0, v,
+		    crm_rec_encode_field(out, tab, CRM_COL_CREATED_AT, NULL, 0, v,
 			vl) :
 		    crm_rec_encode_time(out, CRM_COL_CREATED_AT, o->now)))
 		return rc;
 	return (v = getc_(row, CRM_COL_UPDATED_AT, &vl)) != NULL ?
-	    crm_rec_encode_field(out, CRM_COL_UPDATED_AT, NULL, 0, v, vl) :
+	    crm_rec_encode_field(out, tab, CRM_COL_UPDATED_AT, NULL, 0, v, vl) :
 	    crm_rec_encode_time(out, CRM_COL_UPDATED_AT, o->now);
 }
 
@@ -675,9 +675,9 @@ crm_upsert_prepare(const struct crm_upsert_opts *o, const struct crm_rec *row,
 	if (o->add_tags || o->untag) {
 		crm_rec_clear(res);
 		if ((rc = merge(tmp, row, NULL, o, res)) == 0)
-			rc = crm_rec_encode(res, &p->enc);
+			rc = crm_rec_encode_with(res, o->strs, &p->enc);
 	} else
-		rc = encode_new(o, row, &p->enc);
+		rc = encode_new(o, o->strs, row, &p->enc);
 	if (rc)
 		p->enc.len = 0;
 	return rc == CRM_ENOMEM ? rc : 0;
@@ -726,7 +726,8 @@ crm_upsert_row_prep(struct crm_upsert *u, const struct crm_upsert_opts *o,
 	if (!exists && p != NULL && p->later) {
 		u->enc.len = 0;
 		if (!o->add_tags && !o->untag &&
-		    (rc = encode_new(o, row, &u->enc)) != 0) {
+		    (rc = encode_new(o, crm_txn_strtab(u->t), row,
+			 &u->enc)) != 0) {
 			if (rc == CRM_ENOMEM)
 				return rc;
 			u->enc.len = 0;

@@ -37,6 +37,10 @@ struct crm_upsert_opts {
 	const char *consent_source; /* when email_opt_in comes without one */
 	int add_tags;               /* a tags value adds to the set */
 	const char *untag;          /* tags to remove (normal form), or NULL */
+	/* For a record prepared off the writer's thread: the strings it may
+	 * refer to (rec.h), or NULL for none. The writer uses its
+	 * transaction's table. */
+	const struct crm_strtab *strs;
 };
 
 struct crm_upsert;

@@ -80,15 +80,39 @@ int crm_rec_set(struct crm_rec *r, int col, const char *name, size_t nlen,
 const char *crm_rec_name(const struct crm_rec *r, size_t i, size_t *nlen);
 const char *crm_rec_val(const struct crm_rec *r, size_t i, size_t *vlen);
 
-/* The on-disk encoding (format 1) is described at the top of rec.c. */
+/*
+ * The strings a record of format 2 refers to by number: the store's string
+ * table (store.h), or any table that gives the same numbers. get gives
+ * string k, or NULL if there is none; find gives the number of s and 1, or
+ * 0 if it has none. A table used by find from two threads must not change
+ * meanwhile.
+ */
+struct crm_strtab {
+	const char *(*get)(const struct crm_strtab *tab, uint64_t k,
+	    size_t *n);
+	int (*find)(const struct crm_strtab *tab, const char *s, size_t n,
+	    uint32_t *k);
+};
+
+/* The on-disk encoding (formats 1 and 2) is described at the top of rec.c.
+ * Without a table a record is encoded in format 1, which refers to no
+ * string; with one, custom names and the consent source found in it are
+ * written as their numbers, and the record is format 2 if any was. */
 #define CRM_REC_FORMAT 1
+#define CRM_REC_FORMAT_REFS 2
 int crm_rec_encode(const struct crm_rec *r, struct crm_buf *out);
+int crm_rec_encode_with(const struct crm_rec *r, const struct crm_strtab *tab,
+    struct crm_buf *out);
 /* The same a field at a time: begin (out emptied), then each field in
  * record order, as a value or, for a time column, as seconds. */
 int crm_rec_encode_begin(struct crm_buf *out);
-int crm_rec_encode_field(struct crm_buf *out, int col, const char *name,
-    size_t nlen, const char *val, size_t vlen);
+int crm_rec_encode_field(struct crm_buf *out, const struct crm_strtab *tab,
+    int col, const char *name, size_t nlen, const char *val, size_t vlen);
 int crm_rec_encode_time(struct crm_buf *out, int col, int64_t t);
+/* A record of format 2 needs the table it was written with: without one
+ * it gives CRM_EVERSION, and a number the table lacks CRM_EPARSE. */
 int crm_rec_decode(struct crm_rec *r, const void *p, size_t n);
+int crm_rec_decode_with(struct crm_rec *r, const void *p, size_t n,
+    const struct crm_strtab *tab);
 
 #endif

@@ -24,12 +24,26 @@ struct crm_store {
 	MDB_dbi meta, contacts, idx[CRM_NIDX], fields, audit, events, stats;
 	MDB_dbi alias;     /* merged id -> kept id (hygiene additions) */
 	int has_alias;     /* an older store may not have it yet */
+	MDB_dbi strings;   /* the string table: number -> string */
+	int has_strings;   /* nor this */
 	int usersfd;       /* shared flock on DIR/crm.users while open */
 	unsigned envflags; /* crm_store_open() flags, for a reopen */
 	int lockfd, rdonly;
 	int map_full; /* a write ran out of map: the next one doubles it */
 	char *dir;
 	char err[4400];
+};
+
+/* The string table records refer to (rec.c), loaded on first use. */
+struct strtab {
+	struct crm_strtab pub; /* first: the table as rec.h sees it */
+	struct crm_txn *t;
+	int loaded, err;
+	struct crm_buf arena; /* the strings, one after another */
+	size_t *off;          /* string k is at arena.p + off[k] */
+	uint32_t *len;
+	size_t n, cap;
+	struct crm_map map; /* string -> k */
 };
 
 struct crm_txn {
@@ -43,6 +57,8 @@ struct crm_txn {
 	uint64_t stlast;  /* the greatest contact with statistics, */
 	int stlast_known; /* to append to them in order */
 	int alias_made;   /* created the alias table: gone on abort */
+	int strings_made; /* and the string table */
+	struct strtab strs;
 	struct crm_map ov[CRM_NIDX]; /* pending index changes; 0 deletes */
 	struct crm_map fieldset;
 	int fields_loaded;
@@ -61,6 +77,7 @@ struct flusher {
 };
 
 struct crm_iter {
+	struct crm_txn *t;
 	MDB_cursor *c;
 	int started;
 	uint64_t seek; /* crm_iter_seek(): the first id wanted, or 0 */
@@ -199,6 +216,14 @@ open_all(struct crm_store *st, MDB_txn *t, unsigned cr)
 		rc = mdb_dbi_open(t, "stats", cr | MDB_INTEGERKEY, &st->stats);
 	if (rc == 0)
 		rc = open_alias(st, t, cr);
+	if (rc == 0) {
+		/* As the alias table: an older store has none until the
+		 * first string is put in it. */
+		rc = mdb_dbi_open(t, "strings", cr | MDB_INTEGERKEY,
+		    &st->strings);
+		st->has_strings = rc == 0;
+		rc = rc == MDB_NOTFOUND ? 0 : rc;
+	}
 	return rc;
 }
 
@@ -465,6 +490,158 @@ last_key(struct crm_txn *t, MDB_dbi dbi)
 	return x;
 }
 
+/*
+ * The string table. String k has the key k, from 0 up with no gap; a
+ * string is put once and never changed or taken out, so a number a
+ * committed record holds always means the same string. Only the tools put
+ * strings (crm_txn_intern()), and only names of columns and the consent
+ * source of an import, never a value of a row: crm-forget leaves nothing of
+ * a contact here.
+ */
+#define STRS_MAX 65536 /* strings a store holds at most */
+#define STR_MAX 4096   /* bytes a string is at most */
+
+static int
+strs_add(struct strtab *s, const void *p, size_t n)
+{
+	size_t cap;
+	void *a, *b;
+	int rc;
+
+	if (s->n == s->cap) {
+		cap = s->cap ? 2 * s->cap : 16;
+		if ((a = realloc(s->off, cap * sizeof(*s->off))) == NULL)
+			return CRM_ENOMEM;
+		s->off = a;
+		if ((b = realloc(s->len, cap * sizeof(*s->len))) == NULL)
+			return CRM_ENOMEM;
+		s->len = b;
+		s->cap = cap;
+	}
+	s->off[s->n] = s->arena.len;
+	s->len[s->n] = (uint32_t)n;
+	if (crm_buf_add(&s->arena, p, n) ||
+	    (rc = crm_map_put(&s->map, p, n, s->n)) != 0)
+		return CRM_ENOMEM;
+	s->n++;
+	return 0;
+}
+
+static int
+strs_load(struct strtab *s)
+{
+	struct crm_txn *t = s->t;
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t key;
+	int rc;
+
+	MDB_dbi dbi = t->st->strings;
+
+	if (s->loaded)
+		return s->err;
+	s->loaded = 1;
+	/* Another process may have made the table since the store was
+	 * opened here: it is looked for again, for this transaction. */
+	if (!t->st->has_strings) {
+		rc = mdb_dbi_open(t->t, "strings", MDB_INTEGERKEY, &dbi);
+		if (rc == MDB_NOTFOUND)
+			return 0;
+		if (rc)
+			return s->err = lmdb_err(t->st, rc);
+		if (!t->rdonly) {
+			t->st->strings = dbi;
+			t->st->has_strings = 1;
+			t->strings_made = 1;
+		}
+	}
+	if ((rc = mdb_cursor_open(t->t, dbi, &c)))
+		return s->err = lmdb_err(t->st, rc);
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if (k.mv_size != 8 || v.mv_size == 0 || v.mv_size > STR_MAX)
+			break;
+		memcpy(&key, k.mv_data, 8);
+		if (key != s->n || s->n >= STRS_MAX)
+			break;
+		if ((rc = strs_add(s, v.mv_data, v.mv_size)))
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc == 0) {
+		snprintf(t->st->err, sizeof(t->st->err),
+		    "string table of %s: entry %zu is not string %zu",
+		    t->st->dir, s->n, s->n);
+		rc = CRM_ESTORE;
+	} else
+		rc = lmdb_err(t->st, rc);
+	return s->err = rc;
+}
+
+static const char *
+strs_get(const struct crm_strtab *tab, uint64_t k, size_t *n)
+{
+	struct strtab *s = (struct strtab *)tab;
+
+	if (strs_load(s) || k >= s->n)
+		return NULL;
+	*n = s->len[k];
+	return s->arena.p + s->off[k];
+}
+
+static int
+strs_find(const struct crm_strtab *tab, const char *p, size_t n, uint32_t *k)
+{
+	struct strtab *s = (struct strtab *)tab;
+	uint64_t x;
+
+	if (strs_load(s) || s->n == 0)
+		return 0;
+	if (!crm_map_get(&s->map, p, n, &x))
+		return 0;
+	*k = (uint32_t)x;
+	return 1;
+}
+
+const struct crm_strtab *
+crm_txn_strtab(struct crm_txn *t)
+{
+	(void)strs_load(&t->strs);
+	return &t->strs.pub;
+}
+
+int
+crm_txn_intern(struct crm_txn *t, const char *p, size_t n, uint32_t *k)
+{
+	struct strtab *s = &t->strs;
+	uint64_t key;
+	MDB_val kv = { 8, &key }, v = { n, (void *)p };
+	int rc;
+
+	if (t->rdonly)
+		return CRM_ESTORE;
+	if ((rc = strs_load(s)))
+		return rc;
+	if (strs_find(&s->pub, p, n, k))
+		return 0;
+	if (n == 0 || n > STR_MAX || s->n >= STRS_MAX)
+		return CRM_ETOOBIG;
+	if (!t->st->has_strings) {
+		rc = mdb_dbi_open(t->t, "strings", MDB_CREATE | MDB_INTEGERKEY,
+		    &t->st->strings);
+		if (rc)
+			return lmdb_err(t->st, rc);
+		t->st->has_strings = 1;
+		t->strings_made = 1;
+	}
+	key = s->n;
+	if ((rc = mdb_put(t->t, t->st->strings, &kv, &v, MDB_APPEND)))
+		return lmdb_err(t->st, rc);
+	*k = (uint32_t)key;
+	return strs_add(s, p, n);
+}
+
 int
 crm_txn_begin(struct crm_store *st, unsigned flags, struct crm_txn **out)
 {
@@ -499,6 +676,9 @@ crm_txn_begin(struct crm_store *st, unsigned flags, struct crm_txn **out)
 		t->next_id = t->max_id + 1;
 	if ((t->next_event = meta_u64(t, "next_event")) == 0)
 		t->next_event = 1;
+	t->strs.pub.get = strs_get;
+	t->strs.pub.find = strs_find;
+	t->strs.t = t;
 	*out = t;
 	return 0;
 }
@@ -513,6 +693,10 @@ txn_free(struct crm_txn *t)
 		crm_map_free(&t->ov[i]);
 	crm_map_free(&t->fieldset);
 	crm_buf_free(&t->enc);
+	crm_buf_free(&t->strs.arena);
+	crm_map_free(&t->strs.map);
+	free(t->strs.off);
+	free(t->strs.len);
 	free(t);
 }
 
@@ -527,6 +711,8 @@ crm_txn_abort(struct crm_txn *t)
 	mdb_txn_abort(t->t);
 	if (t->alias_made)
 		t->st->has_alias = 0;
+	if (t->strings_made)
+		t->st->has_strings = 0;
 	if (!t->rdonly)
 		flock(t->st->lockfd, LOCK_UN);
 	txn_free(t);
@@ -1045,7 +1231,7 @@ crm_contact_get(struct crm_txn *t, uint64_t id, struct crm_rec *r)
 
 	if ((rc = mdb_get(t->t, t->st->contacts, &k, &v)))
 		return lmdb_err(t->st, rc);
-	if ((rc = crm_rec_decode(r, v.mv_data, v.mv_size)))
+	if ((rc = crm_rec_decode_with(r, v.mv_data, v.mv_size, &t->strs.pub)))
 		return rc;
 	r->id = id;
 	return 0;
@@ -1056,7 +1242,7 @@ crm_contact_put(struct crm_txn *t, const struct crm_rec *r)
 {
 	int rc;
 
-	if ((rc = crm_rec_encode(r, &t->enc)))
+	if ((rc = crm_rec_encode_with(r, &t->strs.pub, &t->enc)))
 		return rc;
 	return crm_contact_put_enc(t, r->id, t->enc.p, t->enc.len);
 }
@@ -1307,6 +1493,7 @@ crm_iter_open(struct crm_txn *t, struct crm_iter **out)
 		free(it);
 		return lmdb_err(t->st, rc);
 	}
+	it->t = t;
 	*out = it;
 	return 0;
 }
@@ -1331,7 +1518,8 @@ crm_iter_next(struct crm_iter *it, struct crm_rec *r)
 		return CRM_ESTORE;
 	if (k.mv_size != 8)
 		return CRM_ESTORE;
-	if ((rc = crm_rec_decode(r, v.mv_data, v.mv_size)))
+	if ((rc = crm_rec_decode_with(r, v.mv_data, v.mv_size,
+		 &it->t->strs.pub)))
 		return rc;
 	memcpy(&r->id, k.mv_data, 8);
 	return 0;
@@ -1764,6 +1952,7 @@ crm_audit_open(struct crm_txn *t, struct crm_iter **out)
 		free(it);
 		return lmdb_err(t->st, rc);
 	}
+	it->t = t;
 	*out = it;
 	return 0;
 }

@@ -124,6 +124,19 @@ int crm_index_each(struct crm_txn *t, int idx,
 
 /* Records a custom field name, in order of first appearance. */
 int crm_field_note(struct crm_txn *t, const char *name, size_t n);
+
+/*
+ * The store's string table, which records refer to by number (rec.h).
+ * crm_txn_intern() gives the number of string p, putting it in the table
+ * if it is not there; it is for names of columns and the consent source of
+ * an import, never for a value of a row (crm-forget leaves the table as
+ * it is). CRM_ETOOBIG: the string or the table is too large, and the
+ * string is written out in records instead. A number put in a transaction
+ * that is aborted must not be used. crm_txn_strtab() gives the table as
+ * t has it, for the encoding of records on t's thread.
+ */
+int crm_txn_intern(struct crm_txn *t, const char *p, size_t n, uint32_t *k);
+const struct crm_strtab *crm_txn_strtab(struct crm_txn *t);
 /* The custom field names in that order; free with crm_fields_free(). */
 int crm_fields_list(struct crm_txn *t, char ***names, size_t *n);
 void crm_fields_free(char **names, size_t n);

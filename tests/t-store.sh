@@ -249,6 +249,28 @@ if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; t
 	check_match audit-first 'user.*op.*upsert.*2 created, 0 updated.*ids.*1-2' "$(sed -n 1p entries.txt)"
 	check_match audit-second '0 created, 1 updated.*ids.*1.*fields.*email,city$' "$(sed -n 2p entries.txt)"
 	check_eq audit-no-personal-data 0 "$(grep -c -e a1@example -e Secretname -e Rome audit.txt)"
+
+	## A store made before records referred to the string table (format
+	## 1 records, no table) is read as it was, and written to: its new
+	## records refer to the table it then gets.
+	O="$T/format1"
+	mkdir "$O" && chmod 700 "$O"
+	mdb_load -f "$TESTDATA/store-format1.dump" "$O"
+	check_eq format1-read "1,ada@example.com,pro,import:old.csv|2,bob@example.com,free," \
+	    "$(crm-export -D "$O" --fields id,email,plan,consent_source | sed 1d | tr '\n' '|' | sed 's/|$//')"
+	printf 'email,email_opt_in,plan,seats\ncy@example.com,true,pro,4\nada@example.com,,team,\n' >new1.csv
+	check_exit 0 format1-write crm-add -n -q -D "$O" new1.csv
+	check_eq format1-after "1,team,,import:old.csv|2,free,,|3,pro,4,import:new1.csv" \
+	    "$(crm-export -D "$O" --fields id,plan,seats,consent_source | sed 1d | tr '\n' '|' | sed 's/|$//')"
+	check_exit 0 format1-check crm-check -q -D "$O"
+	mdb_dump -p -s strings "$O" >strings.txt
+	check_match format1-table 'import:new1\.csv' "$(cat strings.txt)"
+	check_match format1-table-names 'seats' "$(cat strings.txt)"
+	check_eq format1-table-no-values 0 "$(grep -c -e cy@example -e team strings.txt)"
+	# The new contact's record refers to the table (format 2); Ada's,
+	# updated, too; Bob's is as it was (format 1).
+	mdb_dump -p -s contacts "$O" | sed -n '/HEADER=END/,/DATA=END/p' | sed -n '3~2p' | cut -c2-4 >formats.txt
+	check_eq format1-formats "\02 \01 \02" "$(tr '\n' ' ' <formats.txt | sed 's/ $//')"
 else
 	skip version-and-audit "no mdb_dump/mdb_load (apt-get install lmdb-utils)"
 fi

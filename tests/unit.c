@@ -329,6 +329,161 @@ test_rec(void)
 	crm_rec_free(&d);
 }
 
+/* A table of three strings, for the records that refer to strings. */
+static const char *const tab3[] = { "import:/tmp/a.csv", "plan", "seats" };
+
+static const char *
+tab3_get(const struct crm_strtab *tab, uint64_t k, size_t *n)
+{
+	(void)tab;
+	if (k >= 3)
+		return NULL;
+	*n = strlen(tab3[k]);
+	return tab3[k];
+}
+
+static int
+tab3_find(const struct crm_strtab *tab, const char *p, size_t n, uint32_t *k)
+{
+	uint32_t i;
+
+	(void)tab;
+	for (i = 0; i < 3; i++)
+		if (strlen(tab3[i]) == n && memcmp(tab3[i], p, n) == 0) {
+			*k = i;
+			return 1;
+		}
+	return 0;
+}
+
+static const char *
+tab2_get(const struct crm_strtab *tab, uint64_t k, size_t *n)
+{
+	return k < 2 ? tab3_get(tab, k, n) : NULL;
+}
+
+static void
+test_rec_refs(void)
+{
+	const struct crm_strtab tab = { tab3_get, tab3_find },
+				short_ = { tab2_get, tab3_find };
+	struct crm_rec r = { 0 }, d = { 0 };
+	struct crm_buf plain = { 0 }, enc = { 0 };
+	const char *v;
+	size_t n, i;
+	unsigned char f1[] = { 1, 32, 1, 1, 'x' };
+
+	crm_rec_set(&r, CRM_COL_EMAIL, NULL, 0, "a@b.co", 6);
+	crm_rec_set(&r, CRM_COL_CUSTOM, "plan", 4, "pro", 3);
+	crm_rec_set(&r, CRM_COL_CONSENT_SOURCE, NULL, 0, "import:/tmp/a.csv",
+	    17);
+	crm_rec_set(&r, CRM_COL_CUSTOM, "zip", 3, "10115", 5);
+	crm_rec_set(&r, CRM_COL_CUSTOM, "seats", 5, "3", 1);
+	CHECK(crm_rec_encode(&r, &plain) == 0 && plain.p[0] == 1);
+	CHECK(crm_rec_encode_with(&r, &tab, &enc) == 0 && enc.p[0] == 2);
+	/* "plan", "seats" and the source (tag, length, bytes) become a tag
+	 * and a number, 2 bytes each */
+	CHECK(plain.len - enc.len == (6 - 2) + (7 - 2) + (19 - 2));
+	CHECK(crm_rec_decode_with(&d, enc.p, enc.len, &tab) == 0 &&
+	    d.n == r.n);
+	for (i = 0; i < r.n && i < d.n; i++) {
+		size_t a, b;
+		const char *x = crm_rec_name(&r, i, &a),
+			   *y = crm_rec_name(&d, i, &b);
+
+		CHECK(a == b && memcmp(x, y, a) == 0);
+		x = crm_rec_val(&r, i, &a);
+		y = crm_rec_val(&d, i, &b);
+		CHECK(a == b && memcmp(x, y, a) == 0);
+	}
+	v = crm_rec_get(&d, CRM_COL_CUSTOM, "seats", 5, &n);
+	CHECK(v && n == 1 && *v == '3');
+	/* Without its table a record of format 2 cannot be read; with one
+	 * that lacks a number it refers to it is refused. */
+	CHECK(crm_rec_decode(&d, enc.p, enc.len) == CRM_EVERSION);
+	CHECK(crm_rec_decode_with(&d, enc.p, enc.len, &short_) == CRM_EPARSE);
+	/* A record that refers to nothing stays format 1. */
+	crm_rec_clear(&r);
+	crm_rec_set(&r, CRM_COL_EMAIL, NULL, 0, "a@b.co", 6);
+	crm_rec_set(&r, CRM_COL_CONSENT_SOURCE, NULL, 0, "web", 3);
+	CHECK(crm_rec_encode_with(&r, &tab, &enc) == 0 && enc.p[0] == 1);
+	/* Format 1 has no references, whatever table is given. */
+	CHECK(crm_rec_decode_with(&d, f1, sizeof(f1), &tab) == CRM_EPARSE);
+	f1[0] = 2;
+	CHECK(crm_rec_decode_with(&d, f1, sizeof(f1), &tab) == 0);
+	v = crm_rec_get(&d, CRM_COL_CUSTOM, "plan", 4, &n);
+	CHECK(v && n == 1 && *v == 'x');
+	/* A time column's value is never a reference. */
+	f1[1] = 96 + CRM_COL_CREATED_AT;
+	f1[2] = 0;
+	CHECK(crm_rec_decode_with(&d, f1, 3, &tab) == CRM_EPARSE);
+	crm_buf_free(&plain);
+	crm_buf_free(&enc);
+	crm_rec_free(&r);
+	crm_rec_free(&d);
+}
+
+/* The store's string table: numbers from 0, kept by a commit, gone with
+ * an abort; records put through the store refer to it and read back. */
+static void
+test_strtab(void)
+{
+	char dir[] = "/tmp/crm-unit-strs.XXXXXX", cmd[64];
+	struct crm_store *st;
+	struct crm_txn *t;
+	struct crm_rec r = { 0 }, d = { 0 };
+	const struct crm_strtab *tab;
+	const void *raw;
+	const char *v;
+	size_t n, rawn;
+	uint32_t k = 99, k2 = 99;
+	char big[5000];
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	CHECK(crm_store_open(dir, 0, &st) == 0);
+	CHECK(crm_txn_begin(st, 0, &t) == 0);
+	CHECK(crm_txn_intern(t, "plan", 4, &k) == 0 && k == 0);
+	CHECK(crm_txn_intern(t, "import:x.csv", 12, &k) == 0 && k == 1);
+	CHECK(crm_txn_intern(t, "plan", 4, &k) == 0 && k == 0);
+	memset(big, 'a', sizeof(big));
+	CHECK(crm_txn_intern(t, big, sizeof(big), &k) == CRM_ETOOBIG);
+	CHECK(crm_txn_intern(t, "", 0, &k) == CRM_ETOOBIG);
+	crm_txn_abort(t);
+	/* Aborted: the numbers are given again. */
+	CHECK(crm_txn_begin(st, 0, &t) == 0);
+	tab = crm_txn_strtab(t);
+	CHECK(tab->get(tab, 0, &n) == NULL);
+	CHECK(crm_txn_intern(t, "import:x.csv", 12, &k) == 0 && k == 0);
+	CHECK(crm_txn_intern(t, "plan", 4, &k2) == 0 && k2 == 1);
+	r.id = crm_txn_new_id(t);
+	crm_rec_set(&r, CRM_COL_EMAIL, NULL, 0, "a@b.co", 6);
+	crm_rec_set(&r, CRM_COL_CONSENT_SOURCE, NULL, 0, "import:x.csv", 12);
+	crm_rec_set(&r, CRM_COL_CUSTOM, "plan", 4, "pro", 3);
+	CHECK(crm_contact_put(t, &r) == 0);
+	CHECK(crm_txn_commit(t) == 0);
+	/* Committed: read back, in a new transaction, as it was put. */
+	CHECK(crm_txn_begin(st, CRM_F_RDONLY, &t) == 0);
+	tab = crm_txn_strtab(t);
+	v = tab->get(tab, 1, &n);
+	CHECK(v && n == 4 && memcmp(v, "plan", 4) == 0);
+	CHECK(tab->find(tab, "import:x.csv", 12, &k) && k == 0);
+	CHECK(crm_raw_get(t, CRM_DB_CONTACTS, &r.id, 8, &raw, &rawn) == 0 &&
+	    rawn > 0 && *(const unsigned char *)raw == 2);
+	CHECK(crm_contact_get(t, r.id, &d) == 0 && d.n == 3);
+	v = crm_rec_get(&d, CRM_COL_CONSENT_SOURCE, NULL, 0, &n);
+	CHECK(v && n == 12 && memcmp(v, "import:x.csv", 12) == 0);
+	v = crm_rec_get(&d, CRM_COL_CUSTOM, "plan", 4, &n);
+	CHECK(v && n == 3 && memcmp(v, "pro", 3) == 0);
+	CHECK(crm_txn_intern(t, "z", 1, &k) == CRM_ESTORE);
+	crm_txn_abort(t);
+	crm_rec_free(&r);
+	crm_rec_free(&d);
+	crm_store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+}
+
 static void
 test_json(void)
 {
@@ -771,7 +926,7 @@ test_upsert_prepare(void)
 		    NULL },
 	};
 	char dir[] = "/tmp/crm-unit-prep.XXXXXX", cmd[64], email[32];
-	struct crm_upsert_opts o = { 1700000000, "import:x.csv", 0, NULL };
+	struct crm_upsert_opts o = { 1700000000, "import:x.csv", 0, NULL, NULL };
 	struct crm_upsert_prep prep;
 	struct crm_store *st;
 	struct crm_txn *t;
@@ -1005,6 +1160,7 @@ main(void)
 	test_dec();
 	test_text();
 	test_rec();
+	test_rec_refs();
 	test_hash();
 	test_prefault();
 	test_prefault_heap();
@@ -1012,6 +1168,7 @@ main(void)
 	test_json();
 	test_csv();
 	test_config();
+	test_strtab();
 	test_index_order();
 	test_index_in_order();
 	test_upsert_prepare();
