@@ -172,9 +172,12 @@ check_contacts(struct chk *c)
 	struct crm_raw *it;
 	const void *k, *v;
 	size_t kn, vn;
+	const char *why;
 	uint64_t id;
 	int rc;
 
+	if ((why = crm_txn_strtab_problem(c->t)) != NULL)
+		problem(c, "%s", why);
 	if ((rc = crm_raw_open(c->t, CRM_DB_CONTACTS, &it)))
 		return rc;
 	while ((rc = crm_raw_next(it, &k, &kn, &v, &vn)) == 0) {

@@ -26,6 +26,7 @@ struct crm_store {
 	int has_alias;     /* an older store may not have it yet */
 	MDB_dbi strings;   /* the string table: number -> string */
 	int has_strings;   /* nor this */
+	uint32_t format;   /* CRM_STORE_FORMAT, or the one before it */
 	int usersfd;       /* shared flock on DIR/crm.users while open */
 	unsigned envflags; /* crm_store_open() flags, for a reopen */
 	int lockfd, rdonly;
@@ -57,7 +58,9 @@ struct crm_txn {
 	uint64_t stlast;  /* the greatest contact with statistics, */
 	int stlast_known; /* to append to them in order */
 	int alias_made;   /* created the alias table: gone on abort */
-	int strings_made; /* and the string table */
+	int strings_made; /* found or made the string table: st's at commit */
+	int format_made;  /* moved the store to CRM_STORE_FORMAT */
+	MDB_dbi strs_dbi;
 	struct strtab strs;
 	struct crm_map ov[CRM_NIDX]; /* pending index changes; 0 deletes */
 	struct crm_map fieldset;
@@ -231,18 +234,25 @@ static int
 check_format(struct crm_store *st, MDB_txn *t)
 {
 	MDB_val k = { 6, "format" }, v;
-	uint32_t fmt = CRM_STORE_FORMAT, have = 0;
+	uint32_t have = 0;
 	int rc;
 
+	/* Format 2 is a store whose records refer to no string table; it
+	 * becomes 3 when its table gets its first string (crm_txn_intern()),
+	 * so that a crm older than the table refuses it whole. */
 	if ((rc = mdb_get(t, st->meta, &k, &v)) != 0)
 		return rc;
-	if (v.mv_size == 4 && memcmp(v.mv_data, &fmt, 4) == 0)
+	if (v.mv_size == 4)
+		memcpy(&have, v.mv_data, 4);
+	if (have == CRM_STORE_FORMAT || have == CRM_STORE_FORMAT - 1) {
+		st->format = have;
 		return 0;
+	}
 	memcpy(&have, v.mv_data, v.mv_size < 4 ? v.mv_size : 4);
 	snprintf(st->err, sizeof(st->err),
 	    "store %s has format %u; this crm "
-	    "reads format %u",
-	    st->dir, have, fmt);
+	    "reads formats %u and %u",
+	    st->dir, have, CRM_STORE_FORMAT - 1, CRM_STORE_FORMAT);
 	return CRM_EVERSION;
 }
 
@@ -263,6 +273,7 @@ create_dbs(struct crm_store *st, unsigned flags)
 			v.mv_size = 4;
 			v.mv_data = &fmt;
 			rc = mdb_put(t, st->meta, &k, &v, 0);
+			st->format = fmt;
 		}
 		if (rc == 0)
 			rc = open_all(st, t, MDB_CREATE);
@@ -541,19 +552,23 @@ strs_load(struct strtab *s)
 	if (s->loaded)
 		return s->err;
 	s->loaded = 1;
-	/* Another process may have made the table since the store was
-	 * opened here: it is looked for again, for this transaction. */
+	/*
+	 * Another process may have made the table since the store was opened
+	 * here. A writer looks for it (it is the one thread of the process
+	 * that opens databases meanwhile, as LMDB asks), and the store has
+	 * the handle once the transaction commits. A reader does not: a
+	 * record that refers to the table is then refused (strs_get()).
+	 */
 	if (!t->st->has_strings) {
+		if (t->rdonly)
+			return 0;
 		rc = mdb_dbi_open(t->t, "strings", MDB_INTEGERKEY, &dbi);
 		if (rc == MDB_NOTFOUND)
 			return 0;
 		if (rc)
 			return s->err = lmdb_err(t->st, rc);
-		if (!t->rdonly) {
-			t->st->strings = dbi;
-			t->st->has_strings = 1;
-			t->strings_made = 1;
-		}
+		t->strs_dbi = dbi;
+		t->strings_made = 1;
 	}
 	if ((rc = mdb_cursor_open(t->t, dbi, &c)))
 		return s->err = lmdb_err(t->st, rc);
@@ -571,10 +586,10 @@ strs_load(struct strtab *s)
 		return 0;
 	if (rc == 0) {
 		snprintf(t->st->err, sizeof(t->st->err),
-		    "string table of %s: entry %zu is not string %zu",
-		    t->st->dir, s->n, s->n);
+		    "string table of %s: string %zu is missing or damaged",
+		    t->st->dir, s->n);
 		rc = CRM_ESTORE;
-	} else
+	} else if (rc > 0)
 		rc = lmdb_err(t->st, rc);
 	return s->err = rc;
 }
@@ -584,7 +599,17 @@ strs_get(const struct crm_strtab *tab, uint64_t k, size_t *n)
 {
 	struct strtab *s = (struct strtab *)tab;
 
-	if (strs_load(s) || k >= s->n)
+	if (strs_load(s))
+		return NULL;
+	if (!s->t->st->has_strings && !s->t->strings_made) {
+		snprintf(s->t->st->err, sizeof(s->t->st->err),
+		    "store %s has a string table made after this program "
+		    "opened it; run the program again",
+		    s->t->st->dir);
+		s->err = CRM_EVERSION;
+		return NULL;
+	}
+	if (k >= s->n)
 		return NULL;
 	*n = s->len[k];
 	return s->arena.p + s->off[k];
@@ -602,6 +627,12 @@ strs_find(const struct crm_strtab *tab, const char *p, size_t n, uint32_t *k)
 		return 0;
 	*k = (uint32_t)x;
 	return 1;
+}
+
+const char *
+crm_txn_strtab_problem(struct crm_txn *t)
+{
+	return strs_load(&t->strs) ? t->st->err : NULL;
 }
 
 const struct crm_strtab *
@@ -627,16 +658,24 @@ crm_txn_intern(struct crm_txn *t, const char *p, size_t n, uint32_t *k)
 		return 0;
 	if (n == 0 || n > STR_MAX || s->n >= STRS_MAX)
 		return CRM_ETOOBIG;
-	if (!t->st->has_strings) {
+	if (!t->st->has_strings && !t->strings_made) {
 		rc = mdb_dbi_open(t->t, "strings", MDB_CREATE | MDB_INTEGERKEY,
-		    &t->st->strings);
+		    &t->strs_dbi);
 		if (rc)
 			return lmdb_err(t->st, rc);
-		t->st->has_strings = 1;
 		t->strings_made = 1;
 	}
+	if (t->st->format < CRM_STORE_FORMAT && !t->format_made) {
+		uint32_t fmt = CRM_STORE_FORMAT;
+		MDB_val fk = { 6, "format" }, fv = { 4, &fmt };
+
+		if ((rc = mdb_put(t->t, t->st->meta, &fk, &fv, 0)))
+			return lmdb_err(t->st, rc);
+		t->format_made = 1;
+	}
 	key = s->n;
-	if ((rc = mdb_put(t->t, t->st->strings, &kv, &v, MDB_APPEND)))
+	if ((rc = mdb_put(t->t, t->strings_made ? t->strs_dbi : t->st->strings,
+		 &kv, &v, MDB_APPEND)))
 		return lmdb_err(t->st, rc);
 	*k = (uint32_t)key;
 	return strs_add(s, p, n);
@@ -711,8 +750,6 @@ crm_txn_abort(struct crm_txn *t)
 	mdb_txn_abort(t->t);
 	if (t->alias_made)
 		t->st->has_alias = 0;
-	if (t->strings_made)
-		t->st->has_strings = 0;
 	if (!t->rdonly)
 		flock(t->st->lockfd, LOCK_UN);
 	txn_free(t);
@@ -1084,6 +1121,15 @@ crm_txn_commit(struct crm_txn *t)
 		mdb_cursor_close(t->evc);
 	t->evc = NULL;
 	rc = lmdb_err(t->st, mdb_txn_commit(t->t));
+	/* What the transaction opened or changed is the store's only now. */
+	if (rc == 0 && t->strings_made) {
+		t->st->strings = t->strs_dbi;
+		t->st->has_strings = 1;
+	}
+	if (rc == 0 && t->format_made)
+		t->st->format = CRM_STORE_FORMAT;
+	if (rc != 0 && t->alias_made)
+		t->st->has_alias = 0;
 	flusher_stop(t);
 	flock(t->st->lockfd, LOCK_UN);
 	txn_free(t);
@@ -1232,7 +1278,7 @@ crm_contact_get(struct crm_txn *t, uint64_t id, struct crm_rec *r)
 	if ((rc = mdb_get(t->t, t->st->contacts, &k, &v)))
 		return lmdb_err(t->st, rc);
 	if ((rc = crm_rec_decode_with(r, v.mv_data, v.mv_size, &t->strs.pub)))
-		return rc;
+		return t->strs.err ? t->strs.err : rc;
 	r->id = id;
 	return 0;
 }
@@ -1520,7 +1566,7 @@ crm_iter_next(struct crm_iter *it, struct crm_rec *r)
 		return CRM_ESTORE;
 	if ((rc = crm_rec_decode_with(r, v.mv_data, v.mv_size,
 		 &it->t->strs.pub)))
-		return rc;
+		return it->t->strs.err ? it->t->strs.err : rc;
 	memcpy(&r->id, k.mv_data, 8);
 	return 0;
 }

@@ -33,7 +33,7 @@
 #include "event.h"
 #include "rec.h"
 
-#define CRM_STORE_FORMAT 2
+#define CRM_STORE_FORMAT 3 /* and 2, read and written: see store.c */
 
 #define CRM_F_RDONLY 0x1 /* open or begin read-only */
 #define CRM_F_NOWAIT 0x2 /* begin: CRM_EBUSY instead of waiting */
@@ -137,6 +137,8 @@ int crm_field_note(struct crm_txn *t, const char *name, size_t n);
  */
 int crm_txn_intern(struct crm_txn *t, const char *p, size_t n, uint32_t *k);
 const struct crm_strtab *crm_txn_strtab(struct crm_txn *t);
+/* NULL if the table reads, else what is wrong with it. */
+const char *crm_txn_strtab_problem(struct crm_txn *t);
 /* The custom field names in that order; free with crm_fields_free(). */
 int crm_fields_list(struct crm_txn *t, char ***names, size_t *n);
 void crm_fields_free(char **names, size_t n);

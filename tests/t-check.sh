@@ -41,6 +41,12 @@ if command -v mdb_load >/dev/null 2>&1; then
 	} | mdb_load -s stats d2 2>/dev/null
 	check_exit 65 damaged-stats crm-check -D d2
 	check_err damaged-stats-msg '^crm-check: d2: contact 2: stored events is "0", the events give "1"$'
+	# a string table with a gap: string 7 where string 2 should be
+	cp -r "$CRM_DB" d3
+	printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n \\07\\00\\00\\00\\00\\00\\00\\00\n zz\nDATA=END\n' |
+	    mdb_load -s strings d3 2>/dev/null
+	check_exit 65 damaged-strings crm-check -D d3
+	check_err damaged-strings-msg '^crm-check: d3: string table of d3: string 2 is missing or damaged$'
 	check_exit 0 original-untouched crm-check -q
 else
 	skip damage "mdb_load (lmdb-utils) is not installed"

@@ -66,7 +66,7 @@ check_exit 0 map-grown-check crm-check -D m
 if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; then
 	check_exit 0 version-create crm-add -D v --email a@example.com
 	mdb_dump -p -s meta v >meta.dump
-	# format 2 -> 99 (a u32 in the machine's order)
+	# format 3 -> 99 (a u32 in the machine's order)
 	awk '/^ format$/ { print; getline; print " c\\00\\00\\00"; next } { print }' meta.dump >meta99.dump
 	if cmp -s meta.dump meta99.dump; then
 		fail version-dump "the format key was not found in the meta dump"
@@ -76,12 +76,12 @@ if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; t
 		for t in crm-export crm-check crm-show; do
 			case $t in crm-show) set -- a@example.com ;; *) set -- ;; esac
 			check_exit 65 "version-$t" $t -D v "$@"
-			check_err "version-$t-msg" "^$t: store .*v has format 99; this crm reads format 2\$"
+			check_err "version-$t-msg" "^$t: store .*v has format 99; this crm reads formats 2 and 3\$"
 		done
 		check_exit 65 version-add crm-add -D v --email b@example.com
-		check_err version-add-msg 'has format 99; this crm reads format 2$'
+		check_err version-add-msg 'has format 99; this crm reads formats 2 and 3$'
 		check_exit 65 version-log crm-log -D v -c a@example.com -t note
-		check_err version-log-msg 'has format 99; this crm reads format 2$'
+		check_err version-log-msg 'has format 99; this crm reads formats 2 and 3$'
 		# and it was not touched: the dump is still format 99
 		mdb_dump -p -s meta v >after.dump
 		if cmp -s meta99.dump after.dump; then ok version-untouched; else fail version-untouched "meta changed"; fi

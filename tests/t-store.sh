@@ -222,17 +222,18 @@ check_eq kill-lock-released 0 "$RC"
 if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; then
 	V="$T/version"
 	check_exit 0 version-make crm-add -n -D "$V" --email v@example.com
-	# This crm writes format 2; a store that says 3 is refused by every
-	# tool, readers and writers alike, and nothing is written to it.
-	mdb_dump -p -s meta "$V" | sed 's/^ \\02\\00\\00\\00$/ \\03\\00\\00\\00/' |
+	# This crm writes format 3 (and 2, a store with no string table); a
+	# store that says 4 is refused by every tool, readers and writers
+	# alike, and nothing is written to it.
+	mdb_dump -p -s meta "$V" | sed 's/^ \\03\\00\\00\\00$/ \\04\\00\\00\\00/' |
 	    mdb_load -s meta "$V" 2>/dev/null
 	check_exit 65 version-refused-export crm-export -D "$V"
-	check_err version-refused-msg "^crm-export: store .*version has format 3; this crm reads format 2\$"
+	check_err version-refused-msg "^crm-export: store .*version has format 4; this crm reads formats 2 and 3\$"
 	check_exit 65 version-refused-add crm-add -n -D "$V" --email w@example.com
 	check_exit 65 version-refused-log crm-log -D "$V" -c v@example.com -t call
-	check_err version-refused-log-msg "^crm-log: store .*version has format 3; this crm reads format 2\$"
+	check_err version-refused-log-msg "^crm-log: store .*version has format 4; this crm reads formats 2 and 3\$"
 	check_exit 65 version-refused-show crm-show -D "$V" v@example.com
-	mdb_dump -p -s meta "$V" | sed 's/^ \\03\\00\\00\\00$/ \\02\\00\\00\\00/' |
+	mdb_dump -p -s meta "$V" | sed 's/^ \\04\\00\\00\\00$/ \\03\\00\\00\\00/' |
 	    mdb_load -s meta "$V" 2>/dev/null
 	check_eq version-refused-nothing-written "v@example.com" \
 	    "$(crm-export -D "$V" --fields email | sed 1d | tr '\n' ' ' | sed 's/ $//')"
@@ -256,6 +257,8 @@ if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; t
 	O="$T/format1"
 	mkdir "$O" && chmod 700 "$O"
 	mdb_load -f "$TESTDATA/store-format1.dump" "$O"
+	fmt() { mdb_dump -p -s meta "$O" | sed -n '/^ format$/{n;p;}'; }
+	check_eq format1-store-format ' \02\00\00\00' "$(fmt)"
 	check_eq format1-read "1,ada@example.com,pro,import:old.csv|2,bob@example.com,free," \
 	    "$(crm-export -D "$O" --fields id,email,plan,consent_source | sed 1d | tr '\n' '|' | sed 's/|$//')"
 	printf 'email,email_opt_in,plan,seats\ncy@example.com,true,pro,4\nada@example.com,,team,\n' >new1.csv
@@ -263,6 +266,9 @@ if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; t
 	check_eq format1-after "1,team,,import:old.csv|2,free,,|3,pro,4,import:new1.csv" \
 	    "$(crm-export -D "$O" --fields id,plan,seats,consent_source | sed 1d | tr '\n' '|' | sed 's/|$//')"
 	check_exit 0 format1-check crm-check -q -D "$O"
+	# Its records may now refer to the table: a crm older than the table
+	# (which reads store format 2 only) refuses the store whole.
+	check_eq format1-store-format3 ' \03\00\00\00' "$(fmt)"
 	mdb_dump -p -s strings "$O" >strings.txt
 	check_match format1-table 'import:new1\.csv' "$(cat strings.txt)"
 	check_match format1-table-names 'seats' "$(cat strings.txt)"

@@ -413,10 +413,24 @@ test_rec_refs(void)
 	CHECK(crm_rec_decode_with(&d, f1, sizeof(f1), &tab) == 0);
 	v = crm_rec_get(&d, CRM_COL_CUSTOM, "plan", 4, &n);
 	CHECK(v && n == 1 && *v == 'x');
-	/* A time column's value is never a reference. */
-	f1[1] = 96 + CRM_COL_CREATED_AT;
+	/* Only the consent source's value is ever a reference. */
+	f1[1] = 96 + CRM_COL_CONSENT_SOURCE;
 	f1[2] = 0;
+	CHECK(crm_rec_decode_with(&d, f1, 3, &tab) == 0 && d.n == 1);
+	f1[1] = 96 + CRM_COL_CREATED_AT;
 	CHECK(crm_rec_decode_with(&d, f1, 3, &tab) == CRM_EPARSE);
+	f1[1] = 96 + CRM_COL_EMAIL;
+	CHECK(crm_rec_decode_with(&d, f1, 3, &tab) == CRM_EPARSE);
+	/* A tag past 2^32 is not taken for the one it is modulo 2^32. */
+	{
+		unsigned char big[] = { 1, 0x80 | (64 + CRM_COL_CREATED_AT),
+			0x80, 0x80, 0x80, 0x10, 2 };
+
+		CHECK(crm_rec_decode(&d, big, sizeof(big)) == CRM_EPARSE);
+		big[4] = 0; /* the same tag, without the bit 2^32 */
+		big[5] = 2;
+		CHECK(crm_rec_decode(&d, big, 6) == 0 && d.n == 1);
+	}
 	crm_buf_free(&plain);
 	crm_buf_free(&enc);
 	crm_rec_free(&r);
