@@ -189,7 +189,8 @@ check_contacts(struct chk *c)
 		memcpy(&id, k, 8);
 		if (id == 0)
 			problem(c, "contacts: a contact with id 0");
-		if (crm_rec_decode_with(&c->rec, v, vn, crm_txn_strtab(c->t)) != 0) {
+		if (crm_rec_decode_with(&c->rec, v, vn, crm_txn_strtab(c->t)) !=
+		    0) {
 			problem(c, "contact %llu: record does not decode",
 			    ull(id));
 			continue;
@@ -574,7 +575,8 @@ check_audit(struct chk *c)
 			continue;
 		}
 		memcpy(&seq, k, 8);
-		if (crm_rec_decode_with(&c->rec, v, vn, crm_txn_strtab(c->t)) != 0)
+		if (crm_rec_decode_with(&c->rec, v, vn, crm_txn_strtab(c->t)) !=
+		    0)
 			problem(c, "audit entry %llu: does not decode",
 			    ull(seq));
 	}

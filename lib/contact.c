@@ -620,20 +620,20 @@ encode_new(const struct crm_upsert_opts *o, const struct crm_strtab *tab,
 		if ((src = getc_(row, CRM_COL_CONSENT_SOURCE, &sl)) == NULL &&
 		    (src = o->consent_source) != NULL)
 			sl = strlen(src);
-		if ((rc = crm_rec_encode_field(out, tab, CRM_COL_EMAIL_OPT_IN, NULL,
-			 0, v, vl)) ||
-		    (rc = at ? crm_rec_encode_field(out, tab, CRM_COL_CONSENT_AT,
-				   NULL, 0, at, al) :
+		if ((rc = crm_rec_encode_field(out, tab, CRM_COL_EMAIL_OPT_IN,
+			 NULL, 0, v, vl)) ||
+		    (rc = at ? crm_rec_encode_field(out, tab,
+				   CRM_COL_CONSENT_AT, NULL, 0, at, al) :
 			       crm_rec_encode_time(out, CRM_COL_CONSENT_AT,
 				   o->now)) ||
 		    (src &&
-			(rc = crm_rec_encode_field(out, tab, CRM_COL_CONSENT_SOURCE,
-			     NULL, 0, src, sl))))
+			(rc = crm_rec_encode_field(out, tab,
+			     CRM_COL_CONSENT_SOURCE, NULL, 0, src, sl))))
 			return rc;
 	}
 	if ((rc = (v = getc_(row, CRM_COL_CREATED_AT, &vl)) != NULL ?
-		    crm_rec_encode_field(out, tab, CRM_COL_CREATED_AT, NULL, 0, v,
-			vl) :
+		    crm_rec_encode_field(out, tab, CRM_COL_CREATED_AT, NULL, 0,
+			v, vl) :
 		    crm_rec_encode_time(out, CRM_COL_CREATED_AT, o->now)))
 		return rc;
 	return (v = getc_(row, CRM_COL_UPDATED_AT, &vl)) != NULL ?
@@ -726,8 +726,8 @@ crm_upsert_row_prep(struct crm_upsert *u, const struct crm_upsert_opts *o,
 	if (!exists && p != NULL && p->later) {
 		u->enc.len = 0;
 		if (!o->add_tags && !o->untag &&
-		    (rc = encode_new(o, crm_txn_strtab(u->t), row,
-			 &u->enc)) != 0) {
+		    (rc = encode_new(o, crm_txn_strtab(u->t), row, &u->enc)) !=
+			0) {
 			if (rc == CRM_ENOMEM)
 				return rc;
 			u->enc.len = 0;

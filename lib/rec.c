@@ -319,8 +319,8 @@ put_ref(struct crm_buf *out, uint64_t tag, uint32_t k)
 }
 
 int
-crm_rec_encode_field(struct crm_buf *out, const struct crm_strtab *tab,
-    int col, const char *name, size_t nlen, const char *val, size_t vlen)
+crm_rec_encode_field(struct crm_buf *out, const struct crm_strtab *tab, int col,
+    const char *name, size_t nlen, const char *val, size_t vlen)
 {
 	int64_t t;
 	uint32_t k;
@@ -439,8 +439,8 @@ crm_rec_decode_with(struct crm_rec *r, const void *data, size_t n,
 			return CRM_EPARSE;
 		if (find(r, (int)tag, name, nlen) != NULL)
 			return CRM_EPARSE;
-		if ((rc = crm_rec_set(r, (int)tag, name, nlen,
-			 (const char *)p, vlen)))
+		if ((rc = crm_rec_set(r, (int)tag, name, nlen, (const char *)p,
+			 vlen)))
 			return rc;
 		p += vlen;
 	}

@@ -88,8 +88,7 @@ const char *crm_rec_val(const struct crm_rec *r, size_t i, size_t *vlen);
  * meanwhile.
  */
 struct crm_strtab {
-	const char *(*get)(const struct crm_strtab *tab, uint64_t k,
-	    size_t *n);
+	const char *(*get)(const struct crm_strtab *tab, uint64_t k, size_t *n);
 	int (*find)(const struct crm_strtab *tab, const char *s, size_t n,
 	    uint32_t *k);
 };

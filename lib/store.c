@@ -252,7 +252,8 @@ check_format(struct crm_store *st, MDB_txn *t)
 	snprintf(st->err, sizeof(st->err),
 	    "store %s has format %u; this crm "
 	    "reads formats %u and %u",
-	    st->dir, have, CRM_STORE_FORMAT - 1, CRM_STORE_FORMAT);
+	    st->dir, have, (unsigned)CRM_STORE_FORMAT - 1,
+	    (unsigned)CRM_STORE_FORMAT);
 	return CRM_EVERSION;
 }
 

@@ -384,8 +384,7 @@ test_rec_refs(void)
 	/* "plan", "seats" and the source (tag, length, bytes) become a tag
 	 * and a number, 2 bytes each */
 	CHECK(plain.len - enc.len == (6 - 2) + (7 - 2) + (19 - 2));
-	CHECK(crm_rec_decode_with(&d, enc.p, enc.len, &tab) == 0 &&
-	    d.n == r.n);
+	CHECK(crm_rec_decode_with(&d, enc.p, enc.len, &tab) == 0 && d.n == r.n);
 	for (i = 0; i < r.n && i < d.n; i++) {
 		size_t a, b;
 		const char *x = crm_rec_name(&r, i, &a),
@@ -940,7 +939,8 @@ test_upsert_prepare(void)
 		    NULL },
 	};
 	char dir[] = "/tmp/crm-unit-prep.XXXXXX", cmd[64], email[32];
-	struct crm_upsert_opts o = { 1700000000, "import:x.csv", 0, NULL, NULL };
+	struct crm_upsert_opts o = { 1700000000, "import:x.csv", 0, NULL,
+		NULL };
 	struct crm_upsert_prep prep;
 	struct crm_store *st;
 	struct crm_txn *t;

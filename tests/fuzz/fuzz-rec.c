@@ -58,8 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 			abort();
 		if (crm_rec_encode_with(&a, &tab, &enc) != 0 ||
 		    crm_rec_decode_with(&b, enc.p, enc.len, &tab) != 0 ||
-		    a.n != b.n ||
-		    crm_rec_encode_with(&b, &tab, &enc2) != 0 ||
+		    a.n != b.n || crm_rec_encode_with(&b, &tab, &enc2) != 0 ||
 		    enc.len != enc2.len || memcmp(enc.p, enc2.p, enc.len) != 0)
 			abort();
 	} else if (rc == 0)
