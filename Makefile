@@ -60,7 +60,7 @@ $(BUILD)/bin/crm-gen: scripts/gen-data.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ scripts/gen-data.c -lm
 
 # Each tests/unit*.c is a program of library unit tests.
-$(BUILD)/bin/%: tests/%.c tests/unit.h $(BUILD)/libcrm.a lib/*.h
+$(BUILD)/bin/%: tests/%.c tests/unit.h tests/unit-strtab.h $(BUILD)/libcrm.a lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcrm.a $(LDLIBS)
 

@@ -543,12 +543,11 @@ static int
 strs_load(struct strtab *s)
 {
 	struct crm_txn *t = s->t;
+	MDB_dbi dbi = t->st->strings;
 	MDB_cursor *c;
 	MDB_val k, v;
 	uint64_t key;
 	int rc;
-
-	MDB_dbi dbi = t->st->strings;
 
 	if (s->loaded)
 		return s->err;

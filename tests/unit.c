@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "crm.h"
+#include "unit-strtab.h"
 #include "unit.h"
 
 static int
@@ -327,33 +328,6 @@ test_rec(void)
 	crm_buf_free(&enc);
 	crm_rec_free(&r);
 	crm_rec_free(&d);
-}
-
-/* A table of three strings, for the records that refer to strings. */
-static const char *const tab3[] = { "import:/tmp/a.csv", "plan", "seats" };
-
-static const char *
-tab3_get(const struct crm_strtab *tab, uint64_t k, size_t *n)
-{
-	(void)tab;
-	if (k >= 3)
-		return NULL;
-	*n = strlen(tab3[k]);
-	return tab3[k];
-}
-
-static int
-tab3_find(const struct crm_strtab *tab, const char *p, size_t n, uint32_t *k)
-{
-	uint32_t i;
-
-	(void)tab;
-	for (i = 0; i < 3; i++)
-		if (strlen(tab3[i]) == n && memcmp(tab3[i], p, n) == 0) {
-			*k = i;
-			return 1;
-		}
-	return 0;
 }
 
 static const char *

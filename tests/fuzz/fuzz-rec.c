@@ -1,7 +1,7 @@
 /*
  * The record decoder: any bytes either fail cleanly or decode to a record
  * that encodes and decodes again to the same fields. Records of format 2
- * refer to a table of three strings (rec.h).
+ * refer to a table of three strings (../unit-strtab.h).
  */
 /* First: it sets _GNU_SOURCE for memfd_create(2). */
 #include "fuzz.h"
@@ -9,40 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../unit-strtab.h"
 #include "crm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 
-static const char *const strs[] = { "import:a.csv", "plan", "x" };
-
-static const char *
-get(const struct crm_strtab *tab, uint64_t k, size_t *n)
-{
-	(void)tab;
-	if (k >= 3)
-		return NULL;
-	*n = strlen(strs[k]);
-	return strs[k];
-}
-
-static int
-find(const struct crm_strtab *tab, const char *p, size_t n, uint32_t *k)
-{
-	uint32_t i;
-
-	(void)tab;
-	for (i = 0; i < 3; i++)
-		if (strlen(strs[i]) == n && memcmp(strs[i], p, n) == 0) {
-			*k = i;
-			return 1;
-		}
-	return 0;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
-	const struct crm_strtab tab = { get, find };
+	const struct crm_strtab tab = { tab3_get, tab3_find };
 	struct crm_rec a = { 0 }, b = { 0 };
 	struct crm_buf enc = { 0 }, enc2 = { 0 };
 	int rc;
