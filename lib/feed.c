@@ -33,6 +33,7 @@ struct crm_feed {
 	pthread_cond_t cv;
 	struct batch b[NBATCH];
 	size_t w, r, ri; /* batch written, batch read, item read */
+	int own;         /* batch r was seen ready: the caller's */
 	int started;
 };
 
@@ -271,29 +272,45 @@ finish(struct crm_feed *f, struct crm_feed_item *it)
 	return it;
 }
 
+/*
+ * Once the caller has seen a batch ready, under the lock, the batch is its
+ * own until it gives it back: its items are taken without the lock, and
+ * the clock is read only when a batch has to be waited for. Taking the
+ * lock and reading the clock for each of 1M rows was 3-4% of the
+ * caller's thread, which otherwise prepares rows the reader left it.
+ */
 int
 crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it, int wait_ms)
 {
 	struct batch *b = &f->b[f->r];
 	struct timespec until;
+	int timed = 0;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	for (;;) {
-		pthread_mutex_lock(&f->mu);
-		while (!b->ready)
-			if (pthread_cond_timedwait(&f->cv, &f->mu, &until) !=
-				0 &&
-			    !b->ready) {
-				pthread_mutex_unlock(&f->mu);
-				return CRM_EAGAIN;
+		if (!f->own) {
+			pthread_mutex_lock(&f->mu);
+			while (!b->ready) {
+				if (!timed) {
+					clock_gettime(CLOCK_REALTIME, &until);
+					until.tv_sec += wait_ms / 1000;
+					until.tv_nsec +=
+					    (long)(wait_ms % 1000) * 1000000L;
+					if (until.tv_nsec >= 1000000000L) {
+						until.tv_sec++;
+						until.tv_nsec -= 1000000000L;
+					}
+					timed = 1;
+				}
+				if (pthread_cond_timedwait(&f->cv, &f->mu,
+					&until) != 0 &&
+				    !b->ready) {
+					pthread_mutex_unlock(&f->mu);
+					return CRM_EAGAIN;
+				}
 			}
-		pthread_mutex_unlock(&f->mu);
+			pthread_mutex_unlock(&f->mu);
+			f->own = 1;
+		}
 		if (f->ri < b->n) {
 			*it = finish(f, &b->it[f->ri++]);
 			return 0;
@@ -305,6 +322,7 @@ crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it, int wait_ms)
 		b->ready = 0;
 		pthread_cond_broadcast(&f->cv);
 		pthread_mutex_unlock(&f->mu);
+		f->own = 0;
 		f->r = (f->r + 1) % NBATCH;
 		f->ri = 0;
 		b = &f->b[f->r];
