@@ -118,6 +118,24 @@ core_value(const struct crm_config *cf, int col, const char *v, size_t n,
 }
 
 int
+crm_contact_plain(int col)
+{
+	switch (col) {
+	case CRM_COL_EMAIL:
+	case CRM_COL_STAGE:
+	case CRM_COL_TAGS:
+	case CRM_COL_EMAIL_OPT_IN:
+	case CRM_COL_CONSENT_AT:
+	case CRM_COL_CREATED_AT:
+	case CRM_COL_UPDATED_AT:
+	case CRM_COL_EXT_ID:
+		return 0;
+	default:
+		return col > 0 && col < CRM_NCOL;
+	}
+}
+
+int
 crm_contact_value_ref(const struct crm_config *cf, int col, const char *name,
     size_t nlen, const char *v, size_t n, int tagsep, struct crm_buf *out,
     const char **rv, size_t *rn, char *why, size_t whylen)

@@ -24,6 +24,10 @@
 int crm_contact_value(const struct crm_config *cf, int col, const char *name,
     size_t nlen, const char *v, size_t n, int tagsep, struct crm_buf *out,
     char *why, size_t whylen);
+/* Whether core column col takes a value as given, once it is valid UTF-8
+ * and trimmed (names, phone, company, ...): crm_contact_value_ref() gives
+ * such a value back unchanged. */
+int crm_contact_plain(int col);
 /* The same without a copy: the normal form is in *rv, *rn (0: empty),
  * which is v itself when v needs no change, or else what out holds. */
 int crm_contact_value_ref(const struct crm_config *cf, int col,

@@ -17,6 +17,7 @@ struct plan {
 	size_t idx;       /* P_IN, P_OUT: place in the mapping's list */
 	const char *name; /* P_CORE, P_CUSTOM: the target's name */
 	size_t nlen;
+	int plain; /* a value of plain text is taken as it is (below) */
 };
 
 struct crm_import {
@@ -80,6 +81,12 @@ plan_for(struct crm_import *c, const char *name, size_t n, struct plan *p)
 				 P_CUSTOM;
 	p->name = to;
 	p->nlen = n;
+	/* Names, phones, untyped custom fields...: a value that is plain
+	 * text needs no call to crm_contact_value_ref(), which would give
+	 * it back as it is; most of the values of a large import are such. */
+	p->plain = p->kind == P_CORE ? crm_contact_plain(p->col) :
+	    p->kind == P_CUSTOM      ? crm_config_field(c->cf, to, n) == NULL :
+				       0;
 }
 
 static int
@@ -229,6 +236,14 @@ crm_import_row(struct crm_import *c, const struct crm_inrow *r, int table,
 			break;
 		case P_CORE:
 		case P_CUSTOM:
+			if (r->vlen[i] == 0)
+				break; /* nothing to set, nothing to check */
+			if (p->plain && crm_text_plain(r->val[i], r->vlen[i])) {
+				if ((rc = crm_rec_set(c->out, p->col, p->name,
+					 p->nlen, r->val[i], r->vlen[i])))
+					return rc;
+				break;
+			}
 			if ((rc = crm_contact_value_ref(c->cf, p->col, p->name,
 				 p->nlen, r->val[i], r->vlen[i], tagsep,
 				 &c->val, &v, &vn, why, whylen)) ||

@@ -99,6 +99,30 @@ crm_trim(const char **s, size_t *n)
 		(*n)--;
 }
 
+int
+crm_text_plain(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	uint64_t w;
+	size_t i = 0;
+
+	if (n == 0 || isspace_ascii(s[0]) || isspace_ascii(s[n - 1]))
+		return 0;
+	if (n < 8) {
+		for (; i < n; i++)
+			if (s[i] == 0 || s[i] >= 0x80)
+				return 0;
+		return 1;
+	}
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (!ascii_word(w))
+			return 0;
+	}
+	memcpy(&w, s + n - 8, 8);
+	return ascii_word(w);
+}
+
 /*
  * A domain, in any letter case: at least two labels of letters, digits
  * and hyphens (or UTF-8), none empty or over 63 bytes or with a hyphen at

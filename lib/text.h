@@ -14,6 +14,9 @@
 int crm_utf8_valid(const char *s, size_t n, size_t *bad);
 /* Trims ASCII white space from both ends, in place on the pointer/length. */
 void crm_trim(const char **s, size_t *n);
+/* Whether s is n > 0 bytes of ASCII, none of them NUL, with no white space
+ * at either end: valid UTF-8 that crm_trim() leaves as it is. */
+int crm_text_plain(const char *s, size_t n);
 /* Validates and normalises an address: trimmed, lower-cased. out gets the
  * normal form (n + 1 bytes suffice). Returns 0 or CRM_EINVAL. */
 int crm_email_norm(const char *s, size_t n, char *out, size_t *outlen);

@@ -641,6 +641,68 @@ rss_pages(void)
  * the second is in memory the first was done. Skipped where the kernel
  * lacks MADV_POPULATE_WRITE or CRM_PREFAULT=0 turns it off.
  */
+/*
+ * The import's shorter path: a value crm_text_plain() accepts, in a column
+ * crm_contact_plain() names, is stored as it is. That must be what
+ * crm_contact_value_ref() gives for it, in every such column.
+ */
+static void
+test_plain(void)
+{
+	static const char *const vals[] = { "Ada", "a b", "555 01 23",
+		"abcdefgh", "abcdefghijklmnopq", "x" };
+	static const int want[] = { CRM_COL_FIRST_NAME, CRM_COL_LAST_NAME,
+		CRM_COL_PHONE, CRM_COL_COMPANY, CRM_COL_TITLE, CRM_COL_CITY,
+		CRM_COL_COUNTRY, CRM_COL_SOURCE, CRM_COL_OWNER,
+		CRM_COL_CONSENT_SOURCE };
+	struct crm_config *cf;
+	struct crm_buf out = { 0 };
+	const char *rv;
+	char err[300], why[200];
+	size_t rn, i, k;
+	int col, n = 0, same = 1, named;
+
+	CHECK(crm_text_plain("Ada", 3) && crm_text_plain("a b", 3));
+	CHECK(crm_text_plain("abcdefghijklmnop", 16));
+	CHECK(crm_text_plain("abcdefghi", 9) && crm_text_plain("~", 1));
+	CHECK(!crm_text_plain("", 0) && !crm_text_plain(" Ada", 4));
+	CHECK(!crm_text_plain("Ada\t", 4) && !crm_text_plain("\rA", 2));
+	CHECK(!crm_text_plain("abcdefghijklmnop ", 17));
+	CHECK(!crm_text_plain("G\xc3\xb3mez", 6));
+	CHECK(!crm_text_plain("abcdefghijklm\xc3\xab", 15));
+	CHECK(!crm_text_plain("abcdefghijk\xffmnopq", 17));
+	CHECK(
+	    !crm_text_plain("ab\0d", 4) && !crm_text_plain("abcdefghi\0k", 11));
+	CHECK(!crm_text_plain("abc\x80", 4));
+	CHECK(!crm_contact_plain(CRM_COL_CUSTOM) &&
+	    !crm_contact_plain(CRM_NCOL) && !crm_contact_plain(-1));
+	if (crm_config_load(NULL, &cf, err, sizeof(err)) != 0) {
+		CHECK(0);
+		return;
+	}
+	for (col = 1; col < CRM_NCOL; col++) {
+		if (!crm_contact_plain(col))
+			continue;
+		n++;
+		for (named = 0, k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+			named |= want[k] == col;
+		same &= named;
+		for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+			same &= crm_contact_value_ref(cf, col, NULL, 0, vals[i],
+				    strlen(vals[i]), ';', &out, &rv, &rn, why,
+				    sizeof(why)) == 0 &&
+			    rv == vals[i] && rn == strlen(vals[i]);
+	}
+	CHECK(n == (int)(sizeof(want) / sizeof(want[0])) && same);
+	/* A column that checks or changes its values is not plain. */
+	CHECK(!crm_contact_plain(CRM_COL_EMAIL) &&
+	    !crm_contact_plain(CRM_COL_STAGE) &&
+	    !crm_contact_plain(CRM_COL_TAGS) &&
+	    !crm_contact_plain(CRM_COL_CREATED_AT));
+	crm_buf_free(&out);
+	crm_config_free(cf);
+}
+
 static void
 test_prefault(void)
 {
@@ -1156,6 +1218,7 @@ main(void)
 	test_json();
 	test_csv();
 	test_config();
+	test_plain();
 	test_strtab();
 	test_index_order();
 	test_index_in_order();
