@@ -804,6 +804,16 @@ before(const struct pending *a, const struct pending *b, size_t depth)
 	return keycmp(a->k + depth, an - depth, b->k + depth, bn - depth) < 0;
 }
 
+/* The same, by the prefixes (the next eight bytes of each) where they
+ * differ: the keys themselves are read only where they tie. */
+static int
+before_p(const struct pending *a, const struct pending *b, size_t depth)
+{
+	if (a->prefix != b->prefix)
+		return a->prefix < b->prefix;
+	return before(a, b, depth);
+}
+
 /* Whether p[0..n) is in LMDB's order already, its keys being equal in
  * their first depth bytes. */
 static int
@@ -843,7 +853,7 @@ sort_small(struct pending *p, size_t n, size_t depth)
 		if (n < 12) {
 			for (i = 1; i < n; i++)
 				for (j = i;
-				     j > 0 && before(&p[j], &p[j - 1], depth);
+				     j > 0 && before_p(&p[j], &p[j - 1], depth);
 				     j--)
 					swap_pending(&p[j], &p[j - 1]);
 			return;
@@ -890,13 +900,15 @@ sort_small(struct pending *p, size_t n, size_t depth)
  * one kind share long prefixes ("purchase\0O000..."), so a run can be the
  * whole set; a comparison sort finishes runs too short for the counts.
  */
+#define PREFETCH_KEYS 16
+
 static void
 sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
     size_t depth)
 {
 	struct pending *src = p, *dst = tmp, *sw;
 	uint64_t diff = 0;
-	size_t i, j, sum, len, maxn = 0;
+	size_t i, j, sum, len, maxn = 0, ahead;
 	int shift;
 
 	/* Keys put in order (order numbers, say) stay in order through the
@@ -937,11 +949,22 @@ sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
 	}
 	if (src != p)
 		memcpy(p, src, n * sizeof(*p));
-	for (i = 0; i < n; i = j) {
+	/* The runs are sorted on the next eight bytes, read from their keys,
+	 * which are all over memory: the keys of the runs to come are
+	 * fetched ahead (those of keys alone in their run are not needed). */
+	for (i = 0, ahead = 0; i < n; i = j) {
 		for (j = i + 1; j < n && p[j].prefix == p[i].prefix; j++)
 			;
-		if (j - i > 1)
-			sort_from(p + i, tmp, count, j - i, depth + 8);
+		if (j - i < 2)
+			continue;
+		for (ahead = ahead > i ? ahead : i;
+		     ahead < n && ahead < j + PREFETCH_KEYS; ahead++)
+			if ((ahead > 0 &&
+				p[ahead].prefix == p[ahead - 1].prefix) ||
+			    (ahead + 1 < n &&
+				p[ahead].prefix == p[ahead + 1].prefix))
+				crm_map_prefetch_entry(p[ahead].k);
+		sort_from(p + i, tmp, count, j - i, depth + 8);
 	}
 }
 
