@@ -901,6 +901,7 @@ sort_small(struct pending *p, size_t n, size_t depth)
  * whole set; a comparison sort finishes runs too short for the counts.
  */
 #define PREFETCH_KEYS 16
+#define RADIX_MIN 4096 /* shorter runs are sorted by comparing */
 
 static void
 sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
@@ -926,7 +927,7 @@ sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
 	}
 	/* A pass costs its 64k counts: a short run, or one whose keys all
 	 * end here, is sorted by comparing. */
-	if (n < 4096 || depth >= maxn) {
+	if (n < RADIX_MIN || depth >= maxn) {
 		sort_small(p, n, depth);
 		return;
 	}
@@ -951,12 +952,16 @@ sort_from(struct pending *p, struct pending *tmp, size_t *count, size_t n,
 		memcpy(p, src, n * sizeof(*p));
 	/* The runs are sorted on the next eight bytes, read from their keys,
 	 * which are all over memory: the keys of the runs to come are
-	 * fetched ahead (those of keys alone in their run are not needed). */
+	 * fetched ahead (those of keys alone in their run are not needed),
+	 * but for runs sorted by counts, as this one, whose first pass
+	 * fetches its keys itself. */
 	for (i = 0, ahead = 0; i < n; i = j) {
 		for (j = i + 1; j < n && p[j].prefix == p[i].prefix; j++)
 			;
 		if (j - i < 2)
 			continue;
+		if (j - i >= RADIX_MIN && ahead < j)
+			ahead = j;
 		for (ahead = ahead > i ? ahead : i;
 		     ahead < n && ahead < j + PREFETCH_KEYS; ahead++)
 			if ((ahead > 0 &&
@@ -974,7 +979,7 @@ sort_pending(struct pending *p, size_t n)
 	struct pending *tmp;
 	size_t *count, i;
 
-	if (n < 4096) {
+	if (n < RADIX_MIN) {
 		for (i = 0; i < n; i++)
 			p[i].prefix = prefix8(p[i].k, plen(&p[i]));
 		sort_small(p, n, 0);
