@@ -204,18 +204,50 @@ apply_set(struct crm_import *c, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * A CSV reader gives a row's values in one buffer, each followed by a NUL
+ * (csvio.c): copied into rec at once, at *base, they need no copy each.
+ * *lo is where the copy starts in the reader's buffer, NULL if the values
+ * lie too far apart to take together.
+ */
+static int
+take_row(struct crm_rec *rec, const struct crm_inrow *r, const char **lo,
+    uint32_t *base)
+{
+	const char *a = NULL, *b = NULL;
+	size_t i, sum = 0;
+
+	for (i = 0; i < r->n; i++) {
+		if (a == NULL || r->val[i] < a)
+			a = r->val[i];
+		if (b == NULL || r->val[i] + r->vlen[i] > b)
+			b = r->val[i] + r->vlen[i];
+		sum += r->vlen[i] + 1;
+	}
+	*lo = NULL;
+	if (a == NULL || (size_t)(b - a) > 2 * sum + 64)
+		return 0;
+	if (crm_rec_stash(rec, a, (size_t)(b - a), base))
+		return CRM_ENOMEM;
+	*lo = a;
+	return 0;
+}
+
 int
 crm_import_row(struct crm_import *c, const struct crm_inrow *r, int table,
     struct crm_rec *rec, char *why, size_t whylen)
 {
 	char tin[CRM_TIME_LEN], tout[CRM_TIME_LEN];
-	const char *v;
+	const char *v, *lo = NULL;
 	size_t vn, i, bestin = SIZE_MAX, bestout = SIZE_MAX;
+	uint32_t base = 0;
 	int tagsep = c->map ? c->map->tagsep : ';', rc;
 	struct plan pl, *p;
 
 	c->out = rec;
 	crm_rec_clear(rec);
+	if (table && (rc = take_row(rec, r, &lo, &base)))
+		return rc;
 	for (i = 0; i < r->n; i++) {
 		if (r->name[i] == NULL)
 			continue;
@@ -239,17 +271,27 @@ crm_import_row(struct crm_import *c, const struct crm_inrow *r, int table,
 			if (r->vlen[i] == 0)
 				break; /* nothing to set, nothing to check */
 			if (p->plain && crm_text_plain(r->val[i], r->vlen[i])) {
-				if ((rc = crm_rec_set(c->out, p->col, p->name,
-					 p->nlen, r->val[i], r->vlen[i])))
-					return rc;
-				break;
-			}
-			if ((rc = crm_contact_value_ref(c->cf, p->col, p->name,
-				 p->nlen, r->val[i], r->vlen[i], tagsep,
-				 &c->val, &v, &vn, why, whylen)) ||
-			    (vn &&
-				(rc = crm_rec_set(c->out, p->col, p->name,
-				     p->nlen, v, vn))))
+				v = r->val[i];
+				vn = r->vlen[i];
+				/* in the record already, NUL-terminated */
+				if (lo != NULL && p != &pl &&
+				    rec->arena.p[base + (size_t)(v - lo) +
+					vn] == '\0') {
+					if ((rc = crm_rec_add_at(rec, p->col,
+						 p->name, p->nlen,
+						 base + (uint32_t)(v - lo),
+						 vn)))
+						return rc;
+					break;
+				}
+			} else if ((rc = crm_contact_value_ref(c->cf, p->col,
+					p->name, p->nlen, r->val[i], r->vlen[i],
+					tagsep, &c->val, &v, &vn, why, whylen)))
+				return rc;
+			/* A table's columns have distinct targets (see
+			 * crm_import_header()): no need to look for one. */
+			if ((rc = (p == &pl ? crm_rec_set : crm_rec_add)(c->out,
+				 p->col, p->name, p->nlen, v, vn)))
 				return rc;
 			break;
 		case P_IN:

@@ -201,11 +201,67 @@ stash(struct crm_rec *r, const char *s, size_t n, uint32_t *off)
 	return 0;
 }
 
+/*
+ * A new field for col (or the custom name) at the end of r, which does not
+ * hold it yet: *fp gets it, uncounted until its value is set (counted()).
+ */
+static int
+new_field(struct crm_rec *r, int col, const char *name, size_t nlen,
+    struct crm_field **fp)
+{
+	struct crm_field *f;
+	size_t cap;
+	int rc;
+
+	/* Positions are 16 bits; lookups are linear in the fields. */
+	if (r->n >= CRM_REC_MAXFIELDS)
+		return CRM_ETOOBIG;
+	if (r->n == r->cap) {
+		cap = r->cap ? r->cap * 2 : 24;
+		if ((f = realloc(r->f, cap * sizeof(*f))) == NULL)
+			return CRM_ENOMEM;
+		r->f = f;
+		r->cap = cap;
+	}
+	f = *fp = &r->f[r->n];
+	f->col = col;
+	f->nlen = 0;
+	f->name = 0;
+	/* The name may point into our own arena: stash first. */
+	if (col == CRM_COL_CUSTOM && (rc = stash(r, name, nlen, &f->name)))
+		return rc;
+	f->nlen = col == CRM_COL_CUSTOM ? (uint32_t)nlen : 0;
+	return 0;
+}
+
+static int
+counted(struct crm_rec *r, struct crm_field *f)
+{
+	if (f->col != CRM_COL_CUSTOM)
+		r->pos[f->col] = (uint16_t)(r->n + 1);
+	r->n++;
+	return 0;
+}
+
+static int
+add_new(struct crm_rec *r, int col, const char *name, size_t nlen,
+    const char *val, size_t vlen)
+{
+	struct crm_field *f;
+	int rc;
+
+	if ((rc = new_field(r, col, name, nlen, &f)) ||
+	    (rc = stash(r, val, vlen, &f->val)))
+		return rc;
+	f->vlen = (uint32_t)vlen;
+	return counted(r, f);
+}
+
 int
 crm_rec_set(struct crm_rec *r, int col, const char *name, size_t nlen,
     const char *val, size_t vlen)
 {
-	struct crm_field *f = find(r, col, name, nlen), *nf;
+	struct crm_field *f = find(r, col, name, nlen);
 	int rc;
 
 	if (vlen == 0) {
@@ -217,39 +273,41 @@ crm_rec_set(struct crm_rec *r, int col, const char *name, size_t nlen,
 		}
 		return 0;
 	}
-	if (f != NULL && f->vlen == vlen &&
-	    memcmp(r->arena.p + f->val, val, vlen) == 0)
+	if (f == NULL)
+		return add_new(r, col, name, nlen, val, vlen);
+	if (f->vlen == vlen && memcmp(r->arena.p + f->val, val, vlen) == 0)
 		return 0;
-	if (f == NULL) {
-		/* Positions are 16 bits; lookups are linear in the fields. */
-		if (r->n >= CRM_REC_MAXFIELDS)
-			return CRM_ETOOBIG;
-		if (r->n == r->cap) {
-			size_t cap = r->cap ? r->cap * 2 : 24;
-
-			if ((nf = realloc(r->f, cap * sizeof(*nf))) == NULL)
-				return CRM_ENOMEM;
-			r->f = nf;
-			r->cap = cap;
-		}
-		f = &r->f[r->n];
-		if (col != CRM_COL_CUSTOM)
-			r->pos[col] = (uint16_t)(r->n + 1);
-		f->col = col;
-		f->nlen = 0;
-		f->name = 0;
-		if (col == CRM_COL_CUSTOM) {
-			/* The name may point into our own arena: stash first. */
-			if ((rc = stash(r, name, nlen, &f->name)))
-				return rc;
-			f->nlen = (uint32_t)nlen;
-		}
-		r->n++;
-	}
 	if ((rc = stash(r, val, vlen, &f->val)))
 		return rc;
 	f->vlen = (uint32_t)vlen;
 	return 0;
+}
+
+int
+crm_rec_add(struct crm_rec *r, int col, const char *name, size_t nlen,
+    const char *val, size_t vlen)
+{
+	return vlen == 0 ? 0 : add_new(r, col, name, nlen, val, vlen);
+}
+
+int
+crm_rec_stash(struct crm_rec *r, const char *s, size_t n, uint32_t *off)
+{
+	return stash(r, s, n, off);
+}
+
+int
+crm_rec_add_at(struct crm_rec *r, int col, const char *name, size_t nlen,
+    uint32_t off, size_t vlen)
+{
+	struct crm_field *f;
+	int rc;
+
+	if ((rc = new_field(r, col, name, nlen, &f)))
+		return rc;
+	f->val = off;
+	f->vlen = (uint32_t)vlen;
+	return counted(r, f);
 }
 
 const char *

@@ -76,6 +76,17 @@ const char *crm_rec_get(const struct crm_rec *r, int col, const char *name,
 /* Sets col (or the custom name when col is CRM_COL_CUSTOM); vlen 0 removes. */
 int crm_rec_set(struct crm_rec *r, int col, const char *name, size_t nlen,
     const char *val, size_t vlen);
+/* crm_rec_set() of a field r does not hold (the caller knows it), without
+ * looking for it: an import's row, whose columns are distinct. */
+int crm_rec_add(struct crm_rec *r, int col, const char *name, size_t nlen,
+    const char *val, size_t vlen);
+/* n bytes copied into r, a NUL after them, for crm_rec_add_at(): *off is
+ * where they start. */
+int crm_rec_stash(struct crm_rec *r, const char *s, size_t n, uint32_t *off);
+/* crm_rec_add() of a value that is already in r, at off, followed there by
+ * a NUL. */
+int crm_rec_add_at(struct crm_rec *r, int col, const char *name, size_t nlen,
+    uint32_t off, size_t vlen);
 /* Name of field i: the core name or the custom name. */
 const char *crm_rec_name(const struct crm_rec *r, size_t i, size_t *nlen);
 const char *crm_rec_val(const struct crm_rec *r, size_t i, size_t *vlen);

@@ -1203,6 +1203,148 @@ test_flusher(void)
 	CHECK(system(cmd) == 0);
 }
 
+/* A field added without a search is the field crm_rec_set() would add. */
+static void
+test_rec_add(void)
+{
+	struct crm_rec a, b;
+	const char *v;
+	size_t n, i;
+	uint32_t off;
+	int same = 1;
+
+	crm_rec_init(&a);
+	crm_rec_init(&b);
+	CHECK(crm_rec_add(&a, CRM_COL_EMAIL, NULL, 0, "a@b.co", 6) == 0);
+	CHECK(crm_rec_add(&a, CRM_COL_CUSTOM, "plan", 4, "pro", 3) == 0);
+	CHECK(crm_rec_add(&a, CRM_COL_CITY, NULL, 0, "", 0) == 0 && a.n == 2);
+	CHECK(crm_rec_set(&b, CRM_COL_EMAIL, NULL, 0, "a@b.co", 6) == 0);
+	CHECK(crm_rec_set(&b, CRM_COL_CUSTOM, "plan", 4, "pro", 3) == 0);
+	for (i = 0; i < CRM_NCOL; i++)
+		same &= a.pos[i] == b.pos[i];
+	CHECK(same && a.n == b.n);
+	v = crm_rec_get(&a, CRM_COL_CUSTOM, "plan", 4, &n);
+	CHECK(v && n == 3 && strcmp(v, "pro") == 0);
+	/* A value already in the record is referred to, not copied. */
+	CHECK(crm_rec_stash(&a, "Ada\0Lovelace", 12, &off) == 0);
+	CHECK(crm_rec_add_at(&a, CRM_COL_FIRST_NAME, NULL, 0, off, 3) == 0);
+	CHECK(crm_rec_add_at(&a, CRM_COL_CUSTOM, "nick", 4, off + 4, 8) == 0);
+	v = crm_rec_get(&a, CRM_COL_FIRST_NAME, NULL, 0, &n);
+	CHECK(v && n == 3 && strcmp(v, "Ada") == 0 && v == a.arena.p + off);
+	v = crm_rec_get(&a, CRM_COL_CUSTOM, "nick", 4, &n);
+	CHECK(v && n == 8 && strcmp(v, "Lovelace") == 0);
+	CHECK(a.n == 4 && a.pos[CRM_COL_FIRST_NAME] == 3);
+	/* Both keep to the limit on fields that crm_rec_set() keeps to. */
+	crm_rec_clear(&a);
+	for (i = 0; i < CRM_REC_MAXFIELDS; i++)
+		if (crm_rec_add(&a, CRM_COL_CUSTOM, "f", 1, "x", 1) != 0)
+			break;
+	CHECK(i == CRM_REC_MAXFIELDS && a.n == CRM_REC_MAXFIELDS);
+	CHECK(crm_rec_add(&a, CRM_COL_CUSTOM, "g", 1, "x", 1) == CRM_ETOOBIG);
+	CHECK(crm_rec_add_at(&a, CRM_COL_CITY, NULL, 0, 0, 1) == CRM_ETOOBIG);
+	CHECK(a.n == CRM_REC_MAXFIELDS && a.pos[CRM_COL_CITY] == 0);
+	crm_rec_free(&a);
+	crm_rec_free(&b);
+}
+
+/* An imported row: its values copied into the record at once when a
+ * reader gives them in one buffer, NUL after each, or one by one. */
+static int
+import_as(struct crm_import *im, const char *const *val, const size_t *vlen,
+    struct crm_rec *out)
+{
+	static const char *name[] = { "email", "first_name", "plan", "city" };
+	static const size_t nlen[] = { 5, 10, 4, 4 };
+	struct crm_inrow r = { 0 };
+	char why[200];
+
+	r.n = 4;
+	r.name = name;
+	r.val = (const char **)val;
+	r.nlen = (size_t *)nlen;
+	r.vlen = (size_t *)vlen;
+	r.line = 2;
+	return crm_import_row(im, &r, 1, out, why, sizeof(why));
+}
+
+static int
+holds(const struct crm_rec *r, int col, const char *name, const char *want)
+{
+	size_t n;
+	const char *v = crm_rec_get(r, col, name, name ? strlen(name) : 0, &n);
+
+	return v != NULL && n == strlen(want) && strcmp(v, want) == 0;
+}
+
+static void
+test_import_row(void)
+{
+	static const char *hdr[] = { "email", "first_name", "plan", "city" };
+	static const char one[] = "A@B.co\0 Ada\0pro\0K\xc3\xb6ln";
+	static const char glued[] = "a@b.coAdaproKoeln";
+	const char *val[4];
+	size_t vlen[4], i;
+	struct crm_config *cf;
+	struct crm_import *im;
+	struct crm_rec r;
+	char msg[200], *far[4];
+
+	crm_rec_init(&r);
+	CHECK(crm_config_load(NULL, &cf, msg, sizeof(msg)) == 0);
+	CHECK(crm_import_new(cf, NULL, NULL, NULL, 0, &im) == 0);
+	CHECK(crm_import_header(im, hdr, 4, msg, sizeof(msg)) == 0);
+	/* As a CSV reader gives them. */
+	val[0] = one;
+	vlen[0] = 6;
+	val[1] = one + 7;
+	vlen[1] = 4;
+	val[2] = one + 12;
+	vlen[2] = 3;
+	val[3] = one + 16;
+	vlen[3] = 5;
+	CHECK(import_as(im, val, vlen, &r) == 0 && r.n == 4);
+	CHECK(holds(&r, CRM_COL_EMAIL, NULL, "a@b.co"));
+	CHECK(holds(&r, CRM_COL_FIRST_NAME, NULL, "Ada"));
+	CHECK(holds(&r, CRM_COL_CUSTOM, "plan", "pro"));
+	CHECK(holds(&r, CRM_COL_CITY, NULL, "K\xc3\xb6ln"));
+	/* The same values far apart in memory. */
+	for (i = 0; i < 4; i++) {
+		far[i] = malloc(4096);
+		memcpy(far[i], val[i], vlen[i]);
+		far[i][vlen[i]] = '\0';
+		val[i] = far[i];
+	}
+	CHECK(import_as(im, val, vlen, &r) == 0 && r.n == 4);
+	CHECK(holds(&r, CRM_COL_EMAIL, NULL, "a@b.co"));
+	CHECK(holds(&r, CRM_COL_FIRST_NAME, NULL, "Ada"));
+	CHECK(holds(&r, CRM_COL_CUSTOM, "plan", "pro"));
+	CHECK(holds(&r, CRM_COL_CITY, NULL, "K\xc3\xb6ln"));
+	/* Together with no NUL between them: each is still a string of its
+	 * own in the record. */
+	val[0] = glued;
+	vlen[0] = 6;
+	val[1] = glued + 6;
+	vlen[1] = 3;
+	val[2] = glued + 9;
+	vlen[2] = 3;
+	val[3] = glued + 12;
+	vlen[3] = 5;
+	CHECK(import_as(im, val, vlen, &r) == 0 && r.n == 4);
+	CHECK(holds(&r, CRM_COL_EMAIL, NULL, "a@b.co"));
+	CHECK(holds(&r, CRM_COL_FIRST_NAME, NULL, "Ada"));
+	CHECK(holds(&r, CRM_COL_CUSTOM, "plan", "pro"));
+	CHECK(holds(&r, CRM_COL_CITY, NULL, "Koeln"));
+	/* A bad value is reported as before. */
+	val[0] = "not-an-address";
+	vlen[0] = 14;
+	CHECK(import_as(im, val, vlen, &r) == CRM_EINVAL);
+	for (i = 0; i < 4; i++)
+		free(far[i]);
+	crm_import_free(im);
+	crm_config_free(cf);
+	crm_rec_free(&r);
+}
+
 int
 main(void)
 {
@@ -1211,6 +1353,8 @@ main(void)
 	test_text();
 	test_rec();
 	test_rec_refs();
+	test_rec_add();
+	test_import_row();
 	test_hash();
 	test_prefault();
 	test_prefault_heap();
