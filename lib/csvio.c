@@ -294,6 +294,34 @@ next_byte(int c, const char *p, const char *e, const char **at)
 	return *at;
 }
 
+/* Sets the high bit of each zero byte of v, and perhaps of bytes above
+ * one: the lowest bit set is always right. */
+static uint64_t
+zero_bytes(uint64_t v)
+{
+	return (v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL;
+}
+
+/* The first comma in [k, e), or e. Eight bytes at a time where the byte
+ * order allows: a call to memchr() for each field took longer. */
+static const char *
+comma(const char *k, const char *e)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t w, x;
+
+	for (; e - k >= 8; k += 8) {
+		memcpy(&w, k, 8);
+		if ((x = zero_bytes(w ^ (ones * ','))) != 0)
+			return k + (__builtin_ctzll(x) >> 3);
+	}
+#endif
+	while (k < e && *k != ',')
+		k++;
+	return k;
+}
+
 /*
  * A line with no quote and no carriage return in it is a row whose fields
  * are the stretches between its commas, in the grammar libcsv reads as
@@ -313,8 +341,9 @@ split_plain(struct crm_csv *r, const char *q, const char *e, const char **dq,
 	r->nlscan = 0;
 	while (!r->oom && (nl = next_byte('\n', q, e, lf)) < e && nl > q &&
 	    next_byte('"', q, e, dq) > nl && next_byte('\r', q, e, cr) > nl) {
-		for (f = q; (c = memchr(f, ',', (size_t)(nl - f))) != NULL;
-		     f = c + 1)
+		/* The line holds no quote and no CR: what ends a field
+		 * before nl is a comma. */
+		for (f = q; (c = comma(f, nl)) < nl; f = c + 1)
 			on_field((void *)(uintptr_t)f, (size_t)(c - f), r);
 		on_field((void *)(uintptr_t)f, (size_t)(nl - f), r);
 		on_row('\n', r);
@@ -556,14 +585,6 @@ count_nl(const char *p, const char *e)
 		p++;
 	}
 	return n;
-}
-
-/* Sets the high bit of each zero byte of v, and perhaps of bytes above
- * one: the lowest bit set is always right. */
-static uint64_t
-zero_bytes(uint64_t v)
-{
-	return (v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL;
 }
 
 /*

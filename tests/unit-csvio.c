@@ -175,7 +175,11 @@ test_same(void)
 		/* plain lines next to those libcsv reads */
 		"a,b\r\nc,d\ne,f\n", "x\n\"q\nr\",s\nt,u\nv\n",
 		"a, b ,c\n\td\t,\n", "a\n\nb,c\n,\n", "a,\"b\"x\nc,d\ne\n",
-		"a\rb,c\nd\n", "\"a\"\nb\n\"c\"\n", "a,b\n\"c\n" };
+		"a\rb,c\nd\n", "\"a\"\nb\n\"c\"\n", "a,b\n\"c\n",
+		/* plain fields that end before, on and after 8 bytes */
+		"abcdefg,abcdefgh,abcdefghi,,x\n"
+		"0123456789abcdef,0123456789abcdefg,0123456,,\n"
+		",,,,,,,,,\n12345678\n123456789,\n" };
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
