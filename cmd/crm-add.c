@@ -733,12 +733,16 @@ expect_rows(struct ctx *c)
 }
 
 /* The index slots of rows to come are fetched into the cache ahead of
- * their turn: the pending index is larger than the caches. */
+ * their turn: the pending index is larger than the caches. So are the
+ * rows themselves, before their keys are hashed: they were written on the
+ * feed's thread, so they are in another core's cache. */
 static void
 ahead(struct ctx *c)
 {
 	const struct crm_feed_item *a;
 
+	crm_feed_fetch(c->feed, 40, 0);
+	crm_feed_fetch(c->feed, 28, 1);
 	if ((a = crm_feed_peek(c->feed, 16)) != NULL && a->status == 0)
 		crm_upsert_prefetch(c->u, &a->prep, 0);
 	if ((a = crm_feed_peek(c->feed, 8)) != NULL && a->status == 0)

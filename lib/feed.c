@@ -340,6 +340,33 @@ crm_feed_peek(struct crm_feed *f, size_t ahead)
 	return finish(f, &b->it[f->ri - 1 + ahead]);
 }
 
+/* Asks for each cache line in [p, p + n). */
+static void
+fetch(const void *p, size_t n)
+{
+	const char *c = p, *end = c + n;
+
+	for (; c < end; c += 64)
+		__builtin_prefetch(c);
+}
+
+void
+crm_feed_fetch(struct crm_feed *f, size_t ahead, int stage)
+{
+	const struct batch *b = &f->b[f->r];
+	const struct crm_feed_item *it;
+
+	if (f->ri == 0 || f->ri - 1 + ahead >= b->n)
+		return;
+	it = &b->it[f->ri - 1 + ahead];
+	if (stage == 0)
+		fetch(it, sizeof(*it));
+	else {
+		fetch(it->rec.f, it->rec.n * sizeof(*it->rec.f));
+		fetch(it->rec.arena.p, it->rec.arena.len);
+	}
+}
+
 void
 crm_feed_stop(struct crm_feed *f)
 {

@@ -55,6 +55,13 @@ int crm_feed_next(struct crm_feed *f, const struct crm_feed_item **it,
  * if it has come already; NULL if not. For prefetching: valid as that one
  * is. */
 const struct crm_feed_item *crm_feed_peek(struct crm_feed *f, size_t ahead);
+/*
+ * Has this thread's cache fetch the item ahead places after the last one
+ * crm_feed_next() gave, which the feed's thread wrote: stage 0 the item,
+ * stage 1 (given once stage 0 has had time to arrive) its record's fields
+ * and bytes. Prepares nothing; for a caller that reads items in turn.
+ */
+void crm_feed_fetch(struct crm_feed *f, size_t ahead, int stage);
 void crm_feed_stop(struct crm_feed *f);
 
 #endif
