@@ -75,16 +75,16 @@ core_value(const struct crm_config *cf, int col, const char *v, size_t n,
 {
 	char tmp[256];
 	size_t len;
-	int b, rc;
+	int b, rc, same;
 
 	*rv = v;
 	*rn = n;
 	switch (col) {
 	case CRM_COL_EMAIL:
 		*fmt = "invalid email \"%.*s\"";
-		if (n > 254 || crm_email_norm(v, n, tmp, &len))
+		if (n > 254 || crm_email_norm_same(v, n, tmp, &len, &same))
 			return CRM_EINVAL;
-		if (len == n && memcmp(tmp, v, n) == 0)
+		if (same)
 			return 0;
 		rc = crm_buf_add(out, tmp, len);
 		break;

@@ -198,7 +198,7 @@ in_range(uint64_t w, unsigned lo, unsigned hi)
  * address may not hold, no "..", one '@', UTF-8.
  */
 static int
-email_bytes(const char *s, size_t n, char *out)
+email_bytes(const char *s, size_t n, char *out, int *upper)
 {
 	size_t i, ats = 0;
 	unsigned char c, high = 0, prev = 0;
@@ -210,7 +210,11 @@ email_bytes(const char *s, size_t n, char *out)
 		ats += c == '@';
 		high |= c;
 		prev = c;
-		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		if (c >= 'A' && c <= 'Z') {
+			c += 32;
+			*upper = 1;
+		}
+		out[i] = (char)c;
 	}
 	if (ats != 1 || ((high & 0x80) && !crm_utf8_valid(s, n, NULL)))
 		return CRM_EINVAL;
@@ -228,7 +232,7 @@ email_bytes(const char *s, size_t n, char *out)
  * it only; a word with two counts two.
  */
 static int
-email_words(const char *s, size_t n, char *out, size_t *at)
+email_words(const char *s, size_t n, char *out, size_t *at, int *upper)
 {
 	uint64_t w, up, d, prevd = 0, a, dots = 0, mine;
 	size_t i, k, ats = 0;
@@ -251,6 +255,7 @@ email_words(const char *s, size_t n, char *out, size_t *at)
 			ats += 1 + ((a & (a - 1)) != 0);
 			*at = k + ((size_t)__builtin_ctzll(a) >> 3);
 		}
+		*upper |= up != 0;
 		w |= up >> 2;
 		memcpy(out + k, &w, 8);
 	}
@@ -269,19 +274,29 @@ email_words(const char *s, size_t n, char *out, size_t *at)
 int
 crm_email_norm(const char *s, size_t n, char *out, size_t *outlen)
 {
-	size_t local = 0;
-	int rc;
+	int same;
+
+	return crm_email_norm_same(s, n, out, outlen, &same);
+}
+
+int
+crm_email_norm_same(const char *s, size_t n, char *out, size_t *outlen,
+    int *same)
+{
+	size_t local = 0, n0 = n;
+	int rc, upper = 0;
 
 	crm_trim(&s, &n);
 	if (n == 0 || n > 254)
 		return CRM_EINVAL;
-	if ((rc = n >= 8 ? email_words(s, n, out, &local) : 1) == 1 &&
-	    (rc = email_bytes(s, n, out)) == 0)
+	if ((rc = n >= 8 ? email_words(s, n, out, &local, &upper) : 1) == 1 &&
+	    (rc = email_bytes(s, n, out, &upper)) == 0)
 		local = (size_t)((const char *)memchr(s, '@', n) - s);
 	if (rc)
 		return rc;
 	out[n] = '\0';
 	*outlen = n;
+	*same = n == n0 && !upper;
 	/* The rest is read from s, in any case: reading back bytes just
 	 * written to out would wait for them. */
 	if (local == 0 || local > 64 || s[0] == '.' || s[local - 1] == '.' ||

@@ -20,6 +20,10 @@ int crm_text_plain(const char *s, size_t n);
 /* Validates and normalises an address: trimmed, lower-cased. out gets the
  * normal form (n + 1 bytes suffice). Returns 0 or CRM_EINVAL. */
 int crm_email_norm(const char *s, size_t n, char *out, size_t *outlen);
+/* The same, and *same says whether out is s as given (nothing trimmed or
+ * lower-cased): then s can be kept, without comparing the two. */
+int crm_email_norm_same(const char *s, size_t n, char *out, size_t *outlen,
+    int *same);
 /* true/false/yes/no/y/n/t/f/1/0/on/off, any case. Returns 0 or CRM_EINVAL. */
 int crm_bool_parse(const char *s, size_t n, int *b);
 

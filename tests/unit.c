@@ -116,15 +116,22 @@ test_dec(void)
 	CHECK(crm_dec_add(a, a, &s) == 0 && s.v == 1800000000000000000);
 }
 
+/* Also that crm_email_norm_same() says "the same" exactly when the address
+ * was given in its normal form. */
 static int
 email_is(const char *in, const char *want)
 {
-	char out[300];
-	size_t n;
+	char out[300], out2[300];
+	size_t n, n2;
+	int same, rc = crm_email_norm(in, strlen(in), out, &n);
 
-	if (crm_email_norm(in, strlen(in), out, &n))
+	if (crm_email_norm_same(in, strlen(in), out2, &n2, &same) != rc)
+		return 0;
+	if (rc)
 		return want == NULL;
-	return want != NULL && strcmp(out, want) == 0 && n == strlen(want);
+	return want != NULL && strcmp(out, want) == 0 && n == strlen(want) &&
+	    strcmp(out2, want) == 0 && n2 == n &&
+	    same == (strcmp(in, want) == 0);
 }
 
 static void
@@ -179,6 +186,10 @@ test_text(void)
 	CHECK(email_is("abcdefgh@-ij.com", NULL));
 	CHECK(email_is("abcdefgh@ij-.com", NULL));
 	CHECK(email_is("abcdefgh@ijk.c-m", "abcdefgh@ijk.c-m"));
+	CHECK(email_is("abcdefgh@ijk.Com", "abcdefgh@ijk.com"));
+	CHECK(email_is("abcdefgh@ijk.com ", "abcdefgh@ijk.com"));
+	CHECK(email_is("A@b.co", "a@b.co"));
+	CHECK(email_is("a@b.co", "a@b.co"));
 	CHECK(email_is("abcdefgh@ijklmno", NULL));
 	CHECK(email_is("abcdefgh@ijk.com.", NULL));
 	CHECK(email_is("abcdefgh@.ijk.com", NULL));
