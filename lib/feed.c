@@ -340,14 +340,15 @@ crm_feed_peek(struct crm_feed *f, size_t ahead)
 	return finish(f, &b->it[f->ri - 1 + ahead]);
 }
 
-/* Asks for each cache line in [p, p + n). */
+/* Asks for each cache line in [p, p + n), up to 1 KB: a row's record
+ * is about 200 bytes, and a huge one is not worth the loop. */
 static void
 fetch(const void *p, size_t n)
 {
-	const char *c = p, *end = c + n;
+	size_t i;
 
-	for (; c < end; c += 64)
-		__builtin_prefetch(c);
+	for (i = 0; p != NULL && i < n && i < 1024; i += 64)
+		__builtin_prefetch((const char *)p + i);
 }
 
 void

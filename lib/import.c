@@ -116,6 +116,17 @@ free_names(struct crm_import *c)
 	c->nplan = 0;
 }
 
+/* A header that cannot be used leaves none: its rows, if a caller went on,
+ * would be read as rows that name their own columns, not as a table with
+ * two columns of one target (crm_import_row() adds a table's fields
+ * without looking for one already there). */
+static int
+bad_header(struct crm_import *c, int rc)
+{
+	free_names(c);
+	return rc;
+}
+
 int
 crm_import_header(struct crm_import *c, const char *const *h, size_t n,
     char *why, size_t whylen)
@@ -131,21 +142,21 @@ crm_import_header(struct crm_import *c, const char *const *h, size_t n,
 	}
 	if ((c->plan = calloc(n + 1, sizeof(*c->plan))) == NULL ||
 	    (c->names = calloc(n + 1, sizeof(char *))) == NULL)
-		return CRM_ENOMEM;
+		return bad_header(c, CRM_ENOMEM);
 	c->nplan = n;
 	for (i = 0; i < n; i++) {
 		if ((c->names[i] = strdup(h[i])) == NULL)
-			return CRM_ENOMEM;
+			return bad_header(c, CRM_ENOMEM);
 		if (h[i][strspn(h[i], " \t")] == '\0') {
 			snprintf(why, whylen, "column %zu has no name", i + 1);
-			return CRM_EINVAL;
+			return bad_header(c, CRM_EINVAL);
 		}
 		plan_for(c, c->names[i], strlen(c->names[i]), &c->plan[i]);
 		for (k = 0; k < i; k++)
 			if (same_target(&c->plan[k], &c->plan[i])) {
 				snprintf(why, whylen,
 				    "duplicate column \"%.*s\"", 100, h[i]);
-				return CRM_EINVAL;
+				return bad_header(c, CRM_EINVAL);
 			}
 	}
 	return 0;
@@ -205,30 +216,32 @@ apply_set(struct crm_import *c, char *why, size_t whylen)
 }
 
 /*
- * A CSV reader gives a row's values in one buffer, each followed by a NUL
- * (csvio.c): copied into rec at once, at *base, they need no copy each.
- * *lo is where the copy starts in the reader's buffer, NULL if the values
- * lie too far apart to take together.
+ * A CSV or TSV reader gives a row's values in one buffer (r->onebuf), most
+ * each followed by a NUL: copied into rec at once, at *base, they need no
+ * copy each. *lo is where the copy starts in the reader's buffer, NULL if
+ * the values are not known to lie together.
  */
 static int
 take_row(struct crm_rec *rec, const struct crm_inrow *r, const char **lo,
     uint32_t *base)
 {
-	const char *a = NULL, *b = NULL;
-	size_t i, sum = 0;
+	const char *a, *b;
+	size_t i;
+	int rc;
 
-	for (i = 0; i < r->n; i++) {
-		if (a == NULL || r->val[i] < a)
-			a = r->val[i];
-		if (b == NULL || r->val[i] + r->vlen[i] > b)
-			b = r->val[i] + r->vlen[i];
-		sum += r->vlen[i] + 1;
-	}
 	*lo = NULL;
-	if (a == NULL || (size_t)(b - a) > 2 * sum + 64)
+	if (!r->onebuf || r->n == 0)
 		return 0;
-	if (crm_rec_stash(rec, a, (size_t)(b - a), base))
-		return CRM_ENOMEM;
+	a = r->val[0];
+	b = r->val[0] + r->vlen[0];
+	for (i = 1; i < r->n; i++) {
+		if (r->val[i] < a)
+			a = r->val[i];
+		if (r->val[i] + r->vlen[i] > b)
+			b = r->val[i] + r->vlen[i];
+	}
+	if ((rc = crm_rec_stash(rec, a, (size_t)(b - a), base)))
+		return rc;
 	*lo = a;
 	return 0;
 }
@@ -288,10 +301,14 @@ crm_import_row(struct crm_import *c, const struct crm_inrow *r, int table,
 					p->name, p->nlen, r->val[i], r->vlen[i],
 					tagsep, &c->val, &v, &vn, why, whylen)))
 				return rc;
+			if (vn == 0)
+				break; /* blank: sets nothing */
 			/* A table's columns have distinct targets (see
 			 * crm_import_header()): no need to look for one. */
-			if ((rc = (p == &pl ? crm_rec_set : crm_rec_add)(c->out,
-				 p->col, p->name, p->nlen, v, vn)))
+			if ((rc = p == &pl ? crm_rec_set(c->out, p->col,
+						 p->name, p->nlen, v, vn) :
+					     crm_rec_add(c->out, p->col,
+						 p->name, p->nlen, v, vn)))
 				return rc;
 			break;
 		case P_IN:

@@ -330,6 +330,9 @@ crm_in_next(struct crm_in *in, struct crm_inrow *row)
 
 	row->raw = NULL;
 	row->rawlen = 0;
+	/* csvio.c gives a row's values in its own buffer, one after the
+	 * other, NUL-terminated (push_field(), row_out(), next_tsv()) */
+	row->onebuf = in->fmt == CRM_FMT_CSV || in->fmt == CRM_FMT_TSV;
 	if (in->fmt == CRM_FMT_CSV || in->fmt == CRM_FMT_TSV)
 		rc = next_csv(in, row);
 	else if (in->fmt == CRM_FMT_NDJSON)

@@ -17,6 +17,8 @@ struct crm_inrow {
 	long line;
 	const char *raw; /* NDJSON: the line; else NULL */
 	size_t rawlen;
+	int onebuf; /* CSV, TSV: the values lie in one buffer, each
+		       followed by a NUL unless TSV unescaping shortened it */
 };
 
 struct crm_in;

@@ -1262,7 +1262,7 @@ test_rec_add(void)
  * reader gives them in one buffer, NUL after each, or one by one. */
 static int
 import_as(struct crm_import *im, const char *const *val, const size_t *vlen,
-    struct crm_rec *out)
+    int onebuf, struct crm_rec *out)
 {
 	static const char *name[] = { "email", "first_name", "plan", "city" };
 	static const size_t nlen[] = { 5, 10, 4, 4 };
@@ -1275,6 +1275,7 @@ import_as(struct crm_import *im, const char *const *val, const size_t *vlen,
 	r.nlen = (size_t *)nlen;
 	r.vlen = (size_t *)vlen;
 	r.line = 2;
+	r.onebuf = onebuf;
 	return crm_import_row(im, &r, 1, out, why, sizeof(why));
 }
 
@@ -1287,73 +1288,112 @@ holds(const struct crm_rec *r, int col, const char *name, const char *want)
 	return v != NULL && n == strlen(want) && strcmp(v, want) == 0;
 }
 
+/* The row of n values val under names name; table: read as a table's row
+ * (after crm_import_header()). */
+static int
+named_row(struct crm_import *im, const char **name, const char **val, size_t n,
+    int table, struct crm_rec *out)
+{
+	size_t nlen[8], vlen[8], i;
+	struct crm_inrow r = { 0 };
+	char why[200];
+
+	for (i = 0; i < n; i++) {
+		nlen[i] = strlen(name[i]);
+		vlen[i] = strlen(val[i]);
+	}
+	r.n = n;
+	r.name = name;
+	r.val = val;
+	r.nlen = nlen;
+	r.vlen = vlen;
+	r.line = 2;
+	return crm_import_row(im, &r, table, out, why, sizeof(why));
+}
+
+/* Whether the four values at base + off[i] import as a@b.co, Ada, pro and
+ * city. */
+static int
+imports_as(struct crm_import *im, const char *base, const size_t *off,
+    const size_t *len, int onebuf, const char *city)
+{
+	const char *val[4];
+	struct crm_rec r;
+	size_t i;
+	int ok;
+
+	for (i = 0; i < 4; i++)
+		val[i] = base + off[i];
+	crm_rec_init(&r);
+	ok = import_as(im, val, len, onebuf, &r) == 0 && r.n == 4 &&
+	    holds(&r, CRM_COL_EMAIL, NULL, "a@b.co") &&
+	    holds(&r, CRM_COL_FIRST_NAME, NULL, "Ada") &&
+	    holds(&r, CRM_COL_CUSTOM, "plan", "pro") &&
+	    holds(&r, CRM_COL_CITY, NULL, city);
+	crm_rec_free(&r);
+	return ok;
+}
+
 static void
 test_import_row(void)
 {
 	static const char *hdr[] = { "email", "first_name", "plan", "city" };
 	static const char one[] = "A@B.co\0 Ada\0pro\0K\xc3\xb6ln";
 	static const char glued[] = "a@b.coAdaproKoeln";
+	static const size_t one_off[] = { 0, 7, 12, 16 },
+			    one_len[] = { 6, 4, 3, 5 };
+	static const size_t glued_off[] = { 0, 6, 9, 12 },
+			    glued_len[] = { 6, 3, 3, 5 };
+	static const size_t far_off[] = { 0, 8192, 16384, 24576 };
+	static const char *dup[] = { "first_name", "First Name" };
+	static const char *two[] = { "Bo", "Ann" };
+	static const char *own[] = { "email", "first_name", "First Name" };
+	static const char *own_val[] = { "a@b.co", "Ada", "   " };
 	const char *val[4];
 	size_t vlen[4], i;
 	struct crm_config *cf;
 	struct crm_import *im;
 	struct crm_rec r;
-	char msg[200], *far[4];
+	char msg[200], *far;
 
-	crm_rec_init(&r);
 	CHECK(crm_config_load(NULL, &cf, msg, sizeof(msg)) == 0);
 	CHECK(crm_import_new(cf, NULL, NULL, NULL, 0, &im) == 0);
 	CHECK(crm_import_header(im, hdr, 4, msg, sizeof(msg)) == 0);
-	/* As a CSV reader gives them. */
-	val[0] = one;
-	vlen[0] = 6;
-	val[1] = one + 7;
-	vlen[1] = 4;
-	val[2] = one + 12;
-	vlen[2] = 3;
-	val[3] = one + 16;
-	vlen[3] = 5;
-	CHECK(import_as(im, val, vlen, &r) == 0 && r.n == 4);
-	CHECK(holds(&r, CRM_COL_EMAIL, NULL, "a@b.co"));
-	CHECK(holds(&r, CRM_COL_FIRST_NAME, NULL, "Ada"));
-	CHECK(holds(&r, CRM_COL_CUSTOM, "plan", "pro"));
-	CHECK(holds(&r, CRM_COL_CITY, NULL, "K\xc3\xb6ln"));
-	/* The same values far apart in memory. */
-	for (i = 0; i < 4; i++) {
-		far[i] = malloc(4096);
-		memcpy(far[i], val[i], vlen[i]);
-		far[i][vlen[i]] = '\0';
-		val[i] = far[i];
-	}
-	CHECK(import_as(im, val, vlen, &r) == 0 && r.n == 4);
-	CHECK(holds(&r, CRM_COL_EMAIL, NULL, "a@b.co"));
-	CHECK(holds(&r, CRM_COL_FIRST_NAME, NULL, "Ada"));
-	CHECK(holds(&r, CRM_COL_CUSTOM, "plan", "pro"));
-	CHECK(holds(&r, CRM_COL_CITY, NULL, "K\xc3\xb6ln"));
+	/* As a CSV reader gives them: in one buffer, a NUL after each; and
+	 * the same values where nothing says they lie together. */
+	CHECK(imports_as(im, one, one_off, one_len, 1, "K\xc3\xb6ln"));
+	far = calloc(1, 32768);
+	for (i = 0; i < 4; i++)
+		memcpy(far + far_off[i], one + one_off[i], one_len[i]);
+	CHECK(imports_as(im, far, far_off, one_len, 1, "K\xc3\xb6ln"));
+	CHECK(imports_as(im, far, far_off, one_len, 0, "K\xc3\xb6ln"));
+	free(far);
 	/* Together with no NUL between them: each is still a string of its
 	 * own in the record. */
-	val[0] = glued;
-	vlen[0] = 6;
-	val[1] = glued + 6;
-	vlen[1] = 3;
-	val[2] = glued + 9;
-	vlen[2] = 3;
-	val[3] = glued + 12;
-	vlen[3] = 5;
-	CHECK(import_as(im, val, vlen, &r) == 0 && r.n == 4);
-	CHECK(holds(&r, CRM_COL_EMAIL, NULL, "a@b.co"));
-	CHECK(holds(&r, CRM_COL_FIRST_NAME, NULL, "Ada"));
-	CHECK(holds(&r, CRM_COL_CUSTOM, "plan", "pro"));
-	CHECK(holds(&r, CRM_COL_CITY, NULL, "Koeln"));
+	CHECK(imports_as(im, glued, glued_off, glued_len, 1, "Koeln"));
 	/* A bad value is reported as before. */
+	for (i = 0; i < 4; i++) {
+		val[i] = one + one_off[i];
+		vlen[i] = one_len[i];
+	}
 	val[0] = "not-an-address";
 	vlen[0] = 14;
-	CHECK(import_as(im, val, vlen, &r) == CRM_EINVAL);
-	for (i = 0; i < 4; i++)
-		free(far[i]);
+	crm_rec_init(&r);
+	CHECK(import_as(im, val, vlen, 1, &r) == CRM_EINVAL);
+	/* A header with two columns of one target is refused, and leaves
+	 * no table behind: a row read after it has each field once. */
+	CHECK(crm_import_header(im, dup, 2, msg, sizeof(msg)) == CRM_EINVAL);
+	CHECK(named_row(im, dup, two, 2, 1, &r) == 0);
+	CHECK(r.n == 1 && holds(&r, CRM_COL_FIRST_NAME, NULL, "Ann"));
+	crm_import_free(im);
+	/* A row that names its own columns (NDJSON, YAML), where a later
+	 * one that maps to the same field is blank: the value stays. */
+	CHECK(crm_import_new(cf, NULL, NULL, NULL, 0, &im) == 0);
+	CHECK(named_row(im, own, own_val, 3, 0, &r) == 0 && r.n == 2);
+	CHECK(holds(&r, CRM_COL_FIRST_NAME, NULL, "Ada"));
+	crm_rec_free(&r);
 	crm_import_free(im);
 	crm_config_free(cf);
-	crm_rec_free(&r);
 }
 
 int
