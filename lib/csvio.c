@@ -302,10 +302,19 @@ zero_bytes(uint64_t v)
 	return (v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL;
 }
 
-/* The first comma in [k, e), or e. Eight bytes at a time where the byte
- * order allows: a call to memchr() for each field took longer. */
-static const char *
-comma(const char *k, const char *e)
+/* The bytes that end an unquoted field, or make it malformed. */
+static const unsigned char
+    stops[256] = { [','] = 1, ['\r'] = 1, ['\n'] = 1, ['"'] = 1 };
+
+/*
+ * The first byte from k on that ends an unquoted field or makes it
+ * malformed, or e; with only_comma, the first comma (for a line known to
+ * hold no quote and no line end). Eight bytes at a time where the byte
+ * order allows, since this loop is most of the time spent reading CSV
+ * (and a call to memchr() for each field of a line took longer).
+ */
+static inline const char *
+field_end(const char *k, const char *e, int only_comma)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t ones = 0x0101010101010101ULL;
@@ -313,11 +322,16 @@ comma(const char *k, const char *e)
 
 	for (; e - k >= 8; k += 8) {
 		memcpy(&w, k, 8);
-		if ((x = zero_bytes(w ^ (ones * ','))) != 0)
+		x = zero_bytes(w ^ (ones * ','));
+		if (!only_comma)
+			x |= zero_bytes(w ^ (ones * '"')) |
+			    zero_bytes(w ^ (ones * '\n')) |
+			    zero_bytes(w ^ (ones * '\r'));
+		if (x != 0)
 			return k + (__builtin_ctzll(x) >> 3);
 	}
 #endif
-	while (k < e && *k != ',')
+	while (k < e && (only_comma ? *k != ',' : !stops[(unsigned char)*k]))
 		k++;
 	return k;
 }
@@ -343,7 +357,7 @@ split_plain(struct crm_csv *r, const char *q, const char *e, const char **dq,
 	    next_byte('"', q, e, dq) > nl && next_byte('\r', q, e, cr) > nl) {
 		/* The line holds no quote and no CR: what ends a field
 		 * before nl is a comma. */
-		for (f = q; (c = comma(f, nl)) < nl; f = c + 1)
+		for (f = q; (c = field_end(f, nl, 1)) < nl; f = c + 1)
 			on_field((void *)(uintptr_t)f, (size_t)(c - f), r);
 		on_field((void *)(uintptr_t)f, (size_t)(nl - f), r);
 		on_row('\n', r);
@@ -571,10 +585,6 @@ again:
  * is in, so that a row's bytes are always in one piece.
  */
 
-/* The bytes that end an unquoted field, or make it malformed. */
-static const unsigned char
-    stops[256] = { [','] = 1, ['\r'] = 1, ['\n'] = 1, ['"'] = 1 };
-
 static long
 count_nl(const char *p, const char *e)
 {
@@ -585,33 +595,6 @@ count_nl(const char *p, const char *e)
 		p++;
 	}
 	return n;
-}
-
-/*
- * The first byte from k on that ends an unquoted field or makes it
- * malformed, or e. Eight bytes at a time where the byte order allows,
- * since this loop is most of the time spent reading CSV.
- */
-static const char *
-plain_end(const char *k, const char *e)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	const uint64_t ones = 0x0101010101010101ULL;
-	uint64_t w, x;
-
-	for (; e - k >= 8; k += 8) {
-		memcpy(&w, k, 8);
-		x = zero_bytes(w ^ (ones * ',')) |
-		    zero_bytes(w ^ (ones * '"')) |
-		    zero_bytes(w ^ (ones * '\n')) |
-		    zero_bytes(w ^ (ones * '\r'));
-		if (x != 0)
-			return k + (__builtin_ctzll(x) >> 3);
-	}
-#endif
-	while (k < e && !stops[(unsigned char)*k])
-		k++;
-	return k;
 }
 
 static int
@@ -781,7 +764,7 @@ scan_fields(struct crm_csv *r, struct crm_row *row, const char *p,
 			rc = add_field(r, (size_t)(q + 1 - p),
 			    (size_t)(k - q - 2), esc);
 		} else {
-			k = plain_end(q, e);
+			k = field_end(q, e, 0);
 			if (k == e && !r->eof)
 				return CRM_EAGAIN;
 			if (k < e && *k == '"')
