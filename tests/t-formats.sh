@@ -20,6 +20,35 @@ done
 # From stdin, too.
 check_out bom-crlf-stdin plain.out crm-add -D "$T/s-stdin" --as-of $A1 <bom-crlf.csv
 
+## The tools read CSV with a scanner of their own; CRM_CSV_SPLIT=0 has
+## libcsv read every line. Both give the same store, output and errors,
+## with quoted commas, quotes and line ends, CRLF, a byte-order mark, and
+## bad rows (a quote after a field, an invalid address, an unterminated
+## quote at the end), each reported with its line.
+printf '\357\273\277email,first_name,note\r\n' >scan.csv
+printf 'a@example.com,"Ann, A","say ""hi""\nthen go"\r\n' >>scan.csv
+printf 'b@example.com,"B"x,bad\n' >>scan.csv
+printf '\n"c@example.com",C,""\n' >>scan.csv
+printf 'not-an-address,D,d\n' >>scan.csv
+printf 'e@example.com,E,"multi\r\nline, two"\n' >>scan.csv
+printf 'f@example.com,F,"open\n' >>scan.csv
+run crm-add -D "$T/s-scan" --as-of $A1 -r scan-rej.csv scan.csv
+cp "$OUT" scan.out
+cp "$ERR" scan.err
+check_eq scan-exit 0 "$RC"
+check_eq scan-errors 3 "$(grep -c 'scan.csv:[0-9]*: ' scan.err)"
+check_match scan-error-lines 'scan.csv:4: .*scan.csv:7: .*scan.csv:10: ' "$(tr '\n' ' ' <scan.err)"
+cp scan-rej.csv scan-rej.want
+export CRM_CSV_SPLIT=0
+run crm-add -D "$T/s-scan0" --as-of $A1 -r scan-rej.csv scan.csv
+unset CRM_CSV_SPLIT
+check_eq scan-libcsv-exit 0 "$RC"
+check_stdout scan-libcsv-output scan.out
+check_file scan-libcsv-errors scan.err "$ERR"
+check_file scan-libcsv-rejects scan-rej.want scan-rej.csv
+snap scan.snap -D "$T/s-scan"
+check_store_same scan-libcsv-store scan.snap -D "$T/s-scan0"
+
 ## TSV input.
 printf 'email\tfirst_name\tcity\nx@example.com\tX\tOslo\ny@example.com\tY, Z\tRome\n' >plain.tsv
 check_out tsv-input plain.out crm-add -D "$T/s-tsv" --as-of $A1 -F tsv plain.tsv
