@@ -645,14 +645,6 @@ rss_pages(void)
 }
 
 /*
- * The prefaulting thread makes a region present without changing it: a
- * region never touched is made resident (written to, not mapped to the
- * zero page, which a read would do) and still reads as zeros, and one
- * written to before keeps its bytes. Regions are taken in order, so once
- * the second is in memory the first was done. Skipped where the kernel
- * lacks MADV_POPULATE_WRITE or CRM_PREFAULT=0 turns it off.
- */
-/*
  * The import's shorter path: a value crm_text_plain() accepts, in a column
  * crm_contact_plain() names, is stored as it is. That must be what
  * crm_contact_value_ref() gives for it, in every such column.
@@ -714,6 +706,14 @@ test_plain(void)
 	crm_config_free(cf);
 }
 
+/*
+ * The prefaulting thread makes a region present without changing it: a
+ * region never touched is made resident (written to, not mapped to the
+ * zero page, which a read would do) and still reads as zeros, and one
+ * written to before keeps its bytes. Regions are taken in order, so once
+ * the second is in memory the first was done. Skipped where the kernel
+ * lacks MADV_POPULATE_WRITE or CRM_PREFAULT=0 turns it off.
+ */
 static void
 test_prefault(void)
 {
