@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
@@ -33,6 +34,12 @@ static struct {
 static size_t qh, qt; /* taken, added */
 static int state;     /* 0 not started, 1 running, -1 off */
 static int stopping;  /* at exit: the queue is dropped */
+/* Regions to be loaded from (crm_prefault_touch()) that are queued or
+ * being loaded from: while there are any, the heap is never trimmed, since
+ * a load from memory given back to the system would kill the process.
+ * After them M_TRIM_THRESHOLD is trim_after again. */
+static int holds, trim_after;
+static int idle_refused; /* the thread could not run at the lowest priority */
 static pthread_t th;
 
 static void *
@@ -45,8 +52,15 @@ run(void *arg)
 	(void)arg;
 	/* At the normal priority it would take time from the work: then
 	 * it does nothing, and the regions queued are dropped. */
-	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
+	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0) {
+		pthread_mutex_lock(&mu);
+		idle_refused = 1;
+		if (holds > 0)
+			mallopt(M_TRIM_THRESHOLD, trim_after);
+		holds = 0;
+		pthread_mutex_unlock(&mu);
 		return NULL;
+	}
 	pthread_mutex_lock(&mu);
 	for (;;) {
 		while (qh == qt && !stopping)
@@ -69,6 +83,8 @@ run(void *arg)
 				crm_prefault_touch((const void *)a, e - a);
 		}
 		pthread_mutex_lock(&mu);
+		if (t && --holds == 0)
+			mallopt(M_TRIM_THRESHOLD, trim_after);
 	}
 	pthread_mutex_unlock(&mu);
 	return NULL;
@@ -127,24 +143,24 @@ on(void)
 	return state > 0;
 }
 
-static void
-push(uintptr_t a, uintptr_t b, int touch)
+/* Called with mu held; returns whether the region was queued. */
+static int
+push_locked(uintptr_t a, uintptr_t b, int touch)
 {
 	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
 
 	a = (a + pg - 1) & ~(pg - 1);
 	b &= ~(pg - 1);
-	if (a >= b || b - a < MINREGION)
-		return;
-	pthread_mutex_lock(&mu);
-	if (on() && qt - qh < QMAX) {
-		q[qt % QMAX].a = a;
-		q[qt % QMAX].b = b;
-		q[qt % QMAX].touch = touch;
-		qt++;
-		pthread_cond_signal(&cv);
-	}
-	pthread_mutex_unlock(&mu);
+	if (a >= b || b - a < MINREGION || !on() || idle_refused ||
+	    qt - qh >= QMAX)
+		return 0;
+	q[qt % QMAX].a = a;
+	q[qt % QMAX].b = b;
+	q[qt % QMAX].touch = touch;
+	qt++;
+	holds += touch;
+	pthread_cond_signal(&cv);
+	return 1;
 }
 
 /*
@@ -156,7 +172,7 @@ int
 crm_prefault_touch(const void *p, size_t n)
 {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__))
-	uintptr_t a = (uintptr_t)p, b = a + n;
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095, b = (uintptr_t)p + n;
 	unsigned char c;
 
 	for (; a < b; a += 4096) {
@@ -177,8 +193,11 @@ crm_prefault_touch(const void *p, size_t n)
 void
 crm_prefault(const void *p, size_t n)
 {
-	if (p != NULL)
-		push((uintptr_t)p, (uintptr_t)p + n, 0);
+	if (p != NULL) {
+		pthread_mutex_lock(&mu);
+		(void)push_locked((uintptr_t)p, (uintptr_t)p + n, 0);
+		pthread_mutex_unlock(&mu);
+	}
 }
 
 void
@@ -189,7 +208,7 @@ crm_prefault_heap(size_t n, int small)
 	void *b[MAXB];
 	uintptr_t a, pg;
 	char *end;
-	int i, k;
+	int i, k, ok;
 
 	if (n < MINREGION || n > INT32_MAX / 2)
 		return;
@@ -218,12 +237,12 @@ crm_prefault_heap(size_t n, int small)
 	for (i = k - 1; i >= 0; i--)
 		free(b[i]);
 	mallopt(M_TOP_PAD, 128 << 10);
-	mallopt(M_TRIM_THRESHOLD, (int)(2 * n));
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	mi = mallinfo2();
 	end = sbrk(0);
-	if (end == (void *)-1 || mi.keepcost == 0 || mi.keepcost > 2 * n)
-		return;
+	pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	a = ((uintptr_t)end - mi.keepcost + pg - 1) & ~(pg - 1);
+	ok = end != (void *)-1 && mi.keepcost != 0 && mi.keepcost <= 2 * n;
 	/*
 	 * A huge page costs its clearing and, where free memory is in
 	 * pieces, the kernel's compaction of 2 MB first. On the 2-core VM of
@@ -233,12 +252,17 @@ crm_prefault_heap(size_t n, int small)
 	 * pages of a B-tree changed all over (crm-log's events) do repay it:
 	 * crm-log took 40% longer in small pages.
 	 */
-	pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-	a = ((uintptr_t)end - mi.keepcost + pg - 1) & ~(pg - 1);
-	if (small && a < (uintptr_t)end)
+	if (ok && small && a < (uintptr_t)end)
 		(void)madvise((void *)a, (uintptr_t)end - a, MADV_NOHUGEPAGE);
 	/* The heap's small pages are also loaded from (crm_prefault_touch()):
 	 * LMDB's 51K pages of 1M new contacts cost the writer 0.11 s of
-	 * first accesses, on the VM of DESIGN.md §7, without that. */
-	push((uintptr_t)end - mi.keepcost, (uintptr_t)end, small);
+	 * first accesses, on the VM of DESIGN.md §7, without that. Until
+	 * that is done the heap is not trimmed (see holds). */
+	pthread_mutex_lock(&mu);
+	trim_after = (int)(2 * n);
+	if (ok)
+		(void)push_locked((uintptr_t)end - mi.keepcost, (uintptr_t)end,
+		    small);
+	mallopt(M_TRIM_THRESHOLD, holds > 0 ? INT_MAX : trim_after);
+	pthread_mutex_unlock(&mu);
 }

@@ -759,16 +759,15 @@ test_prefault(void)
 	munmap(b, n);
 }
 
-/* The line of /proc/self/smaps that starts with key (as "VmFlags:") for
- * the mapping holding address a, without the key; "" if it cannot be
- * read. */
+/* The VmFlags of the mapping holding address a, from /proc/self/smaps;
+ * "" if it cannot be read. */
 static void
-smaps_line(uintptr_t a, const char *key, char *out, size_t n)
+vm_flags(uintptr_t a, char *out, size_t n)
 {
 	FILE *f = fopen("/proc/self/smaps", "r");
 	char line[512];
 	unsigned long lo, hi;
-	size_t len, klen = strlen(key);
+	size_t len;
 	int in = 0;
 
 	*out = '\0';
@@ -778,21 +777,15 @@ smaps_line(uintptr_t a, const char *key, char *out, size_t n)
 		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
 		    strchr(line, '-') < strchr(line, ' '))
 			in = a >= lo && a < hi;
-		else if (in && strncmp(line, key, klen) == 0) {
-			len = strlen(line + klen);
+		else if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			len = strlen(line + 8);
 			len = len < n ? len : n - 1;
-			memcpy(out, line + klen, len);
+			memcpy(out, line + 8, len);
 			out[len] = '\0';
 			break;
 		}
 	}
 	fclose(f);
-}
-
-static void
-vm_flags(uintptr_t a, char *out, size_t n)
-{
-	smaps_line(a, "VmFlags:", out, n);
 }
 
 /*
@@ -821,10 +814,11 @@ test_prefault_heap(void)
 	CHECK(strstr(flags, " nh") != NULL);
 }
 
-/* How many of the 4 KB pages of p..p+n are mapped in this process (bit
- * 63 of their entries in /proc/self/pagemap); -1 if it cannot be read. */
+/* How many of the pages (of pg bytes) of p..p+n are mapped in this
+ * process (bit 63 of their entries in /proc/self/pagemap); -1 if it
+ * cannot be read. */
 static long
-mapped_pages(const char *p, size_t n)
+mapped_pages(const char *p, size_t n, size_t pg)
 {
 	uint64_t e;
 	long c = 0;
@@ -833,9 +827,8 @@ mapped_pages(const char *p, size_t n)
 
 	if ((fd = open("/proc/self/pagemap", O_RDONLY)) < 0)
 		return -1;
-	for (i = 0; i < n && c >= 0; i += 4096)
-		if (pread(fd, &e, 8, (off_t)((uintptr_t)(p + i) / 4096 * 8)) !=
-		    8)
+	for (i = 0; i < n && c >= 0; i += pg)
+		if (pread(fd, &e, 8, (off_t)((uintptr_t)(p + i) / pg * 8)) != 8)
 			c = -1;
 		else
 			c += (long)(e >> 63);
@@ -847,14 +840,14 @@ mapped_pages(const char *p, size_t n)
  * crm_prefault_touch() loads from every page and stores to none. A new
  * mapping, readable only and kept in small pages, has no page mapped; a
  * load maps the zero page at its address, that page alone. After the
- * touch all 1024 are mapped, so a touch that skipped pages fails, and a
+ * touch all (1024 of 4 KB) are mapped, so a touch that skipped pages fails, and a
  * store would kill the test. Skipped where the function has no load for
  * this machine, or the page map cannot be read.
  */
 static void
 test_prefault_touch(void)
 {
-	const size_t n = 4 << 20;
+	const size_t n = 4 << 20, pg = (size_t)sysconf(_SC_PAGESIZE);
 	char *m;
 
 	m = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -862,11 +855,11 @@ test_prefault_touch(void)
 	if (m == MAP_FAILED)
 		return;
 	(void)madvise(m, n, MADV_NOHUGEPAGE);
-	if (mapped_pages(m, n) != 0 || !crm_prefault_touch(m, n))
+	if (mapped_pages(m, n, pg) != 0 || !crm_prefault_touch(m, n))
 		printf("unit: prefault_touch skipped (no load here, or no "
 		       "page map)\n");
 	else
-		CHECK(mapped_pages(m, n) == (long)(n / 4096));
+		CHECK(mapped_pages(m, n, pg) == (long)(n / pg));
 	munmap(m, n);
 }
 
@@ -962,8 +955,8 @@ test_map(void)
  * Index keys written at commit are sorted in LMDB's order and appended to
  * an empty index: a mistake in the order makes LMDB refuse the append.
  * Keys share long prefixes, hold NUL bytes and differ only in length.
- * There are enough of them (65536) for the sort to be split in two by
- * first byte, here between "purchase" and "refund".
+ * There are enough of them (70000, the split needs 65536) for the sort
+ * to be split in two by first byte, here between "purchase" and "refund".
  */
 static void
 test_index_order(void)
