@@ -811,35 +811,44 @@ scan_row(struct crm_csv *r, struct crm_row *row)
 	return row_out(r, row, p, r->rawn);
 }
 
-/* Keeps the unread bytes, at the front, and reads more after them. */
+/*
+ * Keeps the unread bytes, at the front, and reads more after them: at
+ * least as many as are kept, or to the end of the input. A row that is
+ * not whole yet is scanned again from its start once more is read, so a
+ * long one read from a pipe (64 KB a read) would otherwise be scanned
+ * again for every 64 KB of it.
+ */
 static int
 refill(struct crm_csv *r)
 {
-	size_t keep = r->rlen - r->rpos, cap;
+	size_t keep = r->rlen - r->rpos, cap, got = 0;
 	ssize_t n;
 	char *p;
 
 	memmove(r->rb, r->rb + r->rpos, keep);
 	r->rlen = keep;
 	r->rpos = 0;
-	if (r->rcap - r->rlen < CHUNK / 2) {
+	while (r->rcap - r->rlen < CHUNK / 2 || r->rcap - r->rlen < keep) {
 		cap = r->rcap * 2;
 		if ((p = realloc(r->rb, cap)) == NULL)
 			return CRM_ENOMEM;
 		r->rb = p;
 		r->rcap = cap;
 	}
-	do
-		n = read(r->fd, r->rb + r->rlen, r->rcap - r->rlen);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return CRM_EIO;
-	if (n == 0)
-		r->eof = 1;
-	if (r->first && n >= 3 && memcmp(r->rb, "\xef\xbb\xbf", 3) == 0)
-		r->rpos = 3;
-	r->first = 0;
-	r->rlen += (size_t)n;
+	do {
+		do
+			n = read(r->fd, r->rb + r->rlen, r->rcap - r->rlen);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return CRM_EIO;
+		if (n == 0)
+			r->eof = 1;
+		if (r->first && n >= 3 && memcmp(r->rb, "\xef\xbb\xbf", 3) == 0)
+			r->rpos = 3;
+		r->first = 0;
+		r->rlen += (size_t)n;
+		got += (size_t)n;
+	} while (n > 0 && got < keep);
 	return 0;
 }
 
