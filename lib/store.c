@@ -996,29 +996,44 @@ sort_half(void *arg)
 	return NULL;
 }
 
-/* Moves the keys of first byte below the split to the front (via tmp);
- * returns how many they are, 0 when the split would leave a part with
- * less than a quarter. */
+static int
+first_byte(const struct pending *p)
+{
+	return plen(p) ? (unsigned char)p->k[0] : 0;
+}
+
+/*
+ * Moves the keys of first byte below the split to the front (via tmp);
+ * returns how many they are, or 0 when the split would leave a part with
+ * less than a quarter. The split byte is chosen from every 64th key, so
+ * that keys that nearly all begin alike cost a short look only.
+ */
+#define SPLIT_SAMPLE 64
+
 static size_t
 split_first(struct pending *p, struct pending *tmp, size_t n)
 {
-	size_t hist[256] = { 0 }, i, m = 0, lo = 0, hi;
+	size_t hist[256] = { 0 }, i, s = 0, m = 0, lo = 0, hi;
 	int b;
 
-	for (i = 0; i < n; i++) {
-		if (i + 8 < n)
-			crm_map_prefetch_entry(p[i + 8].k);
-		hist[plen(&p[i]) ? (unsigned char)p[i].k[0] : 0]++;
-	}
-	for (b = 0; b < 256 && m + hist[b] <= n / 2; b++)
+	for (i = 0; i < n; i += SPLIT_SAMPLE, s++)
+		hist[first_byte(&p[i])]++;
+	for (b = 0; b < 256 && m + hist[b] <= s / 2; b++)
 		m += hist[b];
 	/* With byte b in the lower part, it may be nearer half. */
-	if (b < 256 && n / 2 - m > m + hist[b] - n / 2)
+	if (b < 256 && s / 2 - m > m + hist[b] - s / 2)
 		m += hist[b++];
+	if (m < s / 4 || m > s - s / 4)
+		return 0;
+	for (i = m = 0; i < n; i++) {
+		if (i + 8 < n)
+			crm_map_prefetch_entry(p[i + 8].k);
+		m += first_byte(&p[i]) < b;
+	}
 	if (m < n / 4 || m > n - n / 4)
 		return 0;
 	for (i = 0, hi = m; i < n; i++)
-		if ((plen(&p[i]) ? (unsigned char)p[i].k[0] : 0) < b)
+		if (first_byte(&p[i]) < b)
 			tmp[lo++] = p[i];
 		else
 			tmp[hi++] = p[i];
@@ -1040,12 +1055,16 @@ sort_pending(struct pending *p, size_t n)
 		sort_small(p, n, 0);
 		return 0;
 	}
+	/* Keys put in order (crm-log's order keys) are left as they are:
+	 * sort_from() would find that too, after the look for a split. */
+	if (in_order(p, n, 0))
+		return 0;
 	if ((tmp = malloc(n * sizeof(*tmp))) == NULL ||
 	    (count = malloc(2 * 65536 * sizeof(*count))) == NULL) {
 		free(tmp);
 		return CRM_ENOMEM;
 	}
-	if (n >= SPLIT_MIN && !in_order(p, n, 0))
+	if (n >= SPLIT_MIN)
 		m = split_first(p, tmp, n);
 	h.p = p + m;
 	h.tmp = tmp + m;
