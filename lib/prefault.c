@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "prefault.h"
+#include "tune.h"
 
 #define QMAX 32              /* regions waiting */
 #define MINREGION (4u << 20) /* smaller ones fault fast enough */
@@ -194,6 +195,8 @@ void
 crm_prefault(const void *p, size_t n)
 {
 	if (p != NULL) {
+		/* Before it is present: a region worth this is used all over. */
+		crm_hugepages(p, n);
 		pthread_mutex_lock(&mu);
 		(void)push_locked((uintptr_t)p, (uintptr_t)p + n, 0);
 		pthread_mutex_unlock(&mu);
@@ -254,6 +257,8 @@ crm_prefault_heap(size_t n, int small)
 	 */
 	if (ok && small && a < (uintptr_t)end)
 		(void)madvise((void *)a, (uintptr_t)end - a, MADV_NOHUGEPAGE);
+	else if (ok && a < (uintptr_t)end)
+		crm_hugepages((void *)a, (uintptr_t)end - a);
 	/* The heap's small pages are also loaded from (crm_prefault_touch()):
 	 * LMDB's 51K pages of 1M new contacts cost the writer 0.11 s of
 	 * first accesses, on the VM of DESIGN.md §7, without that. Until

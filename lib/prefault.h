@@ -13,6 +13,8 @@
  * changed (MADV_POPULATE_WRITE), so a buffer may be in use, or freed,
  * meanwhile. CRM_PREFAULT=0 turns it off; on a kernel without that advice
  * (before Linux 5.14) nothing is done, and the heap is not grown.
+ * Such a region is large and used all over: it is advised for huge
+ * pages first (crm_hugepages(), whatever CRM_PREFAULT says).
  */
 void crm_prefault(const void *p, size_t n);
 /* Grows the main heap by n bytes kept free (malloc(3) then takes small
@@ -20,7 +22,8 @@ void crm_prefault(const void *p, size_t n);
  * its pages one at a time, like LMDB's dirty pages. With small set the
  * memory keeps small pages even where malloc(3) asked for huge ones: for
  * memory used in order, where huge pages save few TLB misses but cost
- * more to make present (see prefault.c). Only the main thread allocates
+ * more to make present (see prefault.c); without it, it is advised for
+ * huge ones (crm_hugepages()). Only the main thread allocates
  * from the main heap, so only it may call this. */
 void crm_prefault_heap(size_t n, int small);
 /*

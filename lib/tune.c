@@ -1,17 +1,28 @@
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "tune.h"
+
+#define HUGE ((uintptr_t)2 << 20)
+
+static int huge; /* crm_hugepages() advises */
 
 void
 crm_tune_hugepages(char *argv[])
 {
 	const char *old = getenv("GLIBC_TUNABLES");
 
-	if (getenv("CRM_NO_HUGEPAGES") != NULL ||
-	    (old != NULL && strstr(old, "glibc.malloc.hugetlb") != NULL))
+	if (getenv("CRM_NO_HUGEPAGES") != NULL)
 		return;
+	/* Set by the user, or by this function before executing again. */
+	if (old != NULL && strstr(old, "glibc.malloc.hugetlb") != NULL) {
+		huge = strstr(old, "glibc.malloc.hugetlb=1") != NULL;
+		return;
+	}
+	huge = 1;
 	if (old != NULL && *old) {
 		size_t n = strlen(old) + 32;
 		char *v = malloc(n);
@@ -36,4 +47,19 @@ crm_tune_hugepages(char *argv[])
 	}
 	/* Not re-executed: carry on with the defaults. */
 	unsetenv("GLIBC_TUNABLES");
+}
+
+void
+crm_hugepages(const void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t a = ((uintptr_t)p + HUGE - 1) & ~(HUGE - 1);
+	uintptr_t b = ((uintptr_t)p + n) & ~(HUGE - 1);
+
+	if (huge && p != NULL && a < b)
+		(void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)n;
+#endif
 }

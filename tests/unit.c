@@ -864,6 +864,61 @@ test_prefault_touch(void)
 }
 
 /*
+ * crm_hugepages() advises only the 2 MB pages wholly inside its region
+ * ("hg" in smaps), and only once crm_tune_hugepages() has turned huge
+ * pages on. That is done here as after the tools' own execution again:
+ * GLIBC_TUNABLES already names the tunable, so nothing is executed.
+ * Skipped where the kernel has no huge pages or CRM_NO_HUGEPAGES is set.
+ */
+static void
+test_hugepages(void)
+{
+	const uintptr_t H = (uintptr_t)2 << 20;
+	char *argv[] = { "unit", NULL }, flags[256], *m, *old;
+	uintptr_t p, a, b;
+	const char *e;
+
+	if (getenv("CRM_NO_HUGEPAGES") != NULL ||
+	    access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0) {
+		printf(
+		    "unit: hugepages skipped (off, or not in this kernel)\n");
+		return;
+	}
+	m = mmap(NULL, 10 * H, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(m != MAP_FAILED);
+	if (m == MAP_FAILED)
+		return;
+	/* 6 MB from 12 KB past a 2 MB boundary: two whole 2 MB pages. */
+	p = (((uintptr_t)m + H - 1) & ~(H - 1)) + H + 3 * 4096;
+	a = (p + H - 1) & ~(H - 1);
+	crm_hugepages((void *)p, 3 * H);
+	vm_flags(a, flags, sizeof(flags));
+	CHECK(strstr(flags, " hg") == NULL); /* not turned on yet */
+	e = getenv("GLIBC_TUNABLES");
+	old = e != NULL ? strdup(e) : NULL;
+	setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1);
+	crm_tune_hugepages(argv);
+	crm_hugepages((void *)p, 3 * H);
+	if (old != NULL)
+		setenv("GLIBC_TUNABLES", old, 1);
+	else
+		unsetenv("GLIBC_TUNABLES");
+	free(old);
+	b = (p + 3 * H) & ~(H - 1);
+	CHECK(b - a == 2 * H);
+	vm_flags(a, flags, sizeof(flags));
+	CHECK(strstr(flags, " hg") != NULL);
+	vm_flags(b - 1, flags, sizeof(flags));
+	CHECK(strstr(flags, " hg") != NULL);
+	vm_flags(p, flags, sizeof(flags)); /* the partial 2 MB before a */
+	CHECK(flags[0] != '\0' && strstr(flags, " hg") == NULL);
+	vm_flags(b, flags, sizeof(flags)); /* and the one after b */
+	CHECK(flags[0] != '\0' && strstr(flags, " hg") == NULL);
+	munmap(m, 10 * H);
+}
+
+/*
  * Every byte of a string counts in its hash, the ones past the last whole
  * word too (read as an overlapping word, or halves), and so does its
  * length: "ab" and "ab\0" differ.
@@ -1462,6 +1517,7 @@ main(void)
 	test_prefault();
 	test_prefault_heap();
 	test_prefault_touch();
+	test_hugepages();
 	test_map();
 	test_json();
 	test_csv();
