@@ -863,57 +863,78 @@ test_prefault_touch(void)
 	munmap(m, n);
 }
 
-/*
- * crm_hugepages() advises only the 2 MB pages wholly inside its region
- * ("hg" in smaps), and only once crm_tune_hugepages() has turned huge
- * pages on. That is done here as after the tools' own execution again:
- * GLIBC_TUNABLES already names the tunable, so nothing is executed.
- * Skipped where the kernel has no huge pages or CRM_NO_HUGEPAGES is set.
- */
+/* Calls crm_tune_hugepages() as a tool would after executing itself with
+ * GLIBC_TUNABLES t: t names the tunable, so nothing is executed. */
 static void
-test_hugepages(void)
+tune_as(const char *t)
 {
-	const uintptr_t H = (uintptr_t)2 << 20;
-	char *argv[] = { "unit", NULL }, flags[256], *m, *old;
-	uintptr_t p, a, b;
-	const char *e;
+	char *argv[] = { "unit", NULL }, *old;
+	const char *e = getenv("GLIBC_TUNABLES");
 
-	if (getenv("CRM_NO_HUGEPAGES") != NULL ||
-	    access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0) {
-		printf(
-		    "unit: hugepages skipped (off, or not in this kernel)\n");
-		return;
-	}
-	m = mmap(NULL, 10 * H, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(m != MAP_FAILED);
-	if (m == MAP_FAILED)
-		return;
-	/* 6 MB from 12 KB past a 2 MB boundary: two whole 2 MB pages. */
-	p = (((uintptr_t)m + H - 1) & ~(H - 1)) + H + 3 * 4096;
-	a = (p + H - 1) & ~(H - 1);
-	crm_hugepages((void *)p, 3 * H);
-	vm_flags(a, flags, sizeof(flags));
-	CHECK(strstr(flags, " hg") == NULL); /* not turned on yet */
-	e = getenv("GLIBC_TUNABLES");
 	old = e != NULL ? strdup(e) : NULL;
-	setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1);
+	setenv("GLIBC_TUNABLES", t, 1);
 	crm_tune_hugepages(argv);
-	crm_hugepages((void *)p, 3 * H);
 	if (old != NULL)
 		setenv("GLIBC_TUNABLES", old, 1);
 	else
 		unsetenv("GLIBC_TUNABLES");
 	free(old);
-	b = (p + 3 * H) & ~(H - 1);
-	CHECK(b - a == 2 * H);
-	vm_flags(a, flags, sizeof(flags));
+}
+
+/*
+ * crm_hugepages() advises nothing ("hg" in smaps) until huge pages are
+ * turned on, nor when the last setting of the tunable is not 1; then it
+ * advises the small pages its region touches and no more, so the mapping
+ * around it keeps its flags. Huge pages stay on for the tests after this
+ * one. Skipped where the kernel has no huge pages, CRM_NO_HUGEPAGES is
+ * set, or smaps cannot be read.
+ */
+static void
+test_hugepages(void)
+{
+	const uintptr_t H = (uintptr_t)2 << 20;
+	const uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	static const char *off[] = { "glibc.malloc.hugetlb=0",
+		"glibc.malloc.hugetlb=1:glibc.malloc.hugetlb=0",
+		"glibc.malloc.hugetlb=10", "glibc.malloc.hugetlb=1x" };
+	char flags[256], *m;
+	uintptr_t p, n = 3 * H;
+	size_t i, adv = 0;
+
+	m = mmap(NULL, 10 * H, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(m != MAP_FAILED);
+	if (m == MAP_FAILED)
+		return;
+	vm_flags((uintptr_t)m, flags, sizeof(flags));
+	if (getenv("CRM_NO_HUGEPAGES") != NULL || flags[0] == '\0' ||
+	    access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0) {
+		printf(
+		    "unit: hugepages skipped (off, or not in this kernel)\n");
+		munmap(m, 10 * H);
+		return;
+	}
+	/* 6 MB from 12 KB and 5 bytes past a 2 MB boundary. */
+	p = (((uintptr_t)m + H - 1) & ~(H - 1)) + H + 3 * pg + 5;
+	crm_hugepages((void *)p, n);
+	vm_flags(p, flags, sizeof(flags));
+	adv += strstr(flags, " hg") != NULL;
+	for (i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
+		tune_as(off[i]);
+		crm_hugepages((void *)p, n);
+		vm_flags(p, flags, sizeof(flags));
+		adv += strstr(flags, " hg") != NULL;
+	}
+	CHECK(adv == 0);
+	tune_as("glibc.malloc.hugetlb=0:glibc.malloc.hugetlb=1");
+	crm_hugepages((void *)p, n);
+	vm_flags(p, flags, sizeof(flags));
 	CHECK(strstr(flags, " hg") != NULL);
-	vm_flags(b - 1, flags, sizeof(flags));
+	vm_flags(p + n - 1, flags, sizeof(flags));
 	CHECK(strstr(flags, " hg") != NULL);
-	vm_flags(p, flags, sizeof(flags)); /* the partial 2 MB before a */
+	vm_flags((p & ~(pg - 1)) - 1, flags, sizeof(flags));
 	CHECK(flags[0] != '\0' && strstr(flags, " hg") == NULL);
-	vm_flags(b, flags, sizeof(flags)); /* and the one after b */
+	vm_flags((p + n + pg - 1) & ~(pg - 1), flags, sizeof(flags));
 	CHECK(flags[0] != '\0' && strstr(flags, " hg") == NULL);
 	munmap(m, 10 * H);
 }
