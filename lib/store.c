@@ -1025,15 +1025,18 @@ split_first(struct pending *p, struct pending *tmp, size_t n)
 		m += hist[b++];
 	if (m < s / 4 || m > s - s / 4)
 		return 0;
+	/* The keys are read once, here: their first bytes are kept in the
+	 * prefix for the pass that moves them. */
 	for (i = m = 0; i < n; i++) {
 		if (i + 8 < n)
 			crm_map_prefetch_entry(p[i + 8].k);
-		m += first_byte(&p[i]) < b;
+		p[i].prefix = (uint64_t)first_byte(&p[i]);
+		m += p[i].prefix < (uint64_t)b;
 	}
 	if (m < n / 4 || m > n - n / 4)
 		return 0;
 	for (i = 0, hi = m; i < n; i++)
-		if (first_byte(&p[i]) < b)
+		if (p[i].prefix < (uint64_t)b)
 			tmp[lo++] = p[i];
 		else
 			tmp[hi++] = p[i];
