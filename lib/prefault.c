@@ -41,7 +41,9 @@ static int stopping;  /* at exit: the queue is dropped */
 /* Regions to be loaded from (crm_prefault_touch()) that are queued or
  * being loaded from: while there are any, the heap is never trimmed, since
  * a load from memory given back to the system would kill the process.
- * After them M_TRIM_THRESHOLD is trim_after again. */
+ * After them M_TRIM_THRESHOLD is trim_after again. The kernel's reads
+ * (crm_prefault_ktouch()) need no hold: a page no longer mapped fails its
+ * read and is skipped. */
 static int holds, trim_after;
 static int idle_refused; /* the thread could not run at the lowest priority */
 static pthread_t th;
@@ -51,7 +53,7 @@ run(void *arg)
 {
 	struct sched_param sp = { 0 };
 	uintptr_t a, a0, b, e;
-	int t;
+	int t, made;
 
 	(void)arg;
 	/* At the normal priority it would take time from the work: then
@@ -76,27 +78,32 @@ run(void *arg)
 		t = q[qh % QMAX].touch;
 		qh++;
 		pthread_mutex_unlock(&mu);
+		made = 1;
 		for (; a < b && !__atomic_load_n(&stopping, __ATOMIC_RELAXED);
 		     a += STEP) {
 			e = b - a < STEP ? b : a + STEP;
 			if (madvise((void *)a, e - a, MADV_POPULATE_WRITE) !=
 				0 &&
-			    errno == EINVAL)
+			    errno == EINVAL) {
+				made = 0;
 				break; /* a kernel without it */
+			}
 			if (t & TOUCH)
 				crm_prefault_touch((const void *)a, e - a);
 		}
+		pthread_mutex_lock(&mu);
+		if ((t & TOUCH) && --holds == 0)
+			mallopt(M_TRIM_THRESHOLD, trim_after);
+		pthread_mutex_unlock(&mu);
 		/* Once the whole region is ahead of its owner: the kernel's
 		 * first reads, which its write to the store file makes at the
 		 * commit, are needed only then. */
-		for (a = a0; (t & KTOUCH) && a < b &&
+		for (a = a0; made && (t & KTOUCH) && a < b &&
 		     !__atomic_load_n(&stopping, __ATOMIC_RELAXED);
 		     a += STEP)
 			(void)crm_prefault_ktouch((const void *)a,
 			    (b - a < STEP ? b : a + STEP) - a);
 		pthread_mutex_lock(&mu);
-		if ((t & TOUCH) && --holds == 0)
-			mallopt(M_TRIM_THRESHOLD, trim_after);
 	}
 	pthread_mutex_unlock(&mu);
 	return NULL;
@@ -205,6 +212,8 @@ crm_prefault_touch(const void *p, size_t n)
 static int kfd = -1;
 static pthread_once_t kfd_once = PTHREAD_ONCE_INIT;
 
+/* Opened once: if that fails (EMFILE, say), the kernel's reads are not
+ * made, which costs time only. */
 static void
 kfd_open(void)
 {
@@ -214,10 +223,10 @@ kfd_open(void)
 }
 
 /*
- * The kernel reads the byte through its own copy from the program's
- * memory: a page it cannot read (not mapped) fails that one iovec, which
+ * The kernel reads each byte from the program's memory as for any
+ * write(2): a page it cannot read (not mapped) fails that one iovec, which
  * is skipped, and nothing is stored anywhere but in the file, at its
- * start, which stays NIOV bytes long. The file is kept open for the
+ * start, which is NIOV bytes long at most. The file is kept open for the
  * process. A call reads only NIOV pages: a kernel built without
  * preemption (CONFIG_PREEMPT_NONE, as on the VM of DESIGN.md §7) lets a
  * thread in a system call keep its core until it returns, whatever its

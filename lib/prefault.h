@@ -40,14 +40,14 @@ void crm_prefault_heap(size_t n, int small);
 int crm_prefault_touch(const void *p, size_t n);
 /*
  * Has the kernel read one byte from each 4 KB of p..p+n: it writes them
- * to a file in memory (memfd_create(2)). The kernel's own first access to
- * a page of the program traps to a shadow-paging host as well, apart from
- * the program's: the write(2) of LMDB's dirty pages to the store file at
- * the commit of 1M new contacts took 0.17-0.26 s, against 0.04-0.15 s
- * once each page had been read this way (5 runs each, timed around each
- * writev(2), on the VM of DESIGN.md §7). A page not mapped is skipped,
- * not fatal. Returns how many pages were read: 0 where there is no such
- * file. Elsewhere it costs a system call for 32 pages.
+ * to a file in memory (memfd_create(2)). On the PVM guest of DESIGN.md
+ * §7 the kernel's own first access to a page of the program traps to the
+ * host as well, apart from the program's: the writev(2) of LMDB's dirty
+ * pages to the store file at the commit of 1M new contacts took
+ * 0.17-0.26 s, against 0.04-0.15 s once each page had been read this way
+ * (5 runs each, timed around each writev(2)). A page not mapped is
+ * skipped, not fatal. Returns how many 4 KB pieces were read: 0 where
+ * there is no such file. Elsewhere it costs a system call for 32 of them.
  */
 size_t crm_prefault_ktouch(const void *p, size_t n);
 
