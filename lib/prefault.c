@@ -26,14 +26,12 @@
 #define QMAX 32              /* regions waiting */
 #define MINREGION (4u << 20) /* smaller ones fault fast enough */
 #define STEP ((uintptr_t)2 << 20)
-#define TOUCH 1  /* loaded from: crm_prefault_touch() */
-#define KTOUCH 2 /* then read by the kernel: crm_prefault_ktouch() */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static struct {
 	uintptr_t a, b;
-	int touch; /* TOUCH, KTOUCH */
+	int touch; /* loaded from, then read by the kernel */
 } q[QMAX];
 static size_t qh, qt; /* taken, added */
 static int state;     /* 0 not started, 1 running, -1 off */
@@ -88,17 +86,17 @@ run(void *arg)
 				made = 0;
 				break; /* a kernel without it */
 			}
-			if (t & TOUCH)
+			if (t)
 				crm_prefault_touch((const void *)a, e - a);
 		}
 		pthread_mutex_lock(&mu);
-		if ((t & TOUCH) && --holds == 0)
+		if (t && --holds == 0)
 			mallopt(M_TRIM_THRESHOLD, trim_after);
 		pthread_mutex_unlock(&mu);
 		/* Once the whole region is ahead of its owner: the kernel's
 		 * first reads, which its write to the store file makes at the
 		 * commit, are needed only then. */
-		for (a = a0; made && (t & KTOUCH) && a < b &&
+		for (a = a0; made && t && a < b &&
 		     !__atomic_load_n(&stopping, __ATOMIC_RELAXED);
 		     a += STEP)
 			(void)crm_prefault_ktouch((const void *)a,
@@ -177,7 +175,7 @@ push_locked(uintptr_t a, uintptr_t b, int touch)
 	q[qt % QMAX].b = b;
 	q[qt % QMAX].touch = touch;
 	qt++;
-	holds += touch & TOUCH;
+	holds += touch;
 	pthread_cond_signal(&cv);
 	return 1;
 }
@@ -343,7 +341,7 @@ crm_prefault_heap(size_t n, int small)
 	trim_after = (int)(2 * n);
 	if (ok)
 		(void)push_locked((uintptr_t)end - mi.keepcost, (uintptr_t)end,
-		    small ? TOUCH | KTOUCH : 0);
+		    small);
 	mallopt(M_TRIM_THRESHOLD, holds > 0 ? INT_MAX : trim_after);
 	pthread_mutex_unlock(&mu);
 }
