@@ -279,6 +279,40 @@ test_text(void)
 	crm_buf_free(&b);
 }
 
+/* Lengths of two and three varint bytes, written in place (rec.c), and a
+ * time before 1970: the bytes are the format's, not only a round trip. */
+static void
+test_rec_long(struct crm_rec *r, struct crm_rec *d, struct crm_buf *enc)
+{
+	static char name[200], val[20000];
+	const unsigned char *p;
+	const char *v;
+	size_t n;
+
+	memset(name, 'n', sizeof(name));
+	memset(val, 'v', sizeof(val));
+	crm_rec_clear(r);
+	CHECK(crm_rec_set(r, CRM_COL_CUSTOM, name, sizeof(name), val,
+		  sizeof(val)) == 0);
+	CHECK(crm_rec_set(r, CRM_COL_CONSENT_AT, NULL, 0,
+		  "1969-12-31T23:59:59Z", 20) == 0);
+	CHECK(crm_rec_encode(r, enc) == 0);
+	p = (const unsigned char *)enc->p;
+	/* version, column 0, 200 = c8 01, name, 20000 = a0 9c 01, value */
+	CHECK(enc->len == 1 + 1 + 2 + 200 + 3 + 20000 + 2);
+	CHECK(p[1] == 0 && p[2] == 0xc8 && p[3] == 0x01 && p[4] == 'n');
+	CHECK(p[204] == 0xa0 && p[205] == 0x9c && p[206] == 0x01);
+	CHECK(p[207] == 'v' && p[20206] == 'v');
+	/* -1 s, zigzag 1, after the tag of a time in column consent_at */
+	CHECK(p[20207] == 64 + CRM_COL_CONSENT_AT && p[20208] == 1);
+	CHECK(crm_rec_decode(d, enc->p, enc->len) == 0 && d->n == 2);
+	v = crm_rec_get(d, CRM_COL_CUSTOM, name, sizeof(name), &n);
+	CHECK(v != NULL && n == sizeof(val) && memcmp(v, val, n) == 0);
+	v = crm_rec_get(d, CRM_COL_CONSENT_AT, NULL, 0, &n);
+	CHECK(
+	    v != NULL && n == 20 && memcmp(v, "1969-12-31T23:59:59Z", 20) == 0);
+}
+
 static void
 test_rec(void)
 {
@@ -338,6 +372,7 @@ test_rec(void)
 	    crm_rec_decode(&d, enc.p, enc.len) == 0);
 	v = crm_rec_get(&d, CRM_COL_CREATED_AT, NULL, 0, &n);
 	CHECK(v && n == 20 && memcmp(v, "2016-12-31T23:59:60Z", 20) == 0);
+	test_rec_long(&r, &d, &enc);
 	for (i = 0; i < CRM_NCOL; i++)
 		CHECK(strlen(crm_col_names[i]) == crm_col_lens[i]);
 	CHECK(crm_col_lookup("First Name", 10) == CRM_COL_FIRST_NAME);
