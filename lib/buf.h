@@ -23,6 +23,18 @@ void crm_buf_free(struct crm_buf *b);
 
 uint64_t crm_hash(const void *p, size_t n);
 
+/*
+ * For a function whose only effect is __builtin_prefetch(): GCC finds it
+ * has none and drops the calls to it, across files as well when the
+ * program is optimised whole (-flto, the Makefile's default). noipa makes
+ * its effects unknown to the callers.
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#define CRM_PREFETCHER __attribute__((noipa))
+#else
+#define CRM_PREFETCHER
+#endif
+
 /* LEB128 varints (7 bits a byte, low group first), for the encodings of
  * records and events. crm_varint_get returns CRM_EPARSE when p runs out. */
 int crm_varint_put(struct crm_buf *b, uint64_t v);
@@ -53,8 +65,8 @@ int crm_map_get(const struct crm_map *m, const void *k, size_t klen,
  * the caches then overlap instead of coming one after the other.
  */
 uint32_t crm_map_hash(const void *k, size_t klen);
-void crm_map_prefetch(const struct crm_map *m, uint32_t h);
-void crm_map_prefetch_key(const struct crm_map *m, uint32_t h);
+CRM_PREFETCHER void crm_map_prefetch(const struct crm_map *m, uint32_t h);
+CRM_PREFETCHER void crm_map_prefetch_key(const struct crm_map *m, uint32_t h);
 int crm_map_get_hashed(const struct crm_map *m, uint32_t h, const void *k,
     size_t klen, uint64_t *v);
 int crm_map_put_hashed(struct crm_map *m, uint32_t h, const void *k,
@@ -70,7 +82,7 @@ int crm_map_reserve(struct crm_map *m, size_t n, size_t klen);
 size_t crm_map_keylen(const char *k);
 uint64_t crm_map_keyval(const char *k);
 /* Asks for the cache line of such a key's length and value, ahead of use. */
-void crm_map_prefetch_entry(const char *k);
+CRM_PREFETCHER void crm_map_prefetch_entry(const char *k);
 /*
  * For a map whose last use is to be gone through once: hands its hash
  * table (*bytes long; NULL and 0 when it has none) to the caller, who

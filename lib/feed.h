@@ -61,7 +61,7 @@ const struct crm_feed_item *crm_feed_peek(struct crm_feed *f, size_t ahead);
  * stage 1 (given once stage 0 has had time to arrive) its record's fields
  * and bytes. Prepares nothing; for a caller that reads items in turn.
  */
-void crm_feed_fetch(struct crm_feed *f, size_t ahead, int stage);
+CRM_PREFETCHER void crm_feed_fetch(struct crm_feed *f, size_t ahead, int stage);
 void crm_feed_stop(struct crm_feed *f);
 
 #endif
