@@ -9,10 +9,10 @@
 #include "errors.h"
 #include "feed.h"
 #include "input.h"
+#include "prefault.h"
 
 #define BATCH 1024
 #define NBATCH 4
-#define ARENA_AHEAD (8u << 20)
 
 struct batch {
 	struct crm_feed_item it[BATCH];
@@ -205,24 +205,6 @@ one_file(struct crm_feed *f, size_t file)
 	return rc == CRM_EOF ? 0 : rc;
 }
 
-/*
- * glibc gives this thread an arena of its own and grows it only by what
- * each allocation at its top needs, a page at a time: the first 4096
- * rows' records made 1,300 mprotect(2) calls. Each waits for the process's
- * memory map, which the prefault thread (prefault.h) holds while it makes
- * 2 MB present; that kept the reader waiting at the start of an import.
- * A block taken and given back at once leaves the arena that much larger,
- * in one call, without touching the memory (its trim threshold is far
- * above it).
- */
-static void
-grow_arena(void)
-{
-	void *volatile p = malloc(ARENA_AHEAD);
-
-	free(p);
-}
-
 static void *
 run(void *arg)
 {
@@ -230,7 +212,7 @@ run(void *arg)
 	size_t i;
 
 	pthread_setname_np(pthread_self(), "crm-feed");
-	grow_arena();
+	crm_prefault_arena();
 	for (i = 0; i < f->npaths; i++)
 		if (one_file(f, i) != 0 || f->stop)
 			break;

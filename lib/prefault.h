@@ -27,6 +27,15 @@ void crm_prefault(const void *p, size_t n);
  * from the main heap, so only it may call this. */
 void crm_prefault_heap(size_t n, int small);
 /*
+ * For a thread that will allocate many small blocks (a reading thread):
+ * grows its malloc(3) arena by 8 MB at once, where glibc would grow it
+ * a page at a time, each time with an mprotect(2) that waits for the
+ * memory map while this module's thread holds it. Only once
+ * crm_prefault_heap() has raised the size from which malloc(3) maps a
+ * block of its own (before the thread starts); otherwise it does nothing.
+ */
+void crm_prefault_arena(void);
+/*
  * Loads one byte from each 4 KB of p..p+n, changing nothing. A page made
  * present can still cost its first access: under a hypervisor that keeps
  * its own copy of the guest's page tables (shadow paging), the first load

@@ -3,6 +3,8 @@
  * fails; the last line counts passes and failures.
  */
 #include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -839,6 +841,30 @@ vm_flags(uintptr_t a, char *out, size_t n)
  * MADV_POPULATE_WRITE or without huge pages, or a malloc(3) of the
  * sanitizers' or valgrind's own.
  */
+/* In a thread of its own, after crm_prefault_heap(): the bytes glibc has
+ * from the system for its arenas grow by 8 MB (a function that does
+ * nothing, or whose malloc(3) was optimised away, fails). */
+static void *
+arena_grown(void *arg)
+{
+	size_t before = mallinfo2().arena;
+
+	crm_prefault_arena();
+	*(int *)arg = mallinfo2().arena >= before + (8u << 20);
+	return NULL;
+}
+
+static void
+test_prefault_arena(void)
+{
+	pthread_t th;
+	int grown = 0;
+
+	CHECK(pthread_create(&th, NULL, arena_grown, &grown) == 0 &&
+	    pthread_join(th, NULL) == 0);
+	CHECK(grown);
+}
+
 static void
 test_prefault_heap(void)
 {
@@ -856,6 +882,7 @@ test_prefault_heap(void)
 	CHECK(strstr(flags, " nh") != NULL);
 	vm_flags((uintptr_t)after - (4 << 20), flags, sizeof(flags));
 	CHECK(strstr(flags, " nh") != NULL);
+	test_prefault_arena();
 }
 
 /* How many of the pages (of pg bytes) of p..p+n are mapped in this
