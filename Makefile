@@ -31,21 +31,21 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 OPT      = -O1
 else
-BUILD   ?= build
-# The whole program optimised at link time (GCC): the library's small
-# functions are inlined into the tools' loops. `make LTO= BUILD=dir` builds
-# without it (in a directory of its own: the objects differ).
-# The late uninitialised-use warning is kept for builds without it (.ci/run
-# builds one): with whole functions inlined into others it warns about
-# out-parameters that are only read after the call succeeded.
+# The whole program optimised at link time, with GCC: the library's
+# small functions are inlined into the tools' loops. `make LTO=` builds
+# without it. The objects differ (GCC's bytecode, not machine code), so
+# each way has its own directory. The late uninitialised-use warning is
+# left to builds without it (.ci/run makes one): with functions inlined
+# across files it warns about out-parameters read only after success.
 ifneq ($(shell $(CC) -v 2>&1 | grep -c '^gcc version'),0)
 LTO     ?= -flto=auto
-endif
 ifneq ($(LTO),)
-CFLAGS  += $(LTO)
 LDFLAGS += -Wno-maybe-uninitialized
 AR       = gcc-ar
 endif
+endif
+CFLAGS  += $(LTO)
+BUILD   ?= build$(if $(LTO),,-nolto)
 endif
 
 # Every cmd/NAME.c is the tool NAME.
