@@ -379,19 +379,14 @@ crm_map_free(struct crm_map *m)
 int
 crm_varint_put(struct crm_buf *b, uint64_t v)
 {
-	unsigned char tmp[10];
-	size_t n = 0;
+	unsigned char tmp[CRM_VARINT_MAX];
 
 	/* Tags and lengths are mostly one byte: no loop, no call. */
 	if (v < 0x80 && b->len + 1 < b->cap) {
 		b->p[b->len++] = (char)v;
 		return 0;
 	}
-	do {
-		tmp[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-		v >>= 7;
-	} while (v);
-	return crm_buf_add(b, tmp, n);
+	return crm_buf_add(b, tmp, (size_t)(crm_varint_at(tmp, v) - tmp));
 }
 
 int

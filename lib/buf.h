@@ -38,6 +38,18 @@ uint64_t crm_hash(const void *p, size_t n);
 /* LEB128 varints (7 bits a byte, low group first), for the encodings of
  * records and events. crm_varint_get returns CRM_EPARSE when p runs out. */
 int crm_varint_put(struct crm_buf *b, uint64_t v);
+/* The most bytes a varint takes, and v written at p, which has room for
+ * them: returns the byte after it. For encoders that reserve a record's
+ * room once; inline, since they call it for every tag and length. */
+#define CRM_VARINT_MAX 10
+static inline unsigned char *
+crm_varint_at(unsigned char *p, uint64_t v)
+{
+	for (; v > 0x7f; v >>= 7)
+		*p++ = (unsigned char)(v | 0x80);
+	*p++ = (unsigned char)v;
+	return p;
+}
 int crm_varint_get(const unsigned char **p, const unsigned char *end,
     uint64_t *v);
 

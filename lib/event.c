@@ -322,24 +322,12 @@ crm_evkey_unpack(const unsigned char key[CRM_EVKEY_LEN], uint64_t *contact,
 	*id = get64(key + 16);
 }
 
-/* Writes v as a varint (buf.h) at p; returns the byte after it. */
-static unsigned char *
-varint(unsigned char *p, uint64_t v)
-{
-	while (v > 0x7f) {
-		*p++ = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (unsigned char)v;
-	return p;
-}
-
 static unsigned char *
 put_name(unsigned char *p, int tag, const char *s, size_t n)
 {
 	if (tag)
-		return varint(p, (uint64_t)tag);
-	p = varint(varint(p, 0), n);
+		return crm_varint_at(p, (uint64_t)tag);
+	p = crm_varint_at(crm_varint_at(p, 0), n);
 	if (n > 0)
 		memcpy(p, s, n);
 	return p + n;
@@ -364,7 +352,7 @@ crm_event_encode(const struct crm_event *e, struct crm_buf *out)
 	for (i = 0; i < e->n; i++) {
 		f = &e->f[i];
 		p = put_name(p, field_tag(f->name, f->nlen), f->name, f->nlen);
-		p = varint(p, f->vlen);
+		p = crm_varint_at(p, f->vlen);
 		if (f->vlen > 0)
 			memcpy(p, f->val, f->vlen);
 		p += f->vlen;

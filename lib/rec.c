@@ -362,8 +362,6 @@ crm_rec_encode_begin(struct crm_buf *out)
  * place: a call to crm_varint_put() or crm_buf_add() for each tag, length
  * and value was a sixth of preparing 1M rows of contacts.
  */
-#define VARINT_MAX 10
-
 static int
 room(struct crm_buf *out, size_t n)
 {
@@ -376,10 +374,7 @@ varint_at(struct crm_buf *out, uint64_t v)
 {
 	unsigned char *q = (unsigned char *)out->p + out->len;
 
-	for (; v >= 0x80; v >>= 7)
-		*q++ = (unsigned char)(v | 0x80);
-	*q++ = (unsigned char)v;
-	out->len = (size_t)((char *)q - out->p);
+	out->len += (size_t)(crm_varint_at(q, v) - q);
 }
 
 /* n bytes of s at out's end, which has room for them. */
@@ -394,7 +389,7 @@ bytes_at(struct crm_buf *out, const char *s, size_t n)
 int
 crm_rec_encode_time(struct crm_buf *out, int col, int64_t t)
 {
-	if (room(out, 2 * VARINT_MAX))
+	if (room(out, 2 * CRM_VARINT_MAX))
 		return CRM_ENOMEM;
 	varint_at(out, (uint64_t)(TAG_TIME + col));
 	varint_at(out, ((uint64_t)t << 1) ^ (t < 0 ? UINT64_MAX : 0));
@@ -405,7 +400,7 @@ crm_rec_encode_time(struct crm_buf *out, int col, int64_t t)
 static int
 put_ref(struct crm_buf *out, uint64_t tag, uint32_t k)
 {
-	if (room(out, 2 * VARINT_MAX))
+	if (room(out, 2 * CRM_VARINT_MAX))
 		return CRM_ENOMEM;
 	varint_at(out, tag);
 	varint_at(out, k);
@@ -434,7 +429,7 @@ crm_rec_encode_field(struct crm_buf *out, const struct crm_strtab *tab, int col,
 	}
 	if (ref || col != CRM_COL_CUSTOM)
 		nlen = 0;
-	if (room(out, 3 * VARINT_MAX + nlen + vlen))
+	if (room(out, 3 * CRM_VARINT_MAX + nlen + vlen))
 		return CRM_ENOMEM;
 	if (!ref)
 		varint_at(out, (uint64_t)col);
